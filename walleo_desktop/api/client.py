@@ -1,0 +1,458 @@
+"""The asynchronous Walleo Partners API client.
+
+One ``WalleoClient`` owns one ``httpx.AsyncClient`` (keep-alive pool, explicit timeouts). Every
+request is signed over the exact bytes it sends (see ``signing``). Answers become typed models
+(``models``) and failures typed errors (``errors``); nothing here knows about Qt or SQLite.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from walleo_desktop import __version__
+from walleo_desktop.api import errors as E
+from walleo_desktop.api.models import Card, GiftCard, Inventory, PullRequest
+from walleo_desktop.api.signing import (
+    GetSigning,
+    authorization_header,
+    canonical_json,
+    sign,
+    signing_token,
+)
+
+__all__ = [
+    "CLOCK_SKEW_TOLERANCE",
+    "DEFAULT_BASE_URL",
+    "Credentials",
+    "WalleoClient",
+    "is_loopback_url",
+]
+
+log = logging.getLogger("walleo.api")
+
+DEFAULT_BASE_URL = "https://api.walleo.io/partners/v1"
+CLOCK_SKEW_TOLERANCE = 30.0  # seconds (walleo-api.md, Decision 6)
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The three values Walleo issues to a partner. ``repr`` never shows the secrets."""
+
+    api_key: str
+    identifier: str
+    shared_key: str
+
+    def __repr__(self) -> str:
+        return f"Credentials(identifier={self.identifier!r}, api_key=***, shared_key=***)"
+
+    def validate(self) -> None:
+        if not self.api_key.strip() or not self.identifier.strip():
+            raise E.ConfigurationError("The API key and the identifier must not be empty.")
+        try:
+            key = bytes.fromhex(self.shared_key.strip())
+        except ValueError:
+            raise E.ConfigurationError(
+                "The shared key must be hexadecimal (digits 0-9 and letters A-F)."
+            ) from None
+        if not key:
+            raise E.ConfigurationError("The shared key must not be empty.")
+
+
+def is_loopback_url(url: str | httpx.URL) -> bool:
+    """True for hosts that never leave this machine (127/8, ::1, localhost, *.localhost)."""
+    host = (httpx.URL(str(url)).host or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _describe_http_status(status: int) -> str:
+    try:
+        from http import HTTPStatus
+
+        return f"HTTP {status} ({HTTPStatus(status).phrase})"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _retry_after_seconds(value: str | None, now: float) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def _format_skew(seconds: float) -> str:
+    total = round(abs(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] if hours else []
+    if minutes or hours:
+        parts.append(f"{minutes} min")
+    parts.append(f"{secs} s")
+    return " ".join(parts)
+
+
+class WalleoClient:
+    """Async client for every documented endpoint of the Partners API.
+
+    ``transport`` lets tests and demo mode plug in the in-process simulator. ``clock`` returns
+    Unix seconds (used for the signed timestamp and the clock-skew diagnosis).
+    ``on_get_signing_learned`` is called once when the GET-signing variant had to change.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        max_connections: int = 16,
+        get_signing: GetSigning = GetSigning.EMPTY_SEGMENT,
+        on_get_signing_learned: Callable[[GetSigning], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        credentials.validate()
+        parts = urlsplit(base_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise E.ConfigurationError(
+                f"The base URL {base_url!r} must start with https:// and name a host."
+            )
+        if parts.scheme == "http" and not is_loopback_url(base_url):
+            raise E.ConfigurationError(
+                "Plain http:// is only allowed for a simulator on this computer; use https://."
+            )
+        self.base_url = base_url.strip().rstrip("/")
+        self._credentials = credentials
+        self.get_signing = get_signing
+        self._get_signing_confirmed = False
+        self._on_get_signing_learned = on_get_signing_learned
+        self._clock = clock
+        self.max_connections = max_connections
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout
+            if timeout is not None
+            else httpx.Timeout(connect=10.0, read=30.0, write=15.0, pool=120.0),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"User-Agent": f"walleo-desktop/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> WalleoClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ------------------------------------------------------------------ endpoints
+
+    async def list_gift_cards(self) -> list[GiftCard]:
+        data = await self._request("GET", "/gift_cards")
+        if not isinstance(data, list):
+            raise E.UnexpectedResponseError("The catalog answer is not a list of gift cards.")
+        cards = []
+        for item in data:
+            try:
+                cards.append(GiftCard.from_json(item))
+            except ValueError as exc:
+                log.warning("skipping a catalog entry Walleo sent malformed: %s", exc)
+        return cards
+
+    async def get_gift_card(self, code: str) -> GiftCard:
+        data = await self._request("GET", f"/gift_cards/{_seg(code)}")
+        return _parse(GiftCard.from_json, data, "gift card")
+
+    async def create_pull_request(self, gift_card_code: str, amount: int, request_id: str) -> PullRequest:
+        body = {
+            "pull_request": {
+                "amount": int(amount),
+                "gift_card_code": gift_card_code,
+                "request_id": request_id,
+            }
+        }
+        data = await self._request(
+            "POST", "/pull_requests", body=body, headers={"X-RequestId": request_id}
+        )
+        return _parse_wrapped(PullRequest.from_json, data, "pull_request", ambiguous=True)
+
+    async def get_pull_request(self, request_id: str) -> PullRequest:
+        data = await self._request("GET", f"/pull_requests/{_seg(request_id)}")
+        return _parse_wrapped(PullRequest.from_json, data, "pull_request")
+
+    async def create_card(self, gift_card_code: str, amount: int, request_id: str | None = None) -> Card:
+        """Synchronous pull. Give a ``request_id`` so that a resend replays instead of re-issuing."""
+        body = {"card": {"amount": int(amount), "gift_card_code": gift_card_code}}
+        headers = {"X-RequestId": request_id} if request_id else None
+        data = await self._request("POST", "/cards", body=body, headers=headers)
+        return _parse_wrapped(Card.from_json, data, "card", ambiguous=True)
+
+    async def get_card(self, card_id: str) -> Card:
+        data = await self._request("GET", f"/cards/{_seg(card_id)}")
+        return _parse_wrapped(Card.from_json, data, "card")
+
+    async def get_inventory(self, gift_card_code: str) -> Inventory:
+        data = await self._request("GET", f"/inventories/{_seg(gift_card_code)}")
+        return _parse_wrapped(Inventory.from_json, data, "inventories")
+
+    async def download_pdf(self, url: str, *, max_bytes: int = MAX_PDF_BYTES) -> bytes:
+        """Fetch a card's PDF: https only (plain http for loopback), size-capped, checked.
+
+        No Walleo credentials are sent: ``pdf_url`` may point at another host.
+        """
+        parsed = httpx.URL(url)
+        if parsed.scheme != "https" and not (parsed.scheme == "http" and is_loopback_url(parsed)):
+            raise E.UnexpectedResponseError(
+                f"Refusing to download the card's PDF over {parsed.scheme or 'an unknown scheme'}:"
+                " only https:// is accepted."
+            )
+        try:
+            async with self._http.stream("GET", parsed, headers={"Accept": "application/pdf"}) as r:
+                if r.status_code != 200:
+                    raise E.UnexpectedResponseError(
+                        f"The PDF download answered {_describe_http_status(r.status_code)}.",
+                        http_status=r.status_code,
+                    )
+                ctype = r.headers.get("content-type", "").split(";")[0].strip().lower()
+                if ctype not in ("application/pdf", "application/octet-stream", "binary/octet-stream"):
+                    raise E.UnexpectedResponseError(
+                        f"The PDF download returned {ctype or 'no content type'}, not a PDF."
+                    )
+                declared = r.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > max_bytes:
+                    raise E.UnexpectedResponseError("The card's PDF is larger than allowed.")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in r.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise E.UnexpectedResponseError("The card's PDF is larger than allowed.")
+                    chunks.append(chunk)
+        except httpx.HTTPError as exc:
+            raise E.AmbiguousError(f"The PDF download failed: {_describe_transport(exc)}") from exc
+        content = b"".join(chunks)
+        if not content.startswith(b"%PDF"):
+            raise E.UnexpectedResponseError("The downloaded file is not a PDF.")
+        return content
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        payload = canonical_json(body) if body is not None else b""
+        if method == "GET":
+            try:
+                return await self._send(method, path, payload, headers, self.get_signing)
+            except E.InvalidSignature as first:
+                if self._get_signing_confirmed:
+                    raise
+                other = (
+                    GetSigning.DROPPED_SEGMENT
+                    if self.get_signing is GetSigning.EMPTY_SEGMENT
+                    else GetSigning.EMPTY_SEGMENT
+                )
+                try:
+                    result = await self._send(method, path, payload, headers, other)
+                except E.InvalidSignature:
+                    raise first from None
+                log.warning(
+                    "Walleo rejected GET signatures with %s and accepted %s: using %s from now on",
+                    self.get_signing.value,
+                    other.value,
+                    other.value,
+                )
+                self.get_signing = other
+                self._get_signing_confirmed = True
+                if self._on_get_signing_learned is not None:
+                    self._on_get_signing_learned(other)
+                return result
+        return await self._send(method, path, payload, headers, self.get_signing)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        payload: bytes,
+        extra_headers: dict[str, str] | None,
+        get_signing: GetSigning,
+    ) -> Any:
+        request = self._http.build_request(
+            method,
+            self.base_url + path,
+            content=payload if payload else None,
+            headers={"Content-Type": "application/json"} if payload else None,
+        )
+        if extra_headers:
+            request.headers.update(extra_headers)
+        timestamp = int(self._clock())
+        token = signing_token(
+            method,
+            str(request.url),
+            payload,
+            self._credentials.identifier,
+            timestamp,
+            get_signing=get_signing,
+        )
+        signature = sign(self._credentials.shared_key, token)
+        request.headers["Authorization"] = authorization_header(
+            self._credentials.api_key, self._credentials.identifier, signature, timestamp
+        )
+        started = time.monotonic()
+        try:
+            response = await self._http.send(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            log.info("%s %s not sent: %s", method, path, type(exc).__name__)
+            raise E.NotSentError(f"Walleo could not be reached: {_describe_transport(exc)}") from exc
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise E.ConfigurationError(f"The base URL cannot be used: {exc}") from exc
+        except httpx.HTTPError as exc:
+            log.info("%s %s ambiguous: %s", method, path, type(exc).__name__)
+            raise E.AmbiguousError(
+                f"No usable answer from Walleo: {_describe_transport(exc)}"
+            ) from exc
+        log.debug(
+            "%s %s -> %s in %.0f ms",
+            method,
+            path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        if method == "GET" and response.status_code < 400:
+            self._get_signing_confirmed = True
+        return self._interpret(response)
+
+    def _interpret(self, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status == 429:
+            after = _retry_after_seconds(response.headers.get("retry-after"), self._clock())
+            wait = f" Try again in {after:.0f} s." if after is not None else ""
+            raise E.RateLimitedError(
+                f"Walleo is limiting the request rate (HTTP 429).{wait}", retry_after=after
+            )
+        try:
+            data = json.loads(response.content) if response.content else None
+        except (ValueError, UnicodeDecodeError):
+            data = _UNPARSEABLE
+        if status >= 500:
+            raise E.AmbiguousError(
+                f"Walleo answered {_describe_http_status(status)}"
+                + (" with a page that is not JSON" if data is _UNPARSEABLE else "")
+                + ". The request may or may not have been processed.",
+                http_status=status,
+            )
+        if data is _UNPARSEABLE:
+            ctype = response.headers.get("content-type", "").split(";")[0] or "no content type"
+            raise E.AmbiguousError(
+                f"Walleo answered {_describe_http_status(status)} with a body that is not JSON "
+                f"({ctype}); perhaps a proxy or an outage.",
+                http_status=status,
+            )
+        if status >= 400:
+            error = E.api_error_from_envelope(status, data)
+            if error is None:
+                raise E.UnexpectedResponseError(
+                    f"Walleo answered {_describe_http_status(status)} without an error description.",
+                    http_status=status,
+                )
+            if isinstance(error, E.InvalidSignature):
+                self._diagnose_clock(error, response)
+            raise error
+        if 300 <= status < 400:
+            raise E.UnexpectedResponseError(
+                f"Walleo answered with a redirect ({_describe_http_status(status)}); "
+                "check the base URL.",
+                http_status=status,
+            )
+        return data
+
+    def _diagnose_clock(self, error: E.InvalidSignature, response: httpx.Response) -> None:
+        date = response.headers.get("date")
+        if not date:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return
+        skew = server - self._clock()
+        if abs(skew) <= CLOCK_SKEW_TOLERANCE:
+            return
+        error.clock_skew = skew
+        direction = "behind" if skew > 0 else "ahead of"
+        error.message = (
+            f"{error.message}. This computer's clock is {_format_skew(skew)} {direction} "
+            "Walleo's: set the clock right (automatic time) and try again."
+        )
+        error.args = (error.message,)
+
+
+_UNPARSEABLE = object()
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _describe_transport(exc: Exception) -> str:
+    text = str(exc).strip()
+    name = {
+        httpx.ConnectError: "connection failed",
+        httpx.ConnectTimeout: "connection timed out",
+        httpx.ReadTimeout: "no answer in time",
+        httpx.WriteTimeout: "sending timed out",
+        httpx.PoolTimeout: "too many requests waiting",
+        httpx.RemoteProtocolError: "the connection was cut",
+        httpx.ReadError: "the connection was cut",
+    }.get(type(exc), type(exc).__name__)
+    return f"{name} ({text})" if text else name
+
+
+def _parse(parser: Callable[[Any], Any], data: Any, what: str, *, ambiguous: bool = False) -> Any:
+    try:
+        return parser(data)
+    except (ValueError, TypeError, KeyError) as exc:
+        cls = E.AmbiguousError if ambiguous else E.UnexpectedResponseError
+        raise cls(f"Walleo's answer is not a {what} we understand: {exc}") from exc
+
+
+def _parse_wrapped(
+    parser: Callable[[Any], Any], data: Any, key: str, *, ambiguous: bool = False
+) -> Any:
+    inner = data.get(key) if isinstance(data, dict) else None
+    if inner is None:
+        cls = E.AmbiguousError if ambiguous else E.UnexpectedResponseError
+        raise cls(f"Walleo's answer has no {key!r} object.")
+    return _parse(parser, inner, key.replace("_", " "), ambiguous=ambiguous)
