@@ -1,0 +1,50 @@
+"""Errors of the local history store. ``str()`` of each is a sentence fit for a user.
+
+StoreError                  any failure to read or write the history file
+├── NotFoundError           (also a KeyError) no pull with that id
+├── NewerSchemaError        written by a newer app version; the file was not touched
+└── CorruptStoreError       damaged, or not a Walleo Desktop history; the file was not touched
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["CorruptStoreError", "NewerSchemaError", "NotFoundError", "StoreError"]
+
+
+class StoreError(Exception):
+    """The history could not be read or written. A failed write changed nothing."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(StoreError, KeyError):
+    """No pull with the id asked for. Also a ``KeyError``, so ``except KeyError`` works."""
+
+
+class NewerSchemaError(StoreError):
+    def __init__(self, path: Path, found: int, known: int) -> None:
+        super().__init__(
+            "This history was written by a newer version of Walleo Desktop "
+            f"(schema {found}, this version knows up to {known}). "
+            "Update the app; the file was left untouched."
+        )
+        self.path = path
+        self.found = found
+        self.known = known
+
+
+class CorruptStoreError(StoreError):
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"The history file {path} cannot be used: {reason}. It was left untouched; "
+            "restore it from a backup, or move it aside to start a new history."
+        )
+        self.path = path
+        self.reason = reason

@@ -1,0 +1,122 @@
+"""The history file's schema, as an ordered list of migrations.
+
+``PRAGMA user_version`` holds how many migrations a file has had. ``Store.open`` applies the
+missing ones in order, each in its own ``BEGIN IMMEDIATE`` transaction together with the new
+``user_version``, so a file is always at exactly one version. A migration, once released, is
+never edited: change the schema by appending a function to ``MIGRATIONS``.
+
+Timestamps are fixed-width UTC text (``records.to_db_time``), so text order is time order and
+``substr(created_at, 1, 10)`` is the UTC day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "UNFINISHED_WHERE"]
+
+# The partial index below and the query in Store.unfinished_pulls() must spell this condition
+# identically, or SQLite will not use the index. tests/test_store.py checks it against
+# records.FINAL_STATES and checks the query plan.
+UNFINISHED_WHERE = "state NOT IN ('error', 'rejected', 'success')"
+
+_V1 = f"""
+CREATE TABLE pulls (
+    id               INTEGER PRIMARY KEY,
+    request_id       TEXT    NOT NULL UNIQUE,
+    gift_card_code   TEXT    NOT NULL,
+    gift_card_name   TEXT    NOT NULL DEFAULT '',
+    catalog_snapshot TEXT    NOT NULL DEFAULT '{{}}',   -- JSON: the catalog entry when journaled
+    discount         INTEGER,                          -- partner discount %, NULL = unknown
+    amount           INTEGER NOT NULL,                 -- face value, major units
+    currency         TEXT    NOT NULL DEFAULT 'EUR',
+    state            TEXT    NOT NULL,                 -- records.PullState
+    overdue          INTEGER NOT NULL DEFAULT 0,
+    created_at       TEXT    NOT NULL,
+    updated_at       TEXT    NOT NULL,
+    sent_at          TEXT,
+    finished_at      TEXT,
+    next_check_at    TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    agent            TEXT    NOT NULL DEFAULT '',
+    reference        TEXT    NOT NULL DEFAULT '',
+    note             TEXT    NOT NULL DEFAULT '',
+    profile          TEXT    NOT NULL DEFAULT '',
+    batch_id         TEXT    NOT NULL DEFAULT '',
+    retry_of         INTEGER REFERENCES pulls (id),
+    error_code       TEXT    NOT NULL DEFAULT '',
+    error_message    TEXT    NOT NULL DEFAULT '',
+    walleo_id        TEXT    NOT NULL DEFAULT '',
+    walleo_status    TEXT    NOT NULL DEFAULT '',
+    card_id          TEXT    NOT NULL DEFAULT '',
+    -- what the partner pays, in cents: derived by SQLite itself, stored so that sorting and
+    -- summing by cost need no arithmetic per row and can never disagree with amount/discount
+    cost_cents       INTEGER GENERATED ALWAYS AS (amount * (100 - coalesce(discount, 0))) STORED
+);
+
+-- Every index on a rowid table ends with the rowid (= id), so (created_at) also orders by id:
+-- the history's unique tiebreaker comes for free.
+CREATE INDEX pulls_unfinished ON pulls (created_at) WHERE {UNFINISHED_WHERE};
+CREATE INDEX pulls_created ON pulls (created_at);
+CREATE INDEX pulls_state_created ON pulls (state, created_at);
+CREATE INDEX pulls_brand_created ON pulls (gift_card_code, created_at);
+CREATE INDEX pulls_agent_created ON pulls (agent, created_at);
+CREATE INDEX pulls_retry_of ON pulls (retry_of) WHERE retry_of IS NOT NULL;
+
+CREATE TABLE cards (
+    card_id        TEXT    PRIMARY KEY NOT NULL,            -- Walleo's card uuid
+    pull_id        INTEGER NOT NULL UNIQUE REFERENCES pulls (id),
+    code           TEXT    NOT NULL,                        -- read/written only in cardcodes.py
+    code_last4     TEXT    NOT NULL,
+    pin_code       TEXT    NOT NULL DEFAULT '',             -- read/written only in cardcodes.py
+    expire_at      TEXT,
+    amount         INTEGER,
+    gift_card_code TEXT    NOT NULL DEFAULT '',
+    pdf_url        TEXT    NOT NULL DEFAULT '',
+    pdf_path       TEXT    NOT NULL DEFAULT '',
+    created_at     TEXT    NOT NULL
+);
+CREATE INDEX cards_code_last4 ON cards (code_last4);
+
+CREATE TABLE events (
+    id      INTEGER PRIMARY KEY,
+    pull_id INTEGER REFERENCES pulls (id),                  -- NULL: an app-wide event
+    at      TEXT    NOT NULL,
+    kind    TEXT    NOT NULL,
+    detail  TEXT    NOT NULL DEFAULT '{{}}'                 -- JSON; never codes, PINs, secrets
+);
+CREATE INDEX events_pull ON events (pull_id);
+
+-- The journal only grows: events are never rewritten, pulls and cards never deleted.
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER pulls_no_delete BEFORE DELETE ON pulls
+BEGIN SELECT RAISE(ABORT, 'pulls are never deleted'); END;
+CREATE TRIGGER cards_no_delete BEFORE DELETE ON cards
+BEGIN SELECT RAISE(ABORT, 'cards are never deleted'); END;
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL                                     -- JSON
+);
+
+CREATE TABLE catalog_cache (
+    profile    TEXT PRIMARY KEY NOT NULL,
+    fetched_at TEXT NOT NULL,
+    items      TEXT NOT NULL                                -- JSON array
+);
+"""
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(_V1)
+
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+MIGRATIONS: list[Migration] = [_v1_initial]
+SCHEMA_VERSION = len(MIGRATIONS)
