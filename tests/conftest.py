@@ -1,0 +1,104 @@
+"""Shared test set-up.
+
+- One qasync event loop for the whole session (stack-notes §3: a loop per test segfaults).
+- Every test gets its own XDG data/config/cache/state dirs under tmp_path: nothing touches the
+  developer's real profile, and nothing leaks between tests.
+- The keyring is an in-memory backend (never keyrings.alt, never the developer's keyring).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+import keyring
+import keyring.backend
+import keyring.errors
+import pytest
+
+
+def _qasync_loop():
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    return qasync.QEventLoop(QApplication.instance() or QApplication([]))
+
+
+# One mapping holding one function object: pytest-asyncio parametrizes its loop fixture with these
+# values, and a new lambda per test would be a new parameter, hence a new loop per test.
+_LOOP_FACTORIES = {"qasync": _qasync_loop}
+
+
+def pytest_asyncio_loop_factories(config, item):
+    return _LOOP_FACTORIES
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        try:
+            del self.entries[(service, username)]
+        except KeyError:
+            raise keyring.errors.PasswordDeleteError(username) from None
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    base = tmp_path / "xdg"
+    for name in ("DATA", "CONFIG", "CACHE", "STATE", "RUNTIME"):
+        path = base / name.lower()
+        path.mkdir(parents=True)
+        monkeypatch.setenv(
+            f"XDG_{name}_HOME" if name != "RUNTIME" else "XDG_RUNTIME_DIR", str(path)
+        )
+    for var in ("WALLEO_BASE_URL", "WALLEO_API_KEY", "WALLEO_IDENTIFIER", "WALLEO_SHARED_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    return base
+
+
+async def wait_signal(signal, timeout: float = 5.0):
+    """Await one emission of a Qt signal (never qtbot.wait* inside a coroutine)."""
+    fut = asyncio.get_running_loop().create_future()
+
+    def slot(*args):
+        if not fut.done():
+            fut.set_result(args)
+
+    signal.connect(slot)
+    try:
+        return await asyncio.wait_for(fut, timeout)
+    finally:
+        signal.disconnect(slot)
+
+
+async def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02):
+    """Await until ``predicate()`` is true, letting the loop (and Qt) run meanwhile."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)

@@ -1,0 +1,966 @@
+"""The Walleo simulator: a Starlette app that behaves like Walleo's Partners API.
+
+It verifies signatures exactly as Walleo does, answers with the documented JSON shapes, codes and
+messages, runs asynchronous pulls through ``waiting`` → ``processing`` → ``success``/``error``
+(computed lazily from its clock, no background task), issues cards with real PDFs, and can inject
+faults (dropped connections, 500, HTML 502, slowness, 429) to exercise a client's recovery.
+
+State is shared between the uvicorn thread and the test thread: every access holds ``_lock`` and
+no ``await`` ever happens while it is held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import email.utils
+import hmac
+import itertools
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from walleo_desktop.api.client import Credentials
+from walleo_desktop.api.signing import GetSigning, sign, signing_token
+from walleo_desktop.simulator._catalog import Brand, amount_error, load_catalog
+from walleo_desktop.simulator._render import CardSheet, card_pdf, logo_svg
+
+__all__ = [
+    "API_PREFIX",
+    "DEMO_CREDENTIALS",
+    "IN_PROCESS_BASE_URL",
+    "Faults",
+    "RequestRecord",
+    "SimCard",
+    "SimPullRequest",
+    "SimulatedDrop",
+    "Simulator",
+    "SimulatorConfig",
+]
+
+log = logging.getLogger("walleo.simulator")
+
+API_PREFIX = "/partners/v1"
+IN_PROCESS_BASE_URL = "http://walleo-simulator.localhost" + API_PREFIX
+
+#: Fixed demo credentials, printed by ``walleo-desktop simulator`` and used by demo mode.
+DEMO_CREDENTIALS = Credentials(
+    api_key="demo-80chjRjjQlFU3-OKDQkRYl-DNedQBCObTRjE7aYhAjV0MBTXFWFIlpmoeP5",
+    identifier="d2514209-7369-4121-aa94-5b05c32c1d6f",
+    shared_key="9F9560465B6840A438C9BB64C4A3FFC6",
+)
+
+_WAITING_SHARE = 0.2  # share of a pull's delay spent in "waiting" before "processing"
+_MAX_ID_LENGTH = 255
+_PDF_CACHE_SIZE = 256
+
+
+def _paris() -> tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Europe/Paris")
+    except Exception:  # no tz database (Windows without tzdata): Walleo's winter offset
+        return timezone(timedelta(hours=1), "CET")
+
+
+_TZ = _paris()
+
+
+def _iso(ts: float) -> str:
+    """Walleo's timestamp format: ``2024-02-05T11:33:39.999+01:00``."""
+    return datetime.fromtimestamp(ts, _TZ).isoformat(timespec="milliseconds")
+
+
+# ---------------------------------------------------------------------------------- public types
+
+
+@dataclass
+class Faults:
+    """Failures to inject, as probabilities per request (all 0.0 by default).
+
+    One random draw per eligible request picks at most one fault, in this order: ``rate_limit``,
+    ``html_502``, ``error_500``, ``drop``, ``slow`` (if the probabilities add up to more than 1,
+    the later ones are squeezed). A request is eligible when its method is in ``methods`` and,
+    if ``paths_prefix`` is set, its path (relative to ``/partners/v1``, or absolute) starts with
+    it. The simulator's own assets (``/simulator/...``: logos, PDFs) never fail.
+
+    - ``drop``: the request is processed (a POST commits), then the connection is cut mid-body.
+    - ``error_500``: JSON 500; a POST commits first or not, at random.
+    - ``html_502``: a proxy's HTML 502 page; nothing is committed.
+    - ``slow``: processed, then held ``slow_seconds`` before answering (until the client leaves).
+    - ``rate_limit``: 429 with ``Retry-After: retry_after_seconds``; nothing is committed.
+    """
+
+    drop: float = 0.0
+    error_500: float = 0.0
+    html_502: float = 0.0
+    slow: float = 0.0
+    rate_limit: float = 0.0
+    slow_seconds: float = 3.0
+    retry_after_seconds: float = 1
+    methods: set[str] = field(default_factory=lambda: {"GET", "POST"})
+    paths_prefix: str | None = None
+
+    def spread(self, rate: float) -> None:
+        """Share ``rate`` equally between the five kinds of fault."""
+        share = max(0.0, min(rate, 1.0)) / 5
+        self.drop = self.error_500 = self.html_502 = self.slow = self.rate_limit = share
+
+
+@dataclass
+class SimulatorConfig:
+    """How a ``Simulator`` behaves. Fields are read live, so a test may change them."""
+
+    credentials: Credentials = DEMO_CREDENTIALS
+    delay_scale: float = 1.0  # multiplies every brand's pull duration
+    seed: int | None = None  # seeds every random choice (faults, failures, codes, ids)
+    balance: int = 1_000_000  # major units; a pull costs amount * (100 - discount) / 100
+    async_error_rate: float | None = None  # overrides every brand's async error rate
+    honour_x_request_id: bool = True  # replay the first answer to a repeated X-RequestId
+    get_signing: GetSigning = GetSigning.EMPTY_SEGMENT  # which GET token this server expects
+    max_timestamp_skew: float = 300  # seconds between the signed timestamp and this clock
+    clock_offset: float = 0.0  # added to ``clock()``: simulates a server clock off from ours
+    clock: Callable[[], float] = time.time
+    faults: Faults = field(default_factory=Faults)  # initial faults (copied to Simulator.faults)
+    max_records: int | None = None  # keep only the latest N request records (long-running server)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request the simulator received."""
+
+    at: float  # time.time() on arrival
+    method: str
+    path: str  # as received, e.g. "/partners/v1/pull_requests"
+    request_id: str | None  # pull-request calls: from the body or the path
+    status: int | None  # HTTP status sent; None when nothing complete was sent (drop, gone)
+    fault: str | None  # injected fault name
+    client: tuple[str, int] | None  # peer address: one per TCP connection
+
+
+@dataclass
+class SimCard:
+    """A card the simulator issued (internal state)."""
+
+    id: str
+    gift_card_code: str
+    amount: int
+    code: str
+    pin_code: str
+    expire_at: datetime
+
+    def to_api(self, base_url: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "code": self.code,
+            "expire_at": self.expire_at.isoformat(timespec="milliseconds"),
+            "pin_code": self.pin_code,
+            "amount": self.amount,
+            "gift_card_code": self.gift_card_code,
+            "pdf_url": f"{base_url}/simulator/pdfs/{self.id}.pdf",
+        }
+
+
+@dataclass
+class SimPullRequest:
+    """A pull request as the simulator holds it (read-only for tests)."""
+
+    id: str
+    request_id: str
+    gift_card_code: str
+    amount: int
+    cost_cents: int
+    stock_source: str  # "owned" | "shared" | "end_to_end": where the card comes from
+    created_at: float  # simulator clock
+    delay: float  # seconds from creation to the final status
+    fails: bool  # decided at creation: ends in "error"
+    settled: bool = False  # final status reached and observed
+    card_id: str | None = None
+
+    def status_at(self, now: float) -> str:
+        if self.settled:
+            return "error" if self.fails else "success"
+        return "waiting" if now - self.created_at < _WAITING_SHARE * self.delay else "processing"
+
+    def updated_at(self, now: float) -> float:
+        if self.settled:
+            return self.created_at + self.delay
+        if now - self.created_at < _WAITING_SHARE * self.delay:
+            return self.created_at
+        return self.created_at + _WAITING_SHARE * self.delay
+
+
+class SimulatedDrop(Exception):
+    """Raised by the app, on purpose, to cut a connection in the middle of a response."""
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A record slot, filled in when the answer has gone (or the connection was cut)."""
+
+    record: RequestRecord
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+_STATUS_WORDS = {
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    422: "unprocessable_entity",
+    429: "too_many_requests",
+    500: "internal_server_error",
+}
+_JSON = "application/json; charset=utf-8"
+_HTML_502 = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(_dumps(data), status_code=status, media_type=_JSON)
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    envelope = {"errors": [{"code": code, "message": message}], "status": _STATUS_WORDS[status]}
+    return _json(envelope, status)
+
+
+def _unauthorized() -> Response:
+    return _error(401, "unauthorized", "Not authorized")
+
+
+def _invalid_signature() -> Response:
+    return _error(401, "invalid_signature", "Your request does not match your signature")
+
+
+def _parse_authorization(header: str) -> tuple[str, str, str, str] | None:
+    """``Bearer <KEY>, Id=<ID>, Signature=<HEX>, Timestamp=<UNIX>`` → its four values."""
+    scheme, _, rest = header.strip().partition(" ")
+    if scheme != "Bearer" or not rest:
+        return None
+    api_key, *pairs = (part.strip() for part in rest.split(","))
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            return None
+        values[name.strip()] = value.strip()
+    ts = values.get("Timestamp", "")
+    if not api_key or not values.get("Id") or not values.get("Signature"):
+        return None
+    if not ts.isdigit() or len(ts) > 12:
+        return None
+    return api_key, values["Id"], values["Signature"], ts
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _origin(scope: Scope) -> str:
+    """``scheme://host[:port]`` as the client addressed us (from the Host header)."""
+    host = _header(scope, b"host")
+    if not host:
+        server = scope.get("server") or ("localhost", None)
+        host = server[0] if server[1] in (None, 80, 443) else f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+def _signed_url(scope: Scope) -> str:
+    """The URL exactly as the client sent it: what it must have signed."""
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    url = _origin(scope) + bytes(raw_path).decode("latin-1")
+    query = scope.get("query_string") or b""
+    return f"{url}?{bytes(query).decode('latin-1')}" if query else url
+
+
+def _request_id_of(path: str, body: bytes) -> str | None:
+    if path == API_PREFIX + "/pull_requests":
+        try:
+            value = json.loads(body)["pull_request"]["request_id"]
+        except (ValueError, TypeError, KeyError):
+            return None
+        return value if isinstance(value, str) else None
+    prefix = API_PREFIX + "/pull_requests/"
+    if path.startswith(prefix):
+        return path[len(prefix) :]
+    return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+# ---------------------------------------------------------------------------------- simulator
+
+
+class Simulator:
+    """A Walleo stand-in. ``app`` is the ASGI app; ``transport()`` plugs it into httpx."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config if config is not None else SimulatorConfig()
+        self.faults: Faults = dataclasses.replace(
+            self.config.faults, methods=set(self.config.faults.methods)
+        )
+        self._lock = threading.RLock()
+        self._rng = random.Random(self.config.seed)
+        self._brands: dict[str, Brand] = {b.code: b for b in load_catalog()}
+        self._stocks: dict[str, dict[int, list[int]]] = {
+            b.code: {s.facial_value: [s.owned_quantity, s.shared_quantity] for s in b.stocks}
+            for b in self._brands.values()
+        }
+        self._available: dict[str, int | None] = {
+            b.code: b.available_amount for b in self._brands.values()
+        }
+        self._balance_cents = int(self.config.balance) * 100
+        self._pull_requests: dict[str, SimPullRequest] = {}
+        self._cards: dict[str, SimCard] = {}
+        self._replays: dict[tuple[str, str], tuple[int, bytes]] = {}
+        self._pdfs: dict[str, bytes] = {}
+        self._records: collections.deque[_Entry] = collections.deque(maxlen=self.config.max_records)
+        self._clients: set[tuple[str, int]] = set()
+        self._pull_request_creates = 0
+        self._card_creates = 0
+        self._transport_ports = itertools.count(40001)
+        self.app: Starlette = self._build_app()
+
+    # ------------------------------------------------------------------ read-only views
+
+    @property
+    def records(self) -> list[RequestRecord]:
+        with self._lock:
+            return [entry.record for entry in self._records]
+
+    @property
+    def pull_request_creates(self) -> int:
+        with self._lock:
+            return self._pull_request_creates
+
+    @property
+    def card_creates(self) -> int:
+        with self._lock:
+            return self._card_creates
+
+    @property
+    def pull_requests(self) -> dict[str, SimPullRequest]:
+        with self._lock:
+            return dict(self._pull_requests)
+
+    @property
+    def connections_opened(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+    @property
+    def balance_cents(self) -> int:
+        """What is left of the partner's balance, in cents."""
+        with self._lock:
+            return self._balance_cents
+
+    def now(self) -> float:
+        """The simulator's clock (``config.clock() + config.clock_offset``)."""
+        return self.config.clock() + self.config.clock_offset
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An httpx transport that talks to this simulator in-process (use IN_PROCESS_BASE_URL)."""
+        return _InProcessTransport(self.app, ("127.0.0.1", next(self._transport_ports)))
+
+    # ------------------------------------------------------------------ app
+
+    def _build_app(self) -> Starlette:
+        p = API_PREFIX
+        api = self._api_endpoint
+        routes = [
+            Route(f"{p}/gift_cards", api(self._list_gift_cards), methods=["GET"]),
+            Route(f"{p}/gift_cards/{{code:path}}", api(self._show_gift_card), methods=["GET"]),
+            Route(f"{p}/inventories/{{code:path}}", api(self._show_inventory), methods=["GET"]),
+            Route(f"{p}/pull_requests", api(self._create_pull_request), methods=["POST"]),
+            Route(
+                f"{p}/pull_requests/{{request_id:path}}",
+                api(self._show_pull_request),
+                methods=["GET"],
+            ),
+            Route(f"{p}/cards", api(self._create_card), methods=["POST"]),
+            Route(f"{p}/cards/{{card_id:path}}", api(self._show_card), methods=["GET"]),
+            Route(f"{p}/simulator/logos/wide/{{code}}.svg", self._logo, methods=["GET"]),
+            Route(f"{p}/simulator/logos/{{code}}.svg", self._logo, methods=["GET"]),
+            Route(f"{p}/simulator/pdfs/{{card_id}}.pdf", self._pdf, methods=["GET"]),
+        ]
+
+        async def not_found(request: Request, exc: Exception) -> Response:
+            if isinstance(exc, HTTPException) and exc.status_code == 405:
+                return _error(405, "method_not_allowed", "Method not allowed")
+            return _error(404, "not_found", f"No route matches {request.url.path}")
+
+        return Starlette(
+            routes=routes,
+            middleware=[Middleware(_SimulatorMiddleware, simulator=self)],
+            exception_handlers={404: not_found, 405: not_found},
+        )
+
+    def _api_endpoint(
+        self, handler: Callable[[Request, bytes, str], Response]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap a handler: read the raw body, authenticate, pass the base URL for links."""
+
+        async def endpoint(request: Request) -> Response:
+            body = await request.body()
+            denied = self._authenticate(request.scope, body)
+            if denied is not None:
+                return denied
+            return handler(request, body, _origin(request.scope) + API_PREFIX)
+
+        return endpoint
+
+    def _authenticate(self, scope: Scope, body: bytes) -> Response | None:
+        parsed = _parse_authorization(_header(scope, b"authorization") or "")
+        if parsed is None:
+            return _unauthorized()
+        api_key, identifier, signature, timestamp = parsed
+        creds = self.config.credentials
+        key_ok = hmac.compare_digest(api_key.encode(), creds.api_key.encode())
+        id_ok = hmac.compare_digest(identifier.encode(), creds.identifier.encode())
+        if not (key_ok and id_ok):
+            return _unauthorized()
+        if abs(self.now() - int(timestamp)) > self.config.max_timestamp_skew:
+            return _invalid_signature()
+        token = signing_token(
+            scope["method"],
+            _signed_url(scope),
+            body,
+            creds.identifier,
+            timestamp,
+            get_signing=self.config.get_signing,
+        )
+        expected = sign(creds.shared_key, token)
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+            return _invalid_signature()
+        return None
+
+    # ------------------------------------------------------------------ catalog
+
+    def _brand_or_404(self, code: str) -> Brand | Response:
+        brand = self._brands.get(code)
+        if brand is None:
+            return _error(404, "gift_card_not_found", f"Gift card not found with code '{code}'")
+        return brand
+
+    def _list_gift_cards(self, request: Request, body: bytes, base: str) -> Response:
+        return _json([brand.to_api(base) for brand in self._brands.values()])
+
+    def _show_gift_card(self, request: Request, body: bytes, base: str) -> Response:
+        brand = self._brand_or_404(request.path_params["code"])
+        return brand if isinstance(brand, Response) else _json(brand.to_api(base))
+
+    def _show_inventory(self, request: Request, body: bytes, base: str) -> Response:
+        brand = self._brand_or_404(request.path_params["code"])
+        if isinstance(brand, Response):
+            return brand
+        with self._lock:
+            stocks = [
+                {"facial_value": value, "owned_quantity": owned, "shared_quantity": shared}
+                for value, (owned, shared) in sorted(self._stocks[brand.code].items())
+            ]
+            available = self._available[brand.code]
+        return _json(
+            {
+                "inventories": {
+                    "gift_card": {"code": brand.code, "name": brand.name},
+                    "end_to_end_api": {
+                        "enabled": brand.end_to_end,
+                        "available_amount": "unlimited" if available is None else available,
+                    },
+                    "stocks": stocks,
+                }
+            }
+        )
+
+    # ------------------------------------------------------------------ pulls
+
+    def _replay(self, path: str, header_id: str | None) -> Response | None:
+        if not header_id or not self.config.honour_x_request_id:
+            return None
+        stored = self._replays.get((path, header_id))
+        if stored is None:
+            return None
+        status, content = stored
+        log.info("replaying the first answer to X-RequestId %s on %s", header_id, path)
+        return Response(content, status_code=status, media_type=_JSON)
+
+    def _remember(self, path: str, header_id: str | None, status: int, content: bytes) -> None:
+        if header_id:
+            self._replays.setdefault((path, header_id), (status, content))
+
+    def _validate_pull(self, fields: dict[str, Any]) -> tuple[Brand, int, str, int] | Response:
+        """Check brand, amount, stock and balance; returns (brand, amount, source, cost)."""
+        brand = self._brand_or_404(fields["gift_card_code"])
+        if isinstance(brand, Response):
+            return brand
+        amount = fields["amount"]
+        message = amount_error(brand.facial_values, amount)
+        if message is not None:
+            return _error(422, "invalid_amount", message)
+        source = self._stock_source(brand, amount)
+        if source is None:
+            return _error(422, "out_of_stock", f"Out of stock gift card '{brand.code}'")
+        cost = amount * (100 - brand.discount)  # cents: amount * 100 * (100 - discount) / 100
+        if cost > self._balance_cents:
+            return _error(422, "not_enough_funds", "Your balance account is not high enough")
+        return brand, amount, source, cost
+
+    def _stock_source(self, brand: Brand, amount: int) -> str | None:
+        line = self._stocks[brand.code].get(amount)
+        if line is not None and line[0] > 0:
+            return "owned"
+        if line is not None and line[1] > 0:
+            return "shared"
+        available = self._available[brand.code]
+        if brand.end_to_end and (available is None or available >= amount):
+            return "end_to_end"
+        return None
+
+    def _take(self, brand: Brand, amount: int, source: str, cost: int, sign_: int = 1) -> None:
+        """Take (``sign_=1``) or give back (``-1``) one card's stock and its cost."""
+        if source == "end_to_end":
+            available = self._available[brand.code]
+            if available is not None:
+                self._available[brand.code] = available - sign_ * amount
+        else:
+            self._stocks[brand.code][amount][0 if source == "owned" else 1] -= sign_
+        self._balance_cents -= sign_ * cost
+
+    def _new_id(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _issue_card(self, brand: Brand, amount: int, issued_at: float) -> SimCard:
+        expiry = datetime.fromtimestamp(issued_at, _TZ) + timedelta(days=brand.validity_days)
+        card = SimCard(
+            id=self._new_id(),
+            gift_card_code=brand.code,
+            amount=amount,
+            code=brand.new_card_code(self._rng),
+            pin_code=brand.new_pin(self._rng),
+            expire_at=expiry.replace(hour=0, minute=0, second=0, microsecond=0),
+        )
+        self._cards[card.id] = card
+        return card
+
+    def _create_pull_request(self, request: Request, body: bytes, base: str) -> Response:
+        path = "/pull_requests"
+        header_id = request.headers.get("x-requestid")
+        with self._lock:
+            replay = self._replay(path, header_id)
+            if replay is not None:
+                return replay
+            fields = _parse_body(body, "pull_request", ("amount", "gift_card_code", "request_id"))
+            if isinstance(fields, Response):
+                return fields
+            request_id = fields["request_id"]
+            if request_id in self._pull_requests:
+                return _error(422, "unprocessable_entity", "Request id is already used")
+            checked = self._validate_pull(fields)
+            if isinstance(checked, Response):
+                return checked
+            brand, amount, source, cost = checked
+            self._take(brand, amount, source, cost)
+            rate = self.config.async_error_rate
+            rate = brand.async_error_rate if rate is None else rate
+            now = self.now()
+            pull = SimPullRequest(
+                id=self._new_id(),
+                request_id=request_id,
+                gift_card_code=brand.code,
+                amount=amount,
+                cost_cents=cost,
+                stock_source=source,
+                created_at=now,
+                delay=brand.delay_seconds
+                * max(self.config.delay_scale, 0.0)
+                * self._rng.uniform(0.8, 1.2),
+                fails=self._rng.random() < rate,
+            )
+            self._pull_requests[request_id] = pull
+            self._pull_request_creates += 1
+            content = _dumps(
+                {
+                    "pull_request": {
+                        "id": pull.id,
+                        "status": "waiting",  # as documented, whatever the delay
+                        "request_id": request_id,
+                        "amount_cents": amount * 100,
+                        "created_at": _iso(now),
+                        "updated_at": _iso(now),
+                        "card": None,
+                    }
+                }
+            )
+            self._remember(path, header_id, 200, content)
+        log.info("pull request %s created: %s %s", request_id, brand.code, amount)
+        return Response(content, media_type=_JSON)
+
+    def _settle(self, pull: SimPullRequest, now: float) -> None:
+        """Reach the final state once its time has come (called on observation)."""
+        if pull.settled or now - pull.created_at < pull.delay:
+            return
+        pull.settled = True
+        brand = self._brands[pull.gift_card_code]
+        if pull.fails:
+            self._take(brand, pull.amount, pull.stock_source, pull.cost_cents, sign_=-1)
+        else:
+            card = self._issue_card(brand, pull.amount, pull.created_at + pull.delay)
+            pull.card_id = card.id
+
+    def _show_pull_request(self, request: Request, body: bytes, base: str) -> Response:
+        request_id = request.path_params["request_id"]
+        with self._lock:
+            pull = self._pull_requests.get(request_id)
+            if pull is None:
+                return _error(
+                    404,
+                    "pull_request_not_found",
+                    f"Pull request not found with request_id: {request_id}",
+                )
+            now = self.now()
+            self._settle(pull, now)
+            card = self._cards[pull.card_id].to_api(base) if pull.card_id else None
+            data = {
+                "id": pull.id,
+                "status": pull.status_at(now),
+                "request_id": pull.request_id,
+                "created_at": _iso(pull.created_at),
+                "updated_at": _iso(pull.updated_at(now)),
+                "card": card,
+            }
+        return _json({"pull_request": data})
+
+    def _create_card(self, request: Request, body: bytes, base: str) -> Response:
+        path = "/cards"
+        header_id = request.headers.get("x-requestid")
+        with self._lock:
+            replay = self._replay(path, header_id)
+            if replay is not None:
+                return replay
+            fields = _parse_body(body, "card", ("amount", "gift_card_code"))
+            if isinstance(fields, Response):
+                return fields
+            checked = self._validate_pull(fields)
+            if isinstance(checked, Response):
+                return checked
+            brand, amount, source, cost = checked
+            self._take(brand, amount, source, cost)
+            card = self._issue_card(brand, amount, self.now())
+            self._card_creates += 1
+            content = _dumps({"card": card.to_api(base)})
+            self._remember(path, header_id, 200, content)
+        log.info("card %s issued: %s %s", card.id, brand.code, amount)
+        return Response(content, media_type=_JSON)
+
+    def _show_card(self, request: Request, body: bytes, base: str) -> Response:
+        card_id = request.path_params["card_id"]
+        with self._lock:
+            card = self._cards.get(card_id)
+            data = card.to_api(base) if card is not None else None
+        if data is None:
+            return _error(404, "card_not_found", f"Card not found with id '{card_id}'")
+        return _json({"card": data})
+
+    # ------------------------------------------------------------------ assets (no auth)
+
+    async def _logo(self, request: Request) -> Response:
+        brand = self._brands.get(request.path_params["code"])
+        if brand is None:
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        wide = "/logos/wide/" in request.url.path
+        return Response(
+            logo_svg(brand.name, brand.color, wide=wide),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    async def _pdf(self, request: Request) -> Response:
+        card_id = request.path_params["card_id"]
+        with self._lock:
+            card = self._cards.get(card_id)
+            content = self._pdfs.get(card_id)
+        if card is None:
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        if content is None:
+            brand = self._brands[card.gift_card_code]
+            content = card_pdf(
+                CardSheet(
+                    brand_name=brand.name,
+                    colour=brand.color,
+                    amount=card.amount,
+                    code=card.code,
+                    pin_code=card.pin_code,
+                    expire_at=card.expire_at,
+                    card_id=card.id,
+                )
+            )
+            with self._lock:
+                content = self._pdfs.setdefault(card_id, content)
+                while len(self._pdfs) > _PDF_CACHE_SIZE:  # same bytes if asked again: invariant
+                    del self._pdfs[next(iter(self._pdfs))]
+        return Response(content, media_type="application/pdf")
+
+    # ------------------------------------------------------------------ records and faults
+
+    def _open_record(self, method: str, path: str, client: tuple[str, int] | None) -> _Entry:
+        entry = _Entry(RequestRecord(time.time(), method, path, None, None, None, client))
+        with self._lock:
+            if client is not None:
+                self._clients.add(client)
+            self._records.append(entry)
+        return entry
+
+    def _close_record(
+        self, entry: _Entry, request_id: str | None, status: int | None, fault: str | None
+    ) -> None:
+        with self._lock:
+            entry.record = dataclasses.replace(
+                entry.record, request_id=request_id, status=status, fault=fault
+            )
+
+    def _draw_fault(self, method: str, path: str) -> str | None:
+        faults = self.faults
+        if not path.startswith(API_PREFIX + "/") or path.startswith(API_PREFIX + "/simulator/"):
+            return None
+        if method.upper() not in {m.upper() for m in faults.methods}:
+            return None
+        prefix = faults.paths_prefix
+        if prefix and not (path[len(API_PREFIX) :].startswith(prefix) or path.startswith(prefix)):
+            return None
+        table = [
+            ("rate_limit", faults.rate_limit),
+            ("html_502", faults.html_502),
+            ("error_500", faults.error_500),
+            ("drop", faults.drop),
+            ("slow", faults.slow),
+        ]
+        if not any(p > 0 for _, p in table):
+            return None
+        with self._lock:
+            draw = self._rng.random()
+        threshold = 0.0
+        for name, probability in table:
+            threshold += max(probability, 0.0)
+            if draw < threshold:
+                return name
+        return None
+
+    def _coin(self) -> bool:
+        with self._lock:
+            return self._rng.random() < 0.5
+
+    def _headers(
+        self, headers: list[tuple[bytes, bytes]], length: int
+    ) -> list[tuple[bytes, bytes]]:
+        """Response headers with this server's ``Date`` and the right ``Content-Length``."""
+        kept = [(k, v) for k, v in headers if k.lower() not in (b"date", b"content-length")]
+        date = email.utils.formatdate(self.now(), usegmt=True).encode("ascii")
+        return [*kept, (b"content-length", str(length).encode("ascii")), (b"date", date)]
+
+    async def _handle(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        method, path = scope["method"], scope["path"]
+        client = scope.get("client")
+        body = await _read_body(receive)
+        entry = self._open_record(method, path, tuple(client) if client else None)
+        fault = self._draw_fault(method, path)
+        sent: int | None = None
+        try:
+            if fault == "rate_limit":
+                after = self.faults.retry_after_seconds
+                status, headers, content = _canned(
+                    _error(429, "too_many_requests", "Rate limit exceeded"),
+                    [(b"retry-after", f"{after:g}".encode("ascii"))],
+                )
+            elif fault == "html_502":
+                status, headers, content = 502, [(b"content-type", b"text/html")], _HTML_502
+            elif fault == "error_500" and (method != "POST" or self._coin()):
+                status, headers, content = _canned(_internal_error())
+            else:
+                status, headers, content = await _run_buffered(app, scope, body, receive)
+                if fault == "error_500":  # after the POST committed
+                    status, headers, content = _canned(_internal_error())
+                elif fault == "drop":
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": status,
+                            "headers": self._headers(headers, len(content)),
+                        }
+                    )
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": content[: len(content) // 2],
+                            "more_body": True,
+                        }
+                    )
+                    raise SimulatedDrop(f"simulated connection drop on {method} {path}")
+                elif fault == "slow" and not await _linger(receive, self.faults.slow_seconds):
+                    return  # the client gave up: nothing to send
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": self._headers(headers, len(content)),
+                }
+            )
+            await send({"type": "http.response.body", "body": content})
+            sent = status
+        finally:
+            self._close_record(entry, _request_id_of(path, body), sent, fault)
+
+
+def _parse_body(body: bytes, root: str, required: tuple[str, ...]) -> dict[str, Any] | Response:
+    """Decode ``{root: {...}}`` and check the required fields (Rails-style messages)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(422, "invalid_json", "The request body is not valid JSON")
+    inner = data.get(root) if isinstance(data, dict) else None
+    if not isinstance(inner, dict) or not inner:
+        return _error(422, "parameter_missing", f"param is missing or the value is empty: {root}")
+    fields: dict[str, Any] = {}
+    for name in required:
+        value = inner.get(name)
+        if value is None or value == "":
+            return _error(
+                422, "parameter_missing", f"param is missing or the value is empty: {name}"
+            )
+        if name == "amount":
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value)  # Rails would coerce "50"; anything else is an invalid amount
+        elif not isinstance(value, str) or len(value) > _MAX_ID_LENGTH:
+            return _error(422, "parameter_invalid", f"param is invalid: {name}")
+        fields[name] = value
+    return fields
+
+
+def _internal_error() -> Response:
+    return _error(500, "internal_server_error", "We're sorry, but something went wrong.")
+
+
+def _canned(
+    response: Response, extra: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    return response.status_code, [*response.raw_headers, *(extra or [])], bytes(response.body)
+
+
+async def _run_buffered(
+    app: ASGIApp, scope: Scope, body: bytes, receive: Receive
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Run the app on the already-read body; collect its whole answer."""
+    delivered = False
+
+    async def replay_receive() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    start: Message = {}
+    chunks: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, replay_receive, capture)
+    return int(start["status"]), list(start.get("headers", [])), b"".join(chunks)
+
+
+async def _linger(receive: Receive, seconds: float) -> bool:
+    """Wait ``seconds``; False as soon as the client disconnects."""
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(disconnected())
+    try:
+        done, _ = await asyncio.wait({watcher}, timeout=max(seconds, 0.0))
+    finally:
+        watcher.cancel()
+    return not done
+
+
+class _SimulatorMiddleware:
+    """Records every request, injects faults, and stamps the simulator's ``Date`` header."""
+
+    def __init__(self, app: ASGIApp, simulator: Simulator) -> None:
+        self.app = app
+        self.simulator = simulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.simulator._handle(self.app, scope, receive, send)
+
+
+class _InProcessTransport(httpx.AsyncBaseTransport):
+    """``httpx.ASGITransport`` that behaves like a network for the client.
+
+    A simulated drop becomes ``httpx.ReadError``; the request's read timeout is enforced
+    (ASGITransport has none), so the ``slow`` fault produces ``httpx.ReadTimeout``.
+    """
+
+    def __init__(self, app: ASGIApp, client: tuple[str, int]) -> None:
+        self._asgi = httpx.ASGITransport(app=app, client=client)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = (request.extensions.get("timeout") or {}).get("read")
+        try:
+            if timeout is None:
+                return await self._asgi.handle_async_request(request)
+            return await asyncio.wait_for(self._asgi.handle_async_request(request), timeout)
+        except SimulatedDrop as exc:
+            raise httpx.ReadError("the simulator dropped the connection", request=request) from exc
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(
+                "the simulator did not answer in time", request=request
+            ) from exc
+
+    async def aclose(self) -> None:
+        await self._asgi.aclose()
