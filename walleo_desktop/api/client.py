@@ -191,7 +191,10 @@ class WalleoClient:
         data = await self._request("GET", f"/gift_cards/{_seg(code)}")
         return _parse(GiftCard.from_json, data, "gift card")
 
-    async def create_pull_request(self, gift_card_code: str, amount: int, request_id: str) -> PullRequest:
+    async def create_pull_request(
+        self, gift_card_code: str, amount: int, request_id: str
+    ) -> PullRequest:
+        _check_request_id(request_id)
         body = {
             "pull_request": {
                 "amount": int(amount),
@@ -208,9 +211,13 @@ class WalleoClient:
         data = await self._request("GET", f"/pull_requests/{_seg(request_id)}")
         return _parse_wrapped(PullRequest.from_json, data, "pull_request")
 
-    async def create_card(self, gift_card_code: str, amount: int, request_id: str | None = None) -> Card:
-        """Synchronous pull. Give a ``request_id`` so that a resend replays instead of re-issuing."""
+    async def create_card(
+        self, gift_card_code: str, amount: int, request_id: str | None = None
+    ) -> Card:
+        """Synchronous pull. With a ``request_id``, a resend replays instead of re-issuing."""
         body = {"card": {"amount": int(amount), "gift_card_code": gift_card_code}}
+        if request_id:
+            _check_request_id(request_id)
         headers = {"X-RequestId": request_id} if request_id else None
         data = await self._request("POST", "/cards", body=body, headers=headers)
         return _parse_wrapped(Card.from_json, data, "card", ambiguous=True)
@@ -242,7 +249,11 @@ class WalleoClient:
                         http_status=r.status_code,
                     )
                 ctype = r.headers.get("content-type", "").split(";")[0].strip().lower()
-                if ctype not in ("application/pdf", "application/octet-stream", "binary/octet-stream"):
+                if ctype not in (
+                    "application/pdf",
+                    "application/octet-stream",
+                    "binary/octet-stream",
+                ):
                     raise E.UnexpectedResponseError(
                         f"The PDF download returned {ctype or 'no content type'}, not a PDF."
                     )
@@ -336,7 +347,9 @@ class WalleoClient:
             response = await self._http.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             log.info("%s %s not sent: %s", method, path, type(exc).__name__)
-            raise E.NotSentError(f"Walleo could not be reached: {_describe_transport(exc)}") from exc
+            raise E.NotSentError(
+                f"Walleo could not be reached: {_describe_transport(exc)}"
+            ) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise E.ConfigurationError(f"The base URL cannot be used: {exc}") from exc
         except httpx.HTTPError as exc:
@@ -385,7 +398,7 @@ class WalleoClient:
             error = E.api_error_from_envelope(status, data)
             if error is None:
                 raise E.UnexpectedResponseError(
-                    f"Walleo answered {_describe_http_status(status)} without an error description.",
+                    f"Walleo answered {_describe_http_status(status)} without saying why.",
                     http_status=status,
                 )
             if isinstance(error, E.InvalidSignature):
@@ -422,13 +435,26 @@ class WalleoClient:
 _UNPARSEABLE = object()
 
 
+def _check_request_id(request_id: str) -> None:
+    """Request ids travel in a header too: printable ASCII only, 1 to 255 characters."""
+    if (
+        not request_id.strip()
+        or len(request_id) > 255
+        or request_id != request_id.strip()
+        or not all(32 <= ord(c) < 127 for c in request_id)
+    ):
+        raise E.ConfigurationError(
+            "A request id must be 1 to 255 printable ASCII characters (no accents)."
+        )
+
+
 def _seg(value: str) -> str:
     return quote(str(value), safe="")
 
 
 def _describe_transport(exc: Exception) -> str:
     text = str(exc).strip()
-    name = {
+    names: dict[type[Exception], str] = {
         httpx.ConnectError: "connection failed",
         httpx.ConnectTimeout: "connection timed out",
         httpx.ReadTimeout: "no answer in time",
@@ -436,11 +462,12 @@ def _describe_transport(exc: Exception) -> str:
         httpx.PoolTimeout: "too many requests waiting",
         httpx.RemoteProtocolError: "the connection was cut",
         httpx.ReadError: "the connection was cut",
-    }.get(type(exc), type(exc).__name__)
+    }
+    name = names.get(type(exc), type(exc).__name__)
     return f"{name} ({text})" if text else name
 
 
-def _parse(parser: Callable[[Any], Any], data: Any, what: str, *, ambiguous: bool = False) -> Any:
+def _parse[T](parser: Callable[[Any], T], data: Any, what: str, *, ambiguous: bool = False) -> T:
     try:
         return parser(data)
     except (ValueError, TypeError, KeyError) as exc:
@@ -448,9 +475,9 @@ def _parse(parser: Callable[[Any], Any], data: Any, what: str, *, ambiguous: boo
         raise cls(f"Walleo's answer is not a {what} we understand: {exc}") from exc
 
 
-def _parse_wrapped(
-    parser: Callable[[Any], Any], data: Any, key: str, *, ambiguous: bool = False
-) -> Any:
+def _parse_wrapped[T](
+    parser: Callable[[Any], T], data: Any, key: str, *, ambiguous: bool = False
+) -> T:
     inner = data.get(key) if isinstance(data, dict) else None
     if inner is None:
         cls = E.AmbiguousError if ambiguous else E.UnexpectedResponseError

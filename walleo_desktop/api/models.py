@@ -317,8 +317,10 @@ class Inventory:
     def from_json(cls, data: Any) -> Inventory:
         if not isinstance(data, dict):
             raise ValueError("an inventory must be a JSON object")
-        gc = data.get("gift_card") if isinstance(data.get("gift_card"), dict) else {}
-        e2e = data.get("end_to_end_api") if isinstance(data.get("end_to_end_api"), dict) else {}
+        gc_raw = data.get("gift_card")
+        gc: dict[str, Any] = gc_raw if isinstance(gc_raw, dict) else {}
+        e2e_raw = data.get("end_to_end_api")
+        e2e: dict[str, Any] = e2e_raw if isinstance(e2e_raw, dict) else {}
         available = e2e.get("available_amount")
         stocks = []
         for s in data.get("stocks") or []:
@@ -328,15 +330,17 @@ class Inventory:
             if fv is None:
                 continue
             stocks.append(
-                Stock(fv, _int(s.get("owned_quantity"), 0) or 0, _int(s.get("shared_quantity"), 0) or 0)
+                Stock(
+                    fv,
+                    _int(s.get("owned_quantity"), 0) or 0,
+                    _int(s.get("shared_quantity"), 0) or 0,
+                )
             )
         return cls(
             gift_card_code=_str(gc, "code"),
             gift_card_name=_str(gc, "name"),
             end_to_end_enabled=_bool(e2e.get("enabled")),
-            available_amount=None
-            if str(available).lower() == "unlimited"
-            else _int(available),
+            available_amount=None if str(available).lower() == "unlimited" else _int(available),
             stocks=tuple(stocks),
             raw=dict(data),
         )

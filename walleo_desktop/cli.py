@@ -1,0 +1,427 @@
+"""``walleo-desktop [--data-dir DIR] [--profile NAME] COMMAND``: the headless tools.
+
+Exit codes: 0 all good, 1 a pull ended in error or was rejected, 2 usage or configuration error,
+3 interrupted with pulls unfinished (they stay in the journal: run ``resume``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from walleo_desktop import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3
+
+log = logging.getLogger("walleo.cli")
+
+
+class UsageError(Exception):
+    """Bad input or configuration: exit 2 with this sentence."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="walleo-desktop",
+        description="Issue and track Walleo gift cards. With no command, opens the window.",
+        epilog="Credentials come from the saved profile (OS keyring) or from WALLEO_API_KEY, "
+        "WALLEO_IDENTIFIER, WALLEO_SHARED_KEY and WALLEO_BASE_URL; never from arguments. "
+        "With neither, the built-in simulator is used (demo mode).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--data-dir", type=Path, help="where the history and card files live")
+    parser.add_argument("--profile", help="connection profile to use (default: the active one)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("pull", help="issue gift cards and wait for them")
+    p.add_argument("gift_card_code", metavar="GIFT_CARD_CODE")
+    p.add_argument("amount", metavar="AMOUNT", type=_positive_int)
+    p.add_argument("--count", type=_positive_int, default=1, help="how many cards (default 1)")
+    p.add_argument("--reference", default="", help="customer or ticket reference")
+    p.add_argument("--note", default="")
+    p.add_argument("--json", action="store_true", help="one JSON object per pull per line")
+    p.add_argument("--show-codes", action="store_true", help="print codes and PINs in text mode")
+    p.add_argument("--concurrency", type=_positive_int, default=8)
+
+    r = sub.add_parser("resume", help="finish every unfinished pull of the journal")
+    r.add_argument("--json", action="store_true")
+    r.add_argument("--show-codes", action="store_true")
+    r.add_argument("--concurrency", type=_positive_int, default=8)
+
+    h = sub.add_parser("history", help="list pulls from the local history")
+    h.add_argument("--since", type=_date, help="YYYY-MM-DD (inclusive)")
+    h.add_argument("--until", type=_date, help="YYYY-MM-DD (inclusive)")
+    h.add_argument("--status", action="append", default=[], help="state, repeatable")
+    h.add_argument("--limit", type=_positive_int, default=200)
+    h.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("catalog", help="list the gift cards this partner may pull")
+    c.add_argument("--json", action="store_true")
+
+    sub.add_parser(
+        "simulator",
+        help="run the built-in Walleo simulator as an HTTP server (see `simulator --help`)",
+    )
+
+    pr = sub.add_parser("profile", help="manage connection profiles (secrets go to the keyring)")
+    prs = pr.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+    ps = prs.add_parser("set", help="create or update a profile; prompts for the credentials")
+    ps.add_argument("name")
+    ps.add_argument("--base-url", help="Walleo base URL (default: production)")
+    ps.add_argument("--currency", default=None)
+    ps.add_argument("--activate", action="store_true", help="make it the active profile")
+    prs.add_parser("list", help="list profiles")
+    pu = prs.add_parser("use", help="make a profile the active one ('demo' for none)")
+    pu.add_argument("name")
+    pd = prs.add_parser("delete", help="delete a profile and its keyring entry")
+    pd.add_argument("name")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-25") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulator"]:  # its own parser: argparse.REMAINDER drops leading options
+        from walleo_desktop.simulator import run_cli
+
+        return run_cli(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from walleo_desktop.ui.app import run
+
+        return run(args)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "profile":
+            return _profile_command(args)
+        return asyncio.run(_run(args))
+    except UsageError as exc:
+        print(f"walleo-desktop: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(
+            "walleo-desktop: interrupted; unfinished pulls stay in the journal "
+            "(run `walleo-desktop resume`).",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    from walleo_desktop.store import default_data_dir
+
+    return args.data_dir or default_data_dir()
+
+
+def _open_session(args: argparse.Namespace) -> Any:
+    from walleo_desktop.api.errors import ConfigurationError
+    from walleo_desktop.engine import Profiles, Session, resolve_connection
+    from walleo_desktop.store import StoreError
+
+    profiles = Profiles()
+    try:
+        connection = resolve_connection(profiles, args.profile)
+        if connection.demo:
+            print(
+                "walleo-desktop: no profile or WALLEO_* credentials: using the built-in "
+                "simulator (demo mode, no real cards).",
+                file=sys.stderr,
+            )
+        return Session.open(
+            connection,
+            _data_dir(args),
+            concurrency=getattr(args, "concurrency", 8),
+            profiles=profiles,
+        )
+    except (ConfigurationError, StoreError) as exc:
+        raise UsageError(str(exc)) from exc
+
+
+async def _run(args: argparse.Namespace) -> int:
+    session = _open_session(args)
+    main_task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, lambda: main_task and main_task.cancel())
+    try:
+        if args.command == "pull":
+            return await _pull(session, args)
+        if args.command == "resume":
+            return await _resume(session, args)
+        if args.command == "history":
+            return _history(session, args)
+        if args.command == "catalog":
+            return await _catalog(session, args)
+        raise UsageError(f"unknown command {args.command}")
+    except asyncio.CancelledError:
+        print(
+            "walleo-desktop: stopped; unfinished pulls stay in the journal "
+            "(run `walleo-desktop resume`).",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
+        await session.close()
+
+
+async def _pull(session: Any, args: argparse.Namespace) -> int:
+    from walleo_desktop.api.errors import WalleoError
+
+    code = args.gift_card_code
+    gift_card = session.catalog.find(code)
+    if gift_card is None:
+        try:
+            await session.catalog.refresh()
+        except WalleoError as exc:
+            raise UsageError(f"the catalog could not be loaded: {exc}") from exc
+        gift_card = session.catalog.find(code)
+    if gift_card is None:
+        raise UsageError(
+            f"there is no gift card {code!r} in the catalog (see `walleo-desktop catalog`)"
+        )
+    try:
+        pulls = session.engine.submit(
+            gift_card, args.amount, count=args.count, reference=args.reference, note=args.note
+        )
+    except ValueError as exc:
+        raise UsageError(f"{gift_card.name}: {exc}") from exc
+    if not args.json:
+        print(
+            f"Journaled {len(pulls)} pull(s) of {gift_card.name} {args.amount} "
+            f"{session.connection.currency}; sending…",
+            file=sys.stderr,
+        )
+    return await _finish(session, [p.id for p in pulls], args)
+
+
+async def _resume(session: Any, args: argparse.Namespace) -> int:
+    pending = await session.engine.start()
+    if not pending:
+        if not args.json:
+            print("Nothing to resume: every pull in the journal is finished.", file=sys.stderr)
+        return EXIT_OK
+    if not args.json:
+        print(f"Resuming {len(pending)} unfinished pull(s)…", file=sys.stderr)
+    return await _finish(session, [p.id for p in pending], args)
+
+
+async def _finish(session: Any, ids: list[int], args: argparse.Namespace) -> int:
+    out = sys.stdout
+    results: dict[int, Any] = {}
+
+    def on_event(event: Any) -> None:
+        pull = event.pull
+        if pull.id in ids and pull.final and pull.id not in results:
+            results[pull.id] = pull
+            _print_pull(session, pull, args, out)
+
+    unsubscribe = session.engine.subscribe(on_event)
+    try:
+        final = await session.engine.wait(ids)
+    finally:
+        unsubscribe()
+    for pull in final:  # pulls that were already final before we subscribed
+        if pull.id not in results:
+            results[pull.id] = pull
+            _print_pull(session, pull, args, out)
+    failed = sum(1 for p in final if p.state.value != "success")
+    if not args.json:
+        ok = len(final) - failed
+        print(f"{ok} issued, {failed} failed.", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_pull(session: Any, pull: Any, args: argparse.Namespace, out: TextIO) -> None:
+    card = session.store.card_for_pull(pull.id) if pull.card_id else None
+    if args.json:
+        obj = {
+            "request_id": pull.request_id,
+            "status": pull.state.value,
+            "gift_card_code": pull.gift_card_code,
+            "amount": pull.amount,
+            "card": None
+            if card is None
+            else {
+                "id": card.card_id,
+                "code": card.code,
+                "pin_code": card.pin_code,
+                "expire_at": card.expire_at.isoformat() if card.expire_at else None,
+                "pdf_url": card.pdf_url,
+            },
+            "error": {"code": pull.error_code, "message": pull.error_message}
+            if pull.state.value != "success" and pull.error_code
+            else None,
+        }
+        out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        out.flush()
+        return
+    brand = pull.gift_card_name or pull.gift_card_code
+    line = f"{pull.state.label:<9} {brand} {pull.amount} {pull.currency}  {pull.request_id}"
+    if card is not None:
+        if args.show_codes:
+            pin = f"  PIN {card.pin_code}" if card.pin_code else ""
+            line += f"  code {card.code}{pin}"
+        else:
+            line += f"  code …{card.code[-4:]}"
+        if card.expire_at:
+            line += f"  expires {card.expire_at.date().isoformat()}"
+    elif pull.error_message:
+        line += f"  — {pull.error_message}"
+    print(line, file=out, flush=True)
+
+
+def _history(session: Any, args: argparse.Namespace) -> int:
+    from walleo_desktop.store import HistoryFilter
+    from walleo_desktop.store.records import PullState
+
+    try:
+        states = tuple(PullState(s.strip().lower().replace(" ", "_")) for s in args.status)
+    except ValueError:
+        choices = ", ".join(s.value for s in PullState)
+        raise UsageError(f"--status must be one of: {choices}") from None
+    since = datetime.combine(args.since, datetime.min.time(), UTC) if args.since else None
+    until = (
+        datetime.combine(args.until + timedelta(days=1), datetime.min.time(), UTC)
+        if args.until
+        else None
+    )
+    flt = HistoryFilter(since=since, until=until, states=states)
+    page = session.store.history(flt, limit=args.limit)
+    for row in page.rows:
+        p = row.pull
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "id": p.id,
+                        "request_id": p.request_id,
+                        "created_at": p.created_at.isoformat(),
+                        "status": p.state.value,
+                        "gift_card_code": p.gift_card_code,
+                        "amount": p.amount,
+                        "currency": p.currency,
+                        "agent": p.agent,
+                        "reference": p.reference,
+                        "card_id": p.card_id or None,
+                        "card_last4": row.card_code_last4 or None,
+                        "error": {"code": p.error_code, "message": p.error_message}
+                        if p.error_code
+                        else None,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            last4 = f"…{row.card_code_last4}" if row.card_code_last4 else ""
+            print(
+                f"{p.created_at.astimezone().strftime('%Y-%m-%d %H:%M')}  {p.state.label:<10} "
+                f"{p.gift_card_code:<12} {p.amount:>6} {p.currency}  {p.reference:<16} "
+                f"{p.request_id} {last4}"
+            )
+    return EXIT_OK
+
+
+async def _catalog(session: Any, args: argparse.Namespace) -> int:
+    from walleo_desktop.api.errors import WalleoError
+
+    try:
+        cards = await session.catalog.refresh()
+    except WalleoError as exc:
+        cards = session.catalog.cached()
+        if not cards:
+            raise UsageError(f"the catalog could not be loaded: {exc}") from exc
+        print(f"walleo-desktop: showing the cached catalog ({exc})", file=sys.stderr)
+    for g in cards:
+        if args.json:
+            print(json.dumps(g.raw or {"code": g.code, "name": g.name}, ensure_ascii=False))
+        else:
+            discount = f"-{g.discount}%" if g.discount else ""
+            print(f"{g.code:<14} {g.name:<22} {g.facial_values.describe():<28} {discount}")
+    return EXIT_OK
+
+
+def _profile_command(args: argparse.Namespace) -> int:
+    from walleo_desktop.api.client import DEFAULT_BASE_URL, Credentials
+    from walleo_desktop.api.errors import ConfigurationError
+    from walleo_desktop.engine import Profile, Profiles
+
+    profiles = Profiles()
+    try:
+        if args.profile_command == "list":
+            active = profiles.active
+            for p in profiles.list():
+                mark = "*" if p.name == active else " "
+                print(f"{mark} {p.name:<20} {p.base_url}  {p.currency}")
+            if active is None:
+                print("* demo (built-in simulator)")
+            return EXIT_OK
+        if args.profile_command == "use":
+            if args.name == "demo":
+                profiles.set_active(None)
+            elif profiles.get(args.name) is None:
+                raise UsageError(f"there is no profile named {args.name!r}")
+            else:
+                profiles.set_active(args.name)
+            return EXIT_OK
+        if args.profile_command == "delete":
+            profiles.delete(args.name)
+            return EXIT_OK
+        # set
+        existing = profiles.get(args.name)
+        profile = Profile(
+            name=args.name,
+            base_url=args.base_url or (existing.base_url if existing else DEFAULT_BASE_URL),
+            currency=(args.currency or (existing.currency if existing else "EUR")).upper(),
+        )
+        if sys.stdin.isatty():
+            identifier = input("Identifier: ").strip()
+            api_key = getpass.getpass("API key: ").strip()
+            shared_key = getpass.getpass("Shared key: ").strip()
+        else:  # scripted: three lines on standard input, never arguments
+            lines = [line.strip() for line in sys.stdin.read().splitlines()]
+            if len(lines) < 3:
+                raise UsageError("expected identifier, API key and shared key on three lines")
+            identifier, api_key, shared_key = lines[:3]
+        creds = Credentials(api_key=api_key, identifier=identifier, shared_key=shared_key)
+        profiles.save_credentials(profile.name, creds)
+        profiles.save(profile)
+        if args.activate:
+            profiles.set_active(profile.name)
+        print(f"Profile {profile.name!r} saved; credentials are in the system keyring.")
+        return EXIT_OK
+    except ConfigurationError as exc:
+        raise UsageError(str(exc)) from exc

@@ -1,0 +1,63 @@
+"""Card files: each card's PDF is downloaded once into the data dir and reused."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+from walleo_desktop.api.client import WalleoClient
+from walleo_desktop.store import Store
+from walleo_desktop.store.records import CardRecord
+
+__all__ = ["CardFiles"]
+
+log = logging.getLogger("walleo.engine.cards")
+
+
+class CardFiles:
+    def __init__(self, client: WalleoClient, store: Store, directory: Path) -> None:
+        self._client = client
+        self._store = store
+        self.directory = directory
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def pdf(self, card: CardRecord) -> Path:
+        """The local path of the card's PDF, downloading it the first time.
+
+        Raises ``WalleoError`` when the download fails or the file is not a PDF.
+        """
+        lock = self._locks.setdefault(card.card_id, asyncio.Lock())
+        async with lock:
+            current = self._store.get_card(card.card_id) or card
+            if current.pdf_path and Path(current.pdf_path).is_file():
+                return Path(current.pdf_path)
+            if not card.pdf_url:
+                raise FileNotFoundError("Walleo gave no PDF for this card.")
+            content = await self._client.download_pdf(card.pdf_url)
+            path = self.directory / f"{_safe(card.card_id)}.pdf"
+            _write_private(path, content)
+            self._store.set_card_pdf_path(card.card_id, str(path))
+            log.info("saved the PDF of card %s (%d bytes)", card.card_id, len(content))
+            return path
+
+
+def _safe(name: str) -> str:
+    return "".join(ch for ch in name if ch.isalnum() or ch in "-_") or "card"
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Write atomically with owner-only permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)

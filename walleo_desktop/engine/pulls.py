@@ -1,0 +1,552 @@
+"""The pull lifecycle: journal before send, polling, in-doubt recovery.
+
+Invariants (the reason this module exists):
+
+1. An intent is committed to the journal (state ``queued``, request id minted) *before* any POST.
+2. Every create for one intent reuses its request id (also as ``X-RequestId``), so sending again is
+   always safe: Walleo either replays, answers "Request id is already used" (we then poll), or
+   creates the one pull it never saw.
+3. The state ``sending`` is committed before the POST goes out. A crash leaves ``sending`` behind,
+   which on restart means *in doubt*, never *failed*.
+4. An ambiguous answer (timeout, reset, 5xx, garbage) makes the pull *in doubt*; a GET by request id
+   resolves it, and only ``pull_request_not_found`` lets the same request id be POSTed again.
+5. ``error`` from Walleo is final for that request id; a retry is a new intent, linked to it.
+6. Nothing is abandoned: an unfinished pull is polled (slowly, flagged overdue past 30 minutes)
+   until Walleo gives a final answer, across restarts.
+
+Observers (the window, the CLI) subscribe to ``PullEvent``s; callbacks run on the loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from walleo_desktop.api import errors as E
+from walleo_desktop.api.client import WalleoClient
+from walleo_desktop.api.models import GiftCard, PullRequest, PullStatus
+from walleo_desktop.engine.policy import PollPolicy
+from walleo_desktop.store import Store
+from walleo_desktop.store.records import (
+    CardRecord,
+    NewPull,
+    PullRecord,
+    PullState,
+    utcnow,
+)
+
+__all__ = ["PullEngine", "PullEvent", "new_request_id", "validate_amount"]
+
+log = logging.getLogger("walleo.engine")
+
+
+def new_request_id() -> str:
+    return f"wd-{uuid.uuid4()}"
+
+
+def default_agent() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in some sandboxes
+        return "agent"
+
+
+def validate_amount(gift_card: GiftCard, amount: int) -> str | None:
+    """None if Walleo should accept ``amount`` for this card, else the reason in plain words."""
+    return gift_card.facial_values.validate(amount)
+
+
+@dataclass(frozen=True, slots=True)
+class PullEvent:
+    """One change to one pull. ``card`` is set when the pull has just succeeded."""
+
+    kind: str  # "added" | "changed"
+    pull: PullRecord
+    card: CardRecord | None = None
+
+
+class _Worker:
+    __slots__ = ("check_failures", "create_failures", "last_get", "task", "wake")
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self.wake = asyncio.Event()
+        self.create_failures = 0
+        self.check_failures = 0
+        self.last_get = 0.0  # monotonic time of the last GET for this pull
+
+
+class PullEngine:
+    """Drives every unfinished pull of one store through one Walleo client.
+
+    ``concurrency`` bounds the requests in flight (and the client's connection pool should be at
+    least as large); pulls themselves are unbounded, each one waits cheaply between checks.
+    """
+
+    def __init__(
+        self,
+        client: WalleoClient,
+        store: Store,
+        *,
+        profile: str = "demo",
+        currency: str = "EUR",
+        agent: str | None = None,
+        concurrency: int = 8,
+        policy: PollPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.client = client
+        self.store = store
+        self.profile = profile
+        self.currency = currency
+        self.agent = agent or default_agent()
+        self.policy = policy or PollPolicy()
+        self._rng = rng or random.Random()
+        self._slots = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+        self._workers: dict[int, _Worker] = {}
+        self._done: dict[int, list[asyncio.Future[PullRecord]]] = {}
+        self._observers: list[Callable[[PullEvent], None]] = []
+        self._closed = False
+
+    # ------------------------------------------------------------------ observing
+
+    def subscribe(self, callback: Callable[[PullEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` for every change; returns a function that unsubscribes."""
+        self._observers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._observers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, kind: str, pull: PullRecord, card: CardRecord | None = None) -> None:
+        event = PullEvent(kind, pull, card)
+        for callback in list(self._observers):
+            try:
+                callback(event)
+            except Exception:
+                log.exception("a pull observer failed; the pull itself is unaffected")
+        if pull.final:
+            for fut in self._done.pop(pull.id, []):
+                if not fut.done():
+                    fut.set_result(pull)
+
+    @property
+    def in_flight(self) -> int:
+        """Pulls this engine is driving right now."""
+        return len(self._workers)
+
+    # ------------------------------------------------------------------ commands
+
+    async def start(self) -> list[PullRecord]:
+        """Resume every unfinished pull of the journal. Returns them."""
+        pending = self.store.unfinished_pulls()
+        for pull in pending:
+            if pull.state is PullState.SENDING:
+                # We crashed or were stopped while the POST was out: we cannot know.
+                pull = self.store.update_pull(
+                    pull.id,
+                    state=PullState.IN_DOUBT,
+                    event="in_doubt",
+                    detail={"reason": "interrupted while sending"},
+                    next_check_at=self._schedule(self.policy.first_check),
+                )
+                self._emit("changed", pull)
+            self._spawn(pull)
+        if pending:
+            log.info("resuming %d unfinished pull(s) from the journal", len(pending))
+        return [self.store.get_pull(p.id) for p in pending]
+
+    def submit(
+        self,
+        gift_card: GiftCard,
+        amount: int,
+        *,
+        count: int = 1,
+        reference: str = "",
+        note: str = "",
+    ) -> list[PullRecord]:
+        """Journal ``count`` intents in one transaction, then send them. Returns them, queued.
+
+        Raises ``ValueError`` (nothing journaled, nothing sent) when the amount is not one the
+        gift card accepts or ``count`` is out of range.
+        """
+        if self._closed:
+            raise RuntimeError("the engine is closed")
+        if not 1 <= count <= 1000:
+            raise ValueError("The quantity must be between 1 and 1000.")
+        problem = validate_amount(gift_card, amount)
+        if problem:
+            raise ValueError(problem)
+        batch = uuid.uuid4().hex[:12]
+        intents = [
+            NewPull(
+                request_id=new_request_id(),
+                gift_card_code=gift_card.code,
+                gift_card_name=gift_card.name,
+                amount=int(amount),
+                currency=self.currency,
+                discount=gift_card.discount,
+                catalog_snapshot=dict(gift_card.raw) or _snapshot(gift_card),
+                agent=self.agent,
+                reference=reference.strip(),
+                note=note.strip(),
+                profile=self.profile,
+                batch_id=batch,
+            )
+            for _ in range(count)
+        ]
+        return self._journal_and_spawn(intents)
+
+    def retry(self, pull_id: int) -> PullRecord:
+        """A new pull, with a new request id, for an intent that ended in error or rejection."""
+        old = self.store.get_pull(pull_id)
+        if old.state not in (PullState.ERROR, PullState.REJECTED):
+            raise ValueError("Only a pull that ended in error or was rejected can be retried.")
+        intent = NewPull(
+            request_id=new_request_id(),
+            gift_card_code=old.gift_card_code,
+            gift_card_name=old.gift_card_name,
+            amount=old.amount,
+            currency=old.currency,
+            discount=old.discount,
+            catalog_snapshot=old.catalog_snapshot,
+            agent=self.agent,
+            reference=old.reference,
+            note=old.note,
+            profile=self.profile,
+            batch_id=old.batch_id,
+            retry_of=old.id,
+        )
+        (new,) = self._journal_and_spawn([intent])
+        self.store.add_event(
+            old.id, "retried", {"new_pull_id": new.id, "request_id": new.request_id}
+        )
+        return new
+
+    def check_now(self, pull_id: int) -> bool:
+        """Ask for an immediate check of an unfinished pull. False if it is not being driven."""
+        worker = self._workers.get(pull_id)
+        if worker is None:
+            return False
+        worker.wake.set()
+        return True
+
+    async def wait(self, pull_ids: Iterable[int]) -> list[PullRecord]:
+        """Wait until every given pull is final; returns their final records in order."""
+        ids = list(pull_ids)
+        futures: list[asyncio.Future[PullRecord]] = []
+        loop = asyncio.get_running_loop()
+        for pid in ids:
+            fut: asyncio.Future[PullRecord] = loop.create_future()
+            pull = self.store.get_pull(pid)
+            if pull.final:
+                fut.set_result(pull)
+            else:
+                self._done.setdefault(pid, []).append(fut)
+            futures.append(fut)
+        return list(await asyncio.gather(*futures))
+
+    async def close(self) -> None:
+        """Stop driving pulls. Their journal state stays; the next start resumes them."""
+        self._closed = True
+        tasks = [w.task for w in self._workers.values() if w.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._workers.clear()
+        for futures in self._done.values():
+            for fut in futures:
+                fut.cancel()
+        self._done.clear()
+
+    # ------------------------------------------------------------------ internals
+
+    def _journal_and_spawn(self, intents: list[NewPull]) -> list[PullRecord]:
+        pulls = self.store.add_pulls(intents)
+        for pull in pulls:
+            self._emit("added", pull)
+            self._spawn(pull)
+        return pulls
+
+    def _spawn(self, pull: PullRecord) -> None:
+        if pull.id in self._workers or pull.final:
+            return
+        worker = _Worker()
+        self._workers[pull.id] = worker
+        worker.task = asyncio.get_running_loop().create_task(
+            self._drive(pull, worker), name=f"pull-{pull.id}"
+        )
+
+    def _update(
+        self,
+        pull: PullRecord,
+        event: str | None = None,
+        detail: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> PullRecord:
+        updated = self.store.update_pull(pull.id, event=event, detail=detail, **fields)
+        self._emit("changed", updated)
+        return updated
+
+    async def _drive(self, pull: PullRecord, worker: _Worker) -> None:
+        try:
+            while not pull.final:
+                if pull.state is PullState.QUEUED:
+                    pull = await self._create(pull, worker)
+                elif pull.state is PullState.SENDING:
+                    pull = self._update(
+                        pull,
+                        "in_doubt",
+                        {"reason": "interrupted while sending"},
+                        state=PullState.IN_DOUBT,
+                        next_check_at=self._schedule(self.policy.first_check),
+                    )
+                else:  # in doubt, waiting, processing
+                    await self._sleep_until_check(pull, worker)
+                    pull = await self._check(pull, worker)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or a store failure: keep the pull for the next start
+            log.exception("pull %s stopped unexpectedly; it stays in the journal", pull.request_id)
+            with contextlib.suppress(Exception):
+                self.store.add_event(pull.id, "engine_failure", {"error": type(exc).__name__})
+        finally:
+            self._workers.pop(pull.id, None)
+
+    async def _sleep_until_check(self, pull: PullRecord, worker: _Worker) -> None:
+        now = utcnow()
+        delay = 0.0
+        if pull.next_check_at is not None:
+            delay = max(0.0, (pull.next_check_at - now).total_seconds())
+        if delay > 0:
+            worker.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker.wake.wait(), timeout=delay)
+        # Even on "check now", never two GETs of one pull closer than the first-check delay.
+        since_last = time.monotonic() - worker.last_get
+        if worker.last_get and since_last < self.policy.first_check:
+            await asyncio.sleep(self.policy.first_check - since_last)
+
+    def _schedule(self, seconds: float) -> datetime:
+        return utcnow() + timedelta(seconds=seconds)
+
+    def _overdue(self, pull: PullRecord) -> bool:
+        start = pull.sent_at or pull.created_at
+        return (utcnow() - start).total_seconds() >= self.policy.overdue_after
+
+    def _poll_delay(self, pull: PullRecord, failures: int) -> float:
+        if self._overdue(pull):
+            return self.policy.slow_interval
+        if failures:
+            return self.policy.backoff(failures, self._rng)
+        return self.policy.next_poll(self._rng)
+
+    async def _create(self, pull: PullRecord, worker: _Worker) -> PullRecord:
+        pull = self._update(
+            pull,
+            "send",
+            {"attempt": worker.create_failures + 1},
+            state=PullState.SENDING,
+            sent_at=pull.sent_at or utcnow(),
+            attempts=pull.attempts + 1,
+        )
+        try:
+            async with self._slots:
+                answer = await self.client.create_pull_request(
+                    pull.gift_card_code, pull.amount, pull.request_id
+                )
+        except E.RequestIdAlreadyUsed:
+            # Our own id: the first POST reached Walleo. Poll it; never mint a new id.
+            worker.create_failures = 0
+            return self._update(
+                pull,
+                "already_used",
+                {"meaning": "an earlier send reached Walleo; polling it"},
+                state=PullState.WAITING,
+                next_check_at=self._schedule(self.policy.first_check),
+            )
+        except (E.NotSentError, E.RateLimitedError) as exc:
+            worker.create_failures += 1
+            wait = self.policy.create_backoff(worker.create_failures, self._rng)
+            if isinstance(exc, E.RateLimitedError) and exc.retry_after is not None:
+                wait = max(wait, exc.retry_after)
+            pull = self._update(
+                pull,
+                "not_sent",
+                {"error": exc.code, "retry_in": round(wait, 1)},
+                state=PullState.QUEUED,
+                error_code=exc.code,
+                error_message=exc.message,
+                next_check_at=self._schedule(wait),
+            )
+            worker.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker.wake.wait(), timeout=wait)
+            return pull
+        except (E.AmbiguousError, E.UnexpectedResponseError) as exc:
+            worker.create_failures += 1
+            return self._update(
+                pull,
+                "in_doubt",
+                {"error": exc.code, "http_status": getattr(exc, "http_status", None)},
+                state=PullState.IN_DOUBT,
+                error_code=exc.code,
+                error_message=exc.message,
+                next_check_at=self._schedule(self.policy.first_check),
+            )
+        except (E.ApiError, E.ConfigurationError) as exc:
+            # A definite refusal: Walleo created nothing for this request id.
+            return self._update(
+                pull,
+                "rejected",
+                {"error": exc.code, "http_status": getattr(exc, "http_status", None)},
+                state=PullState.REJECTED,
+                error_code=exc.code,
+                error_message=exc.message,
+                finished_at=utcnow(),
+                next_check_at=None,
+            )
+        worker.create_failures = 0
+        worker.last_get = 0.0
+        return self._apply(pull, answer, worker, after_create=True)
+
+    async def _check(self, pull: PullRecord, worker: _Worker) -> PullRecord:
+        worker.last_get = time.monotonic()
+        try:
+            async with self._slots:
+                answer = await self.client.get_pull_request(pull.request_id)
+        except E.PullRequestNotFound:
+            worker.check_failures = 0
+            if pull.walleo_id:
+                # Walleo confirmed this pull earlier and now denies it: never re-send blindly.
+                return self._update(
+                    pull,
+                    "check_failed",
+                    {"error": "pull_request_not_found", "confirmed_before": True},
+                    error_code="pull_request_not_found",
+                    error_message="Walleo confirmed this pull earlier but cannot find it now; "
+                    "still checking.",
+                    next_check_at=self._schedule(self.policy.slow_interval),
+                )
+            # The create never landed: the same request id may be sent again.
+            return self._update(
+                pull,
+                "not_found",
+                {"meaning": "the create never reached Walleo; sending again with the same id"},
+                state=PullState.QUEUED,
+                error_code="",
+                error_message="",
+                next_check_at=None,
+            )
+        except E.WalleoError as exc:
+            worker.check_failures += 1
+            delay = self._poll_delay(pull, worker.check_failures)
+            if isinstance(exc, E.RateLimitedError) and exc.retry_after is not None:
+                delay = max(delay, exc.retry_after)
+            return self._update(
+                pull,
+                "check_failed",
+                {"error": exc.code, "retry_in": round(delay, 1)},
+                error_code=exc.code,
+                error_message=exc.message,
+                next_check_at=self._schedule(delay),
+                attempts=pull.attempts + 1,
+                overdue=self._overdue(pull),
+            )
+        worker.check_failures = 0
+        return self._apply(replace(pull, attempts=pull.attempts + 1), answer, worker)
+
+    def _apply(
+        self, pull: PullRecord, answer: PullRequest, worker: _Worker, *, after_create: bool = False
+    ) -> PullRecord:
+        common: dict[str, Any] = {
+            "walleo_id": answer.id or pull.walleo_id,
+            "walleo_status": answer.status_text,
+            "attempts": pull.attempts,
+        }
+        if answer.status is PullStatus.SUCCESS and answer.card is not None:
+            c = answer.card
+            card = CardRecord(
+                card_id=c.id,
+                pull_id=pull.id,
+                code=c.code,
+                pin_code=c.pin_code,
+                expire_at=c.expire_at,
+                amount=c.amount,
+                gift_card_code=c.gift_card_code or pull.gift_card_code,
+                pdf_url=c.pdf_url,
+                created_at=utcnow(),
+            )
+            self.store.update_pull(pull.id, **common)
+            done = self.store.record_card(pull.id, card, detail={"card_id": c.id})
+            self._emit("changed", done, card)
+            return done
+        if answer.status is PullStatus.ERROR:
+            return self._update(
+                pull,
+                "error",
+                {"walleo_status": answer.status_text},
+                state=PullState.ERROR,
+                error_code="pull_error",
+                error_message="Walleo could not issue this card. Nothing was charged for it; "
+                "retry to send a new pull.",
+                finished_at=utcnow(),
+                next_check_at=None,
+                overdue=False,
+                **common,
+            )
+        state = (
+            PullState.PROCESSING if answer.status is PullStatus.PROCESSING else PullState.WAITING
+        )
+        unknown = answer.status is PullStatus.UNKNOWN
+        if unknown:
+            state = (
+                pull.state
+                if pull.state in (PullState.WAITING, PullState.PROCESSING)
+                else PullState.WAITING
+            )
+            delay = self.policy.slow_interval
+        elif after_create:
+            delay = self.policy.first_check
+        else:
+            delay = self._poll_delay(pull, 0)
+        event = "unknown_status" if unknown else (None if state is pull.state else state.value)
+        return self._update(
+            pull,
+            event,
+            {"walleo_status": answer.status_text} if event else None,
+            state=state,
+            error_code="unknown_status" if unknown else "",
+            error_message=(
+                f"Walleo reports an unknown status {answer.status_text!r}; still checking."
+                if unknown
+                else ""
+            ),
+            next_check_at=self._schedule(delay),
+            overdue=self._overdue(pull),
+            **common,
+        )
+
+
+def _snapshot(gift_card: GiftCard) -> dict[str, Any]:
+    return {
+        "code": gift_card.code,
+        "name": gift_card.name,
+        "discount": gift_card.discount,
+        "validity_period": gift_card.validity_period,
+        "facial_values": gift_card.facial_values.to_json(),
+    }

@@ -1,0 +1,134 @@
+"""One working session: the store, the client, the pull engine, the catalog and card files.
+
+Both front ends (window and CLI) open a ``Session`` and talk only to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from walleo_desktop.api.client import WalleoClient
+from walleo_desktop.api.signing import GetSigning
+from walleo_desktop.engine.cards import CardFiles
+from walleo_desktop.engine.catalog import CatalogService
+from walleo_desktop.engine.policy import PollPolicy
+from walleo_desktop.engine.profiles import Connection, Profiles
+from walleo_desktop.engine.pulls import PullEngine
+from walleo_desktop.store import Store
+
+__all__ = ["Session", "history_path"]
+
+log = logging.getLogger("walleo.engine.session")
+
+
+def history_path(data_dir: Path, connection: Connection) -> Path:
+    """Demo pulls live in their own file so they never mix with real money."""
+    return data_dir / ("demo-history.sqlite3" if connection.demo else "history.sqlite3")
+
+
+class Session:
+    def __init__(
+        self,
+        connection: Connection,
+        store: Store,
+        client: WalleoClient,
+        *,
+        data_dir: Path,
+        concurrency: int = 8,
+        policy: PollPolicy | None = None,
+        agent: str | None = None,
+        simulator: Any = None,
+    ) -> None:
+        self.connection = connection
+        self.store = store
+        self.client = client
+        self.data_dir = data_dir
+        self.simulator = simulator
+        self.engine = PullEngine(
+            client,
+            store,
+            profile=connection.profile,
+            currency=connection.currency,
+            agent=agent or store.get_setting("agent") or None,
+            concurrency=concurrency,
+            policy=policy,
+        )
+        self.catalog = CatalogService(client, store, connection.profile)
+        self.cards = CardFiles(
+            client, store, data_dir / ("demo-cards" if connection.demo else "cards")
+        )
+
+    @classmethod
+    def open(
+        cls,
+        connection: Connection,
+        data_dir: Path,
+        *,
+        concurrency: int = 8,
+        policy: PollPolicy | None = None,
+        agent: str | None = None,
+        profiles: Profiles | None = None,
+        simulator_delay_scale: float = 1.0,
+    ) -> Session:
+        """Open the history and build the client. Raises StoreError / ConfigurationError."""
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        store = Store.open(history_path(data_dir, connection))
+        simulator = None
+        try:
+            if connection.demo:
+                from walleo_desktop.simulator import (
+                    DEMO_CREDENTIALS,
+                    IN_PROCESS_BASE_URL,
+                    Simulator,
+                    SimulatorConfig,
+                )
+
+                simulator = Simulator(
+                    SimulatorConfig(credentials=DEMO_CREDENTIALS, delay_scale=simulator_delay_scale)
+                )
+                client = WalleoClient(
+                    IN_PROCESS_BASE_URL,
+                    DEMO_CREDENTIALS,
+                    transport=simulator.transport(),
+                    max_connections=concurrency,
+                )
+            else:
+                assert connection.credentials is not None
+
+                def learned(variant: GetSigning) -> None:
+                    if profiles is not None and connection.source == "profile":
+                        from dataclasses import replace
+
+                        prof = profiles.get(connection.profile)
+                        if prof is not None:
+                            profiles.save(replace(prof, get_signing=variant.value))
+
+                client = WalleoClient(
+                    connection.base_url,
+                    connection.credentials,
+                    max_connections=concurrency,
+                    get_signing=GetSigning(connection.get_signing),
+                    on_get_signing_learned=learned,
+                )
+        except BaseException:
+            store.close()
+            raise
+        return cls(
+            connection,
+            store,
+            client,
+            data_dir=data_dir,
+            concurrency=concurrency,
+            policy=policy,
+            agent=agent,
+            simulator=simulator,
+        )
+
+    async def close(self) -> None:
+        try:
+            await self.engine.close()
+            await self.client.aclose()
+        finally:
+            self.store.close()
