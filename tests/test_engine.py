@@ -391,3 +391,26 @@ async def test_polling_cadence_follows_walleos_guidance(store):
         assert all(g >= 5.0 for g in gaps), gaps
         checked += len(gaps)
     assert checked >= 3  # the test saw real polling, not just one GET per pull
+
+
+async def test_check_now_wakes_a_sleeping_pull(store):
+    sim = make_sim(delay_scale=0.1, async_error_rate=0.0)  # about 0.3 s per card
+    slow = PollPolicy(first_check=0.05, min_interval=30.0, max_interval=30.0, slow_interval=60.0)
+    h = Harness(sim, store, policy=slow)
+    try:
+        g, amount = await first_gift_card(h, "fixed")
+        (p,) = h.engine.submit(g, amount)
+        # first check at 0.05 s finds it still processing; the next is 30 s away
+        for _ in range(200):
+            current = store.get_pull(p.id)
+            if current.attempts >= 2 and current.next_check_at is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert not current.final
+        await asyncio.sleep(0.5)  # the simulated card is ready by now
+        assert h.engine.check_now(p.id)
+        (done,) = await asyncio.wait_for(h.engine.wait([p.id]), 5)
+    finally:
+        await h.close()
+    assert done.state is PullState.SUCCESS
+    assert not h.engine.check_now(p.id)  # finished pulls are not driven any more

@@ -118,11 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from walleo_desktop.ui.app import run
 
         return run(args)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from walleo_desktop.logs import setup_logging
+
+    setup_logging(verbose=args.verbose, console=True)
     try:
         if args.command == "profile":
             return _profile_command(args)

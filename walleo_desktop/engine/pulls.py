@@ -35,6 +35,7 @@ from walleo_desktop.api import errors as E
 from walleo_desktop.api.client import WalleoClient
 from walleo_desktop.api.models import GiftCard, PullRequest, PullStatus
 from walleo_desktop.engine.policy import PollPolicy
+from walleo_desktop.logs import register_secret
 from walleo_desktop.store import Store
 from walleo_desktop.store.records import (
     CardRecord,
@@ -328,14 +329,14 @@ class PullEngine:
             self._workers.pop(pull.id, None)
 
     async def _sleep_until_check(self, pull: PullRecord, worker: _Worker) -> None:
-        now = utcnow()
-        delay = 0.0
-        if pull.next_check_at is not None:
-            delay = max(0.0, (pull.next_check_at - now).total_seconds())
-        if delay > 0:
-            worker.wake.clear()
+        while pull.next_check_at is not None and not worker.wake.is_set():
+            # asyncio timers may fire a clock tick early: never check before the agreed time.
+            delay = (pull.next_check_at - utcnow()).total_seconds()
+            if delay <= 0:
+                break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(worker.wake.wait(), timeout=delay)
+                await asyncio.wait_for(worker.wake.wait(), timeout=delay + 0.005)
+        worker.wake.clear()  # a "check now" is consumed by this check
         # Even on "check now", never two GETs of one pull closer than the first-check delay.
         since_last = time.monotonic() - worker.last_get
         if worker.last_get and since_last < self.policy.first_check:
@@ -480,6 +481,7 @@ class PullEngine:
         }
         if answer.status is PullStatus.SUCCESS and answer.card is not None:
             c = answer.card
+            register_secret(c.code, c.pin_code)
             card = CardRecord(
                 card_id=c.id,
                 pull_id=pull.id,

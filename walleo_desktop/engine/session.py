@@ -16,6 +16,7 @@ from walleo_desktop.engine.catalog import CatalogService
 from walleo_desktop.engine.policy import PollPolicy
 from walleo_desktop.engine.profiles import Connection, Profiles
 from walleo_desktop.engine.pulls import PullEngine
+from walleo_desktop.logs import register_secret
 from walleo_desktop.store import Store
 
 __all__ = ["Session", "history_path"]
@@ -73,6 +74,8 @@ class Session:
         simulator_delay_scale: float = 1.0,
     ) -> Session:
         """Open the history and build the client. Raises StoreError / ConfigurationError."""
+        if connection.credentials is not None:
+            register_secret(connection.credentials.api_key, connection.credentials.shared_key)
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         store = Store.open(history_path(data_dir, connection))
         simulator = None

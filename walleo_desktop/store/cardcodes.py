@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from walleo_desktop.logs import register_secret
 from walleo_desktop.store.records import CardRecord, from_db_time, to_db_time
 from walleo_desktop.store.rows import required_time
 
@@ -48,6 +49,7 @@ def card_to_row(card: CardRecord) -> dict[str, Any]:
 
 
 def card_from_row(row: Mapping[str, Any]) -> CardRecord:
+    register_secret(row["code"], row["pin_code"])  # whatever is read is never logged
     return CardRecord(
         card_id=row["card_id"],
         pull_id=row["pull_id"],
