@@ -1,0 +1,713 @@
+"""The desktop window: keyboard-only pulls, the live table, error and in-doubt paths, start-up.
+
+Async tests drive the real engine against the in-process simulator (demo connection, fast poll
+policy, short simulated delays). They wait with ``await`` (conftest ``wait_until`` /
+``wait_signal``), never with ``qtbot.wait*`` (stack-notes §3); sync tests may use qtbot waits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sqlite3
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import wait_until
+from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QAbstractItemModelTester
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
+
+from walleo_desktop.api.errors import NotSentError
+from walleo_desktop.engine import (
+    Connection,
+    PollPolicy,
+    Profile,
+    Profiles,
+    PullEvent,
+    Session,
+    history_path,
+    new_request_id,
+)
+from walleo_desktop.store import Store
+from walleo_desktop.store.records import NewPull, PullRecord, PullState
+from walleo_desktop.ui.app import main as app_main
+from walleo_desktop.ui.app import resolve_connection_safely
+from walleo_desktop.ui.async_ops import AsyncOps
+from walleo_desktop.ui.main_window import MainWindow
+from walleo_desktop.ui.pull_table_model import (
+    PULL_ROLE,
+    TICK_BUSY_MS,
+    TICK_IDLE_MS,
+    Columns,
+    PullTableModel,
+    explain,
+    format_amount,
+    format_duration,
+)
+from walleo_desktop.ui.pull_table_view import PullTableView
+
+# The offscreen platform cannot raise windows nor grab the keyboard; the completer's popup and
+# message boxes ask it to. Harmless here, and not seen on a real display.
+pytestmark = pytest.mark.qt_log_ignore(
+    "This plugin does not support raise",
+    "This plugin does not support grabbing the keyboard",
+    extend=True,
+)
+
+FAST = PollPolicy(first_check=0.05, min_interval=0.1, max_interval=0.2, slow_interval=0.5)
+DEMO = Connection(profile="demo", base_url="", credentials=None, demo=True)
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def make_pull(pull_id: int, state: PullState = PullState.WAITING, **kw: object) -> PullRecord:
+    now = datetime.now(UTC)
+    values: dict[str, object] = {
+        "id": pull_id,
+        "request_id": f"wd-test-{pull_id}",
+        "gift_card_code": "FNAC",
+        "gift_card_name": "Fnac",
+        "amount": 50,
+        "currency": "EUR",
+        "state": state,
+        "created_at": now - timedelta(seconds=pull_id),
+        "updated_at": now,
+    }
+    values.update(kw)
+    return PullRecord(**values)  # type: ignore[arg-type]
+
+
+def focused() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has the keyboard focus"
+    return widget
+
+
+def type_text(qtbot, text: str) -> None:
+    qtbot.keyClicks(focused(), text)
+
+
+def press(qtbot, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier):
+    qtbot.keyClick(focused(), key, modifier)
+
+
+def posts(session: Session) -> list:
+    return [r for r in session.simulator.records if r.method == "POST"]
+
+
+def choose(window: MainWindow, code: str, amount: int) -> None:
+    """Pick a brand and amount through the widgets (for tests that are not about the keyboard)."""
+    form = window.form
+    form.brand.setCurrentIndex(form.brand.findData(code))
+    if form.amount.currentWidget() is form.amount_choice:
+        form.amount_choice.setCurrentIndex(form.amount_choice.findData(amount))
+    else:
+        form.amount_spin.setValue(amount)
+
+
+async def wait_state(window: MainWindow, pull_id: int, state: PullState, timeout: float = 10):
+    def reached() -> bool:
+        pull = window.model.pull(pull_id)
+        return pull is not None and pull.state is state
+
+    await wait_until(reached, timeout)
+    return window.model.pull(pull_id)
+
+
+# ---------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+async def session(tmp_path):
+    s = Session.open(DEMO, tmp_path / "data", simulator_delay_scale=0.01, policy=FAST)
+    s.simulator.config.async_error_rate = 0.0  # some demo brands fail at random; tests choose
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def window_ini(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+
+
+async def open_window(session: Session, qtbot, settings: QSettings) -> MainWindow:
+    window = MainWindow(session, settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    await window.start()
+    await wait_until(lambda: window.form.brand.count() > 0)
+    return window
+
+
+@pytest.fixture
+async def window(session, qtbot, window_ini):
+    w = await open_window(session, qtbot, window_ini)
+    yield w
+    w.close()
+    await w.shutdown()
+
+
+# ---------------------------------------------------------------------------------- explain()
+
+
+@pytest.mark.parametrize(
+    ("state", "code", "message", "expected"),
+    [
+        (
+            PullState.REJECTED,
+            "out_of_stock",
+            "Out of stock gift card 'FNAC'",
+            "Try another amount or brand",
+        ),
+        (PullState.REJECTED, "not_enough_funds", "", "Top up your account, then retry"),
+        (
+            PullState.REJECTED,
+            "unauthorized",
+            "Not authorized",
+            "Check the profile's credentials in Settings",
+        ),
+        (
+            PullState.REJECTED,
+            "invalid_signature",
+            "Your request does not match your signature",
+            "shared key",
+        ),
+        (
+            PullState.REJECTED,
+            "invalid_signature",
+            "Your request does not match your signature. This computer's clock is 5 min behind "
+            "Walleo's: set the clock right (automatic time) and try again.",
+            "set the clock right",
+        ),
+        (
+            PullState.REJECTED,
+            "invalid_amount",
+            "Amount must be one of 25, 50 or 100.",
+            "25, 50 or 100",
+        ),
+        (PullState.REJECTED, "gift_card_not_found", "", "Refresh the catalog"),
+        (PullState.REJECTED, "something_new", "Odd refusal", "Odd refusal"),
+        (PullState.ERROR, "pull_error", "", "nothing was charged. Retry to send a new pull"),
+        (PullState.IN_DOUBT, "ambiguous", "timed out", "Do not issue it again"),
+        (PullState.QUEUED, "not_sent", "Walleo cannot be reached.", "sends it again by itself"),
+        (PullState.WAITING, "transport", "Connection reset.", "keeps checking"),
+    ],
+)
+def test_explain_gives_reason_and_next_step(state, code, message, expected):
+    text = explain(make_pull(1, state, error_code=code, error_message=message))
+    assert expected in text
+
+
+def test_explain_is_silent_when_all_is_well():
+    assert explain(make_pull(1, PullState.SUCCESS)) == ""
+    assert explain(make_pull(1, PullState.WAITING)) == ""
+    assert "30 minutes" in explain(make_pull(1, PullState.WAITING, overdue=True))
+
+
+def test_formats():
+    assert format_duration(12.7) == "12 s"
+    assert format_duration(185) == "3 min"
+    assert format_duration(7300) == "2 h"
+    assert format_duration(3 * 86400) == "3 d"
+    assert format_amount(50, "EUR") == "50\u00a0€"
+    assert format_amount(12.5, "CHF").endswith("\u00a0CHF")
+
+
+# ---------------------------------------------------------------------------------- model
+
+
+def test_model_passes_the_item_model_tester_while_rows_change(qapp):
+    model = PullTableModel([make_pull(1), make_pull(2, PullState.SUCCESS)])
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    model.enqueue(PullEvent("added", make_pull(3, PullState.QUEUED)))
+    model.enqueue(PullEvent("changed", make_pull(1, PullState.PROCESSING)))
+    model.flush()
+    model.enqueue(PullEvent("changed", make_pull(3, PullState.SUCCESS)))
+    model.enqueue(PullEvent("added", make_pull(4, PullState.QUEUED)))
+    model.enqueue(PullEvent("changed", make_pull(4, PullState.ERROR, error_code="pull_error")))
+    model.flush()
+    assert [model.pull_at(r).id for r in range(model.rowCount())] == [4, 3, 2, 1]
+    assert model.pull_at(0).state is PullState.ERROR  # the last event of a batch wins
+    status = model.index(0, Columns.STATUS)
+    assert model.data(status) == "Error"
+    assert "nothing was charged" in model.data(status, Qt.ItemDataRole.ToolTipRole)
+    assert model.data(status, PULL_ROLE).id == 4
+    assert model.data(model.index(0, Columns.AMOUNT)) == "50\u00a0€"
+    assert model.rowCount(model.index(0, 0)) == 0 and model.columnCount() == len(Columns)
+
+
+def test_500_events_in_one_tick_make_one_insert_batch(qtbot):
+    model = PullTableModel()
+    inserts: list[tuple[int, int]] = []
+    resets: list[int] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserts.append((first, last)))
+    model.modelReset.connect(lambda: resets.append(1))
+    for i in range(1, 501):
+        model.enqueue(PullEvent("added", make_pull(i, PullState.QUEUED)))
+    assert model.rowCount() == 0 and model.pending == 500  # nothing applied yet
+    with qtbot.waitSignal(model.batch_applied, timeout=2000) as blocker:
+        pass
+    assert len(blocker.args[0]) == 500
+    assert inserts == [(0, 499)] and resets == []
+    assert model.pull_at(0).id == 500  # newest first
+
+
+def test_changes_are_one_datachanged_per_run_of_rows_with_roles(qtbot):
+    model = PullTableModel([make_pull(i) for i in range(1, 11)])
+    changes: list[tuple[int, int, int, int, list]] = []
+    model.dataChanged.connect(
+        lambda tl, br, roles: changes.append((tl.row(), br.row(), tl.column(), br.column(), roles))
+    )
+    for pid in (10, 9, 8, 2):  # rows 0, 1, 2 and 8
+        model.enqueue(PullEvent("changed", make_pull(pid, PullState.PROCESSING)))
+    model.flush()
+    assert [(c[0], c[1]) for c in changes] == [(0, 2), (8, 8)]
+    assert all(c[2] == 0 and c[3] == len(Columns) - 1 for c in changes)
+    assert all(Qt.ItemDataRole.DisplayRole in c[4] for c in changes)
+
+
+def test_age_timer_touches_only_the_time_columns_and_slows_down_when_idle(qtbot):
+    model = PullTableModel([make_pull(1, PullState.WAITING), make_pull(2, PullState.SUCCESS)])
+    timer = model._tick_timer
+    assert timer.isActive() and timer.interval() == TICK_BUSY_MS
+    changes: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda tl, br, _roles: changes.append((tl.column(), br.column())))
+    with qtbot.waitSignal(model.dataChanged, timeout=3000):
+        pass
+    assert changes[0] == (Columns.AGE, Columns.NEXT_CHECK)
+    model.enqueue(PullEvent("changed", make_pull(1, PullState.SUCCESS)))
+    model.flush()
+    assert model.unfinished == 0 and timer.interval() == TICK_IDLE_MS
+    model.stop()
+    assert not timer.isActive()
+
+
+def test_next_check_and_age_columns(qapp):
+    now = datetime.now(UTC)
+    pull = make_pull(
+        1, created_at=now - timedelta(seconds=125), next_check_at=now + timedelta(seconds=4.5)
+    )
+    model = PullTableModel([pull], clock=lambda: now)
+    assert model.data(model.index(0, Columns.AGE)) == "2 min"
+    assert model.data(model.index(0, Columns.NEXT_CHECK)) == "in 4 s"
+    model.stop()
+
+
+def test_a_thousand_pulls_in_flight_stay_cheap(qtbot):
+    pulls = [make_pull(i, PullState.WAITING) for i in range(1, 1001)]
+    model = PullTableModel(pulls)
+    view = PullTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(1000, 600)
+    view.show()
+    QApplication.processEvents()
+    started = time.perf_counter()
+    for _ in range(5):  # five batches in which every pull changed
+        for p in pulls:
+            model.enqueue(PullEvent("changed", replace(p, state=PullState.PROCESSING)))
+        model.flush()
+        model._tick()
+        QApplication.processEvents()
+    elapsed = time.perf_counter() - started
+    model.stop()
+    # Measured about 0.1 s on a 2-core machine; the bound only catches per-row work creeping in.
+    assert elapsed < 2.0, f"5 × 1000 changes took {elapsed:.2f} s"
+
+
+# ---------------------------------------------------------------------------------- the window
+
+
+async def test_whole_pull_from_the_keyboard(window, session, qtbot):
+    form = window.form
+    press(qtbot, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # Pulls > New pull
+    assert focused() is form.brand
+    type_text(qtbot, "fnac")
+    press(qtbot, Qt.Key.Key_Tab)
+    assert form.gift_card() is not None and form.gift_card().code == "FNAC"
+    assert focused() is form.amount_spin  # Fnac takes any amount in a range
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "50")
+    press(qtbot, Qt.Key.Key_Tab)
+    assert focused() is form.quantity
+    press(qtbot, Qt.Key.Key_Tab)
+    assert focused() is form.reference
+    type_text(qtbot, "TICKET-42")
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.confirming
+    assert form.confirm_text.text().startswith("Issue 1 × Fnac 50\u00a0€ = 50\u00a0€?")
+    assert focused() is form.confirm_button
+    assert posts(session) == []  # nothing is sent before the confirmation
+    press(qtbot, Qt.Key.Key_Return)
+    assert not form.confirming
+    # The form keeps brand and amount, clears the reference and waits for the next one.
+    assert form.gift_card().code == "FNAC" and form.amount_value() == 50
+    assert form.reference.text() == "" and focused() is form.reference
+
+    (pull,) = session.store.recent_pulls(10)
+    assert pull.reference == "TICKET-42" and pull.amount == 50
+    await wait_until(lambda: window.table.current_pull() is not None)
+    assert window.table.current_pull().id == pull.id  # the new pull is selected...
+    assert focused() is form.reference  # ... without taking the keyboard away
+    done = await wait_state(window, pull.id, PullState.SUCCESS)
+    await wait_until(lambda: window.card_pane.card is not None)
+    assert window.card_pane.pull.id == pull.id and window.card_pane.card.card_id == done.card_id
+    assert len(posts(session)) == 1
+    assert window.status.environment.text() == "DEMO"
+    assert window.status.connection.text() == "Connected"
+
+
+async def test_mnemonics_reach_every_field_and_enter_works_from_any_of_them(window, qtbot):
+    form = window.form
+    choose(window, "FNAC", 20)
+    for key, target in [
+        (Qt.Key.Key_B, form.brand),
+        (Qt.Key.Key_A, form.amount_spin),
+        (Qt.Key.Key_Q, form.quantity),
+        (Qt.Key.Key_R, form.reference),
+        (Qt.Key.Key_N, form.note),
+    ]:
+        press(qtbot, key, Qt.KeyboardModifier.AltModifier)
+        assert focused() is target, key
+    for field in (form.amount_spin, form.quantity, form.note, form.brand):
+        field.setFocus()
+        press(qtbot, Qt.Key.Key_Return)
+        assert form.confirming, field.objectName()
+        press(qtbot, Qt.Key.Key_Escape)
+        assert not form.confirming
+
+
+async def test_escape_cancels_and_repeated_enter_never_issues_twice(window, session, qtbot):
+    form = window.form
+    choose(window, "SEPHORA", 50)
+    form.reference.setFocus()
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.confirming and not form.fields.isEnabled()
+    press(qtbot, Qt.Key.Key_Escape)
+    assert not form.confirming and form.fields.isEnabled()
+    assert session.store.recent_pulls(10) == []
+    form.reference.setFocus()
+    press(qtbot, Qt.Key.Key_Return)
+    press(qtbot, Qt.Key.Key_Backtab)  # from "Yes, issue" to Cancel
+    assert focused() is form.cancel_button
+    press(qtbot, Qt.Key.Key_Return)  # Enter on Cancel cancels
+    assert not form.confirming
+    assert session.store.recent_pulls(10) == []
+    form.quantity.setValue(3)
+    form.reference.setFocus()
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.confirm_text.text().startswith("Issue 3 × Sephora 50\u00a0€ = 150\u00a0€?")
+    press(qtbot, Qt.Key.Key_Return)  # confirm
+    assert len(session.store.recent_pulls(10)) == 3
+    press(qtbot, Qt.Key.Key_Return)  # the next Enter only asks again, for one card this time
+    assert form.confirming
+    assert form.confirm_text.text().startswith("Issue 1 × Sephora 50\u00a0€ = 50\u00a0€?")
+    assert len(session.store.recent_pulls(10)) == 3
+    press(qtbot, Qt.Key.Key_Escape)
+    assert not form.confirming
+
+
+async def test_invalid_amount_is_refused_before_anything_is_sent(window, session, qtbot):
+    form = window.form
+    form.brand.setCurrentIndex(form.brand.findData("FNAC"))  # 10 to 500 in steps of 5
+    form.amount_spin.setFocus()
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "12")
+    assert form.amount_value() == 12
+    assert form.amount_error.isVisible()
+    assert "steps of 5" in form.amount_error.text()
+    press(qtbot, Qt.Key.Key_Return)
+    assert not form.confirming
+    assert form.form_error.isVisible() and "steps of 5" in form.form_error.text()
+    assert posts(session) == []
+    assert session.store.recent_pulls(10) == []
+    assert window.model.rowCount() == 0 and window.model.pending == 0
+
+
+async def test_error_explained_then_retry_creates_a_linked_pull(window, session, qtbot):
+    session.simulator.config.async_error_rate = 1.0
+    choose(window, "SEPHORA", 50)
+    assert window.form.request_confirmation()
+    (failed,) = window.form.confirm()
+    failed = await wait_state(window, failed.id, PullState.ERROR)
+    await wait_until(lambda: window.table.current_pull() is not None)
+    assert window.table.current_pull().id == failed.id
+    assert window.explanation.isVisible()
+    assert window.explanation.text() == explain(failed)
+    assert "nothing was charged" in window.explanation.text()
+    assert window.retry_action.isEnabled() and not window.check_now_action.isEnabled()
+    status = window.model.index(window.model.row_of(failed.id), Columns.STATUS)
+    assert window.model.data(status, Qt.ItemDataRole.ToolTipRole) == explain(failed)
+
+    session.simulator.config.async_error_rate = 0.0
+    box = window.retry_selected()
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    assert posts(session) and len(posts(session)) == 1  # nothing sent before the answer
+    box.button(QMessageBox.StandardButton.Yes).click()
+    (retry,) = session.store.retries_of(failed.id)
+    assert retry.request_id != failed.request_id
+    done = await wait_state(window, retry.id, PullState.SUCCESS)
+    assert done.retry_of == failed.id
+    await wait_until(lambda: window.table.current_pull().id == retry.id)
+    assert not window.explanation.isVisible()
+
+
+async def test_out_of_stock_is_hinted_then_explained(window, session):
+    form = window.form
+    choose(window, "SPOTIFY", 60)  # no stock at 60, and no end-to-end issuing
+    await wait_until(lambda: form.stock.text() == "Out of stock at 60\u00a0€")
+    form.request_confirmation()  # a hint, not a block: Walleo has the last word
+    (pull,) = form.confirm()
+    rejected = await wait_state(window, pull.id, PullState.REJECTED)
+    assert rejected.error_code == "out_of_stock"
+    await wait_until(lambda: window.explanation.isVisible())
+    assert window.explanation.text() == (
+        "Walleo has no stock of this card at this amount. Try another amount or brand."
+    )
+    assert window.retry_action.isEnabled()
+
+
+async def test_in_doubt_row_recovers_once_walleo_answers_again(window, session, qtbot):
+    faults = session.simulator.faults
+    faults.drop = 1.0  # the create lands, its answer is lost; the checks are lost too
+    faults.methods = {"POST", "GET"}
+    faults.paths_prefix = "/pull_requests"
+    choose(window, "GOOGLE-PLAY", 25)
+    window.form.request_confirmation()
+    (pull,) = window.form.confirm()
+    doubtful = await wait_state(window, pull.id, PullState.IN_DOUBT)
+    await wait_until(lambda: window.explanation.isVisible())
+    assert "Do not issue it again" in window.explanation.text()
+    assert window.explanation.text() == explain(doubtful)
+    assert window.check_now_action.isEnabled() and not window.retry_action.isEnabled()
+    window.check_now()
+    faults.drop = 0.0
+    await wait_state(window, pull.id, PullState.SUCCESS)
+    assert session.simulator.pull_request_creates == 1  # found, never issued twice
+    await wait_until(lambda: window.card_pane.card is not None)
+
+
+async def test_window_resumes_unfinished_pulls_from_the_journal(session, qtbot, window_ini):
+    queued, sending = session.store.add_pulls(
+        [
+            NewPull(request_id=new_request_id(), gift_card_code="SEPHORA", amount=50),
+            NewPull(request_id=new_request_id(), gift_card_code="GOOGLE-PLAY", amount=15),
+        ]
+    )
+    session.store.update_pull(sending.id, state=PullState.SENDING, event="send")
+    window = MainWindow(session, settings=window_ini)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.model.rowCount() == 2  # painted from the journal before any request
+    assert posts(session) == []
+    try:
+        await window.start()
+        window.model.flush()
+        # Stopped while sending: on restart that pull is in doubt, shown as such at once.
+        assert window.model.pull(sending.id).state in (PullState.IN_DOUBT, PullState.SUCCESS)
+        await wait_state(window, queued.id, PullState.SUCCESS)
+        await wait_state(window, sending.id, PullState.SUCCESS)
+        assert session.simulator.pull_request_creates == 2
+    finally:
+        window.close()
+        await window.shutdown()
+
+
+async def test_catalog_refresh_keeps_the_selection(window, session):
+    form = window.form
+    choose(window, "SEPHORA", 100)
+    form.quantity.setValue(2)
+    await window.ops.run("test-refresh", session.catalog.refresh)
+    form.set_catalog(session.catalog.gift_cards())
+    assert form.gift_card().code == "SEPHORA" and form.amount_value() == 100
+    assert form.quantity.value() == 2
+
+
+async def test_copy_request_id_and_actions_follow_selection(window, session):
+    choose(window, "SEPHORA", 25)
+    window.form.request_confirmation()
+    (pull,) = window.form.confirm()
+    await wait_until(lambda: window.table.current_pull() is not None)
+    window.copy_id_action.trigger()
+    assert QGuiApplication.clipboard().text() == pull.request_id
+    window.table.selectionModel().clearSelection()
+    window.table.setCurrentIndex(QModelIndex())
+    assert not window.copy_id_action.isEnabled()
+    assert window.card_pane.pull is None
+
+
+async def test_geometry_and_splitter_are_remembered(session, qtbot, window_ini):
+    first = MainWindow(session, settings=window_ini)
+    qtbot.addWidget(first)
+    first.resize(780, 560)  # the offscreen screen is 800 × 600
+    first.splitter.setSizes([270, 200, 300])
+    first.show()
+    sizes = first.splitter.sizes()
+    first.close()
+    await first.shutdown()
+    second = MainWindow(session, settings=window_ini)
+    qtbot.addWidget(second)
+    second.show()
+    try:
+        assert (second.width(), second.height()) == (780, 560)
+        assert second.splitter.sizes() == sizes
+    finally:
+        second.close()
+        await second.shutdown()
+
+
+async def test_async_ops_guard_the_trigger_and_report_failures_once(qtbot):
+    ops = AsyncOps()
+    button = QPushButton()
+    qtbot.addWidget(button)
+    gate = asyncio.Event()
+    calls: list[int] = []
+    results: list[int] = []
+
+    async def work() -> int:
+        calls.append(1)
+        await gate.wait()
+        return 42
+
+    task = ops.run("job", work, trigger=button, on_success=results.append)
+    assert task is not None and not button.isEnabled() and ops.busy("job")
+    assert ops.run("job", work) is None  # a second click while busy: nothing starts
+    gate.set()
+    await task
+    await asyncio.sleep(0)
+    assert results == [42] and calls == [1]
+    assert button.isEnabled() and not ops.busy("job")
+
+    failures: list[str] = []
+    ops.failed.connect(failures.append)
+
+    async def unreachable() -> None:
+        raise NotSentError("Walleo cannot be reached.")
+
+    task = ops.run("job", unreachable, trigger=button)
+    with contextlib.suppress(NotSentError):
+        await task
+    await asyncio.sleep(0)
+    assert failures == ["Walleo cannot be reached."] and button.isEnabled()
+
+
+# ---------------------------------------------------------------------------------- start-up
+
+
+def visible_main_windows() -> list[MainWindow]:
+    windows = QApplication.topLevelWidgets()
+    return [w for w in windows if isinstance(w, MainWindow) and w.isVisible()]
+
+
+async def test_app_shows_window_then_closes_the_session(tmp_path, isolated_dirs):
+    args = argparse.Namespace(data_dir=tmp_path / "data", profile=None)
+    task = asyncio.ensure_future(app_main(args, simulator_delay_scale=0.01, policy=FAST))
+    try:
+        await wait_until(lambda: bool(visible_main_windows()))
+        (window,) = visible_main_windows()
+        assert window.status.environment.text() == "DEMO"
+        await wait_until(lambda: window.form.brand.count() > 0)
+        window.close()
+        assert await asyncio.wait_for(task, 5) == 0
+    finally:
+        if not task.done():
+            task.cancel()
+    ini = isolated_dirs / "config" / "walleo-desktop" / "window.ini"
+    assert ini.is_file() and "geometry" in ini.read_text()
+    # The session is closed: the history can be opened again and holds no pull.
+    with Store.open(history_path(tmp_path / "data", DEMO)) as store:
+        assert store.recent_pulls() == []
+
+
+async def test_app_falls_back_to_demo_and_says_why(tmp_path):
+    profiles = Profiles()  # the isolated config dir
+    profiles.save(Profile(name="shop"))
+    profiles.set_active("shop")
+    args = argparse.Namespace(data_dir=tmp_path / "data", profile=None)
+    task = asyncio.ensure_future(app_main(args, simulator_delay_scale=0.01))
+    try:
+        await wait_until(lambda: bool(visible_main_windows()))
+        (window,) = visible_main_windows()
+        assert window.status.environment.text() == "DEMO"
+        assert "No credentials are stored for profile 'shop'" in window.status.message.text()
+        window.close()
+        assert await asyncio.wait_for(task, 5) == 0
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+async def test_unusable_history_is_explained_and_exits_2(tmp_path):
+    data = tmp_path / "data"
+    path = history_path(data, DEMO)
+    Store.open(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    args = argparse.Namespace(data_dir=data, profile=None)
+    task = asyncio.ensure_future(app_main(args))
+
+    def box() -> QMessageBox | None:
+        found = [w for w in QApplication.topLevelWidgets() if w.objectName() == "fatalError"]
+        return found[0] if found and found[0].isVisible() else None  # type: ignore[return-value]
+
+    try:
+        await wait_until(lambda: box() is not None)
+        assert "newer version" in box().text()
+        assert visible_main_windows() == []
+        box().button(QMessageBox.StandardButton.Close).click()
+        assert await asyncio.wait_for(task, 5) == 2
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+async def test_locked_keyring_falls_back_to_demo_without_freezing(tmp_path, memory_keyring):
+    profiles = Profiles(tmp_path / "config")
+    profiles.save(Profile(name="shop"))
+    profiles.set_active("shop")
+    release = threading.Event()
+    memory_keyring.get_password = lambda service, username: release.wait(10) and None
+    ticks = 0
+
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.02)
+            ticks += 1
+
+    beat = asyncio.ensure_future(heartbeat())
+    started = time.monotonic()
+    try:
+        connection, problem = await resolve_connection_safely(profiles, None, seconds=0.3)
+    finally:
+        release.set()
+        beat.cancel()
+    assert time.monotonic() - started < 2
+    assert ticks >= 5  # the loop kept running while the keyring hung
+    assert connection.demo
+    assert "keyring did not answer" in problem and "DEMO" in problem
+
+
+async def test_missing_credentials_fall_back_to_demo_and_say_why(tmp_path):
+    profiles = Profiles(tmp_path / "config")
+    profiles.save(Profile(name="shop"))
+    profiles.set_active("shop")
+    connection, problem = await resolve_connection_safely(profiles, None)
+    assert connection.demo
+    assert "No credentials are stored for profile 'shop'" in problem
+
+
+def test_window_settings_live_in_the_app_config_dir(isolated_dirs):
+    from walleo_desktop.ui.main_window import window_settings
+
+    path = Path(window_settings().fileName())
+    assert path == isolated_dirs / "config" / "walleo-desktop" / "window.ini"

@@ -1,0 +1,176 @@
+"""Start-up and shutdown of the window: ``walleo-desktop`` with no command.
+
+Order matters, and each step is bounded:
+
+1. one ``QApplication`` and one qasync loop for the whole run (stack-notes §3);
+2. the connection is resolved *off the GUI thread*, with a timeout: a locked or hung keyring
+   cannot freeze the app; on any failure the app falls back to the built-in simulator (DEMO)
+   and says why in the status bar;
+3. the session is opened (the local history); a history the app cannot use (newer schema,
+   damaged file) is explained in a message box and the app exits with code 2;
+4. the window is shown before any network call, then the journal's unfinished pulls resume and
+   the catalog refreshes in the background;
+5. closing the window closes the session (engine, HTTP client, history). Pulls still in flight
+   stay in the journal and resume at the next start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import Callable
+
+import qasync
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from walleo_desktop import APP_ID, APP_NAME, __version__
+from walleo_desktop.api.errors import ConfigurationError
+from walleo_desktop.engine import Connection, Profiles, Session, resolve_connection
+from walleo_desktop.store import StoreError, default_data_dir
+from walleo_desktop.ui.main_window import MainWindow
+
+__all__ = ["EXIT_CONFIG", "EXIT_INTERRUPTED", "EXIT_OK", "KEYRING_TIMEOUT", "main", "run"]
+
+log = logging.getLogger("walleo.ui.app")
+
+EXIT_OK, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 2, 3
+KEYRING_TIMEOUT = 20.0  # seconds: long enough to type an unlock password, short enough to notice
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("App", text)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the window until it is closed. Returns the process exit code."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName("Walleo")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    # The window's `closed` signal ends the run, after the session is closed: Qt must not quit
+    # the loop under our feet when the last window goes.
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        return asyncio.run(main(args), loop_factory=lambda: qasync.QEventLoop(app))
+    except KeyboardInterrupt:
+        log.warning("interrupted; unfinished pulls stay in the journal and resume next start")
+        return EXIT_INTERRUPTED
+
+
+async def main(args: argparse.Namespace, **session_options: object) -> int:
+    """The app's life on a running qasync loop. ``session_options`` go to ``Session.open``."""
+    profiles = Profiles()
+    connection, problem = await resolve_connection_safely(profiles, getattr(args, "profile", None))
+    data_dir = getattr(args, "data_dir", None) or default_data_dir()
+    try:
+        session = Session.open(connection, data_dir, profiles=profiles, **session_options)  # type: ignore[arg-type]
+    except (StoreError, ConfigurationError) as exc:
+        log.error("cannot open the session: %s", exc)
+        await show_fatal(_tr("Walleo Desktop cannot start"), str(exc))
+        return EXIT_CONFIG
+
+    window = MainWindow(session, profiles=profiles)
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    window.closed.connect(lambda: _settle(closed))
+    try:
+        window.show()
+        if problem:  # the fallback to demo mode: say why, until something else is said
+            window.show_error(problem, sticky=True)
+            window.status.environment.setToolTip(problem)
+        try:
+            await window.start()
+        except StoreError as exc:  # the pulls stay journaled; the next start tries again
+            log.error("resuming unfinished pulls failed: %s", exc)
+            window.show_error(str(exc))
+        await closed
+    finally:
+        await window.shutdown()
+        await session.close()
+        window.deleteLater()
+    return EXIT_OK
+
+
+async def resolve_connection_safely(
+    profiles: Profiles, profile_name: str | None, *, seconds: float = KEYRING_TIMEOUT
+) -> tuple[Connection, str]:
+    """The connection to use, and a sentence when it is not the one asked for ('' otherwise).
+
+    Reading credentials may block on the OS keyring (locked collection, prompt nobody answers):
+    it runs in a daemon thread, bounded by ``seconds``. Any failure falls back to demo mode.
+    """
+    try:
+        async with asyncio.timeout(seconds):
+            connection = await call_in_thread(resolve_connection, profiles, profile_name)
+        return connection, ""
+    except TimeoutError:
+        reason = _tr("the system keyring did not answer within {seconds} s").format(
+            seconds=int(seconds)
+        )
+    except ConfigurationError as exc:
+        reason = str(exc)
+    except Exception as exc:  # a broken keyring backend must not stop the app
+        log.exception("resolving the connection failed")
+        reason = type(exc).__name__
+    log.warning("falling back to demo mode: %s", reason)
+    demo = Connection(profile="demo", base_url="", credentials=None, demo=True, source="demo")
+    return demo, _tr(
+        "Could not use your Walleo profile ({reason}). Running on the built-in simulator "
+        "(DEMO): no real cards are issued."
+    ).format(reason=reason.rstrip("."))
+
+
+async def call_in_thread[T](fn: Callable[..., T], *args: object) -> T:
+    """``fn(*args)`` in a daemon thread; bound the wait with ``asyncio.timeout``.
+
+    Like ``run_in_executor``, except that a call that never returns cannot keep the process
+    alive at exit (executor threads are joined at interpreter shutdown; daemon threads are not).
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def deliver(ok: bool, value: object) -> None:
+        if future.done():
+            return
+        if ok:
+            future.set_result(value)  # type: ignore[arg-type]
+        else:
+            future.set_exception(value)  # type: ignore[arg-type]
+
+    def work() -> None:
+        try:
+            result: object = fn(*args)
+            ok = True
+        except BaseException as exc:
+            result, ok = exc, False
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(deliver, ok, result)
+
+    name = f"walleo-{getattr(fn, '__name__', 'call')}"
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return await future
+
+
+async def show_fatal(title: str, text: str) -> None:
+    """A critical message box, opened (never exec'd inside a coroutine) and awaited."""
+    box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Close)
+    box.setObjectName("fatalError")
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    box.finished.connect(lambda _result: _settle(done))
+    box.open()
+    try:
+        await done
+    finally:
+        box.deleteLater()
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

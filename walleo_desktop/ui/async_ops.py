@@ -1,0 +1,124 @@
+"""Run coroutines from Qt slots without the usual traps (style.md practice 7).
+
+``AsyncOps.run(key, factory, trigger=...)``:
+
+- refuses to start a second operation with the same ``key`` while one is in flight (two clicks
+  never give two concurrent operations) and then does not even build the coroutine;
+- disables ``trigger`` (a QWidget or QAction) until the operation ends, success or failure;
+- sends every failure to one presenter (the main window's), unless the caller handles it;
+- keeps a strong reference to the task, and ``cancel_all()`` ends them all on close.
+
+Slots stay plain functions: nothing here nests an event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
+
+from walleo_desktop.api.errors import WalleoError
+
+__all__ = ["AsyncOps"]
+
+log = logging.getLogger("walleo.ui.ops")
+
+Trigger = QWidget | QAction
+CoroFactory = Callable[[], Coroutine[Any, Any, Any]]
+
+
+class AsyncOps(QObject):
+    """Owns the background operations the window starts.
+
+    Signals:
+        failed(str): an operation failed and nobody handled it; the text is for the user.
+        busy_changed(str, bool): an operation with that key started (True) or ended (False).
+    """
+
+    failed = Signal(str)
+    busy_changed = Signal(str, bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+
+    def busy(self, key: str) -> bool:
+        return key in self._tasks
+
+    def run(
+        self,
+        key: str,
+        factory: CoroFactory,
+        *,
+        trigger: Trigger | None = None,
+        on_success: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> asyncio.Task[Any] | None:
+        """Start ``factory()`` as a task unless ``key`` is already running. Returns the task."""
+        if key in self._tasks:
+            log.debug("operation %s already in flight; ignored", key)
+            return None
+        if trigger is not None:
+            trigger.setEnabled(False)
+        try:
+            task = asyncio.get_running_loop().create_task(factory(), name=f"ui:{key}")
+        except BaseException:
+            if trigger is not None:
+                trigger.setEnabled(True)
+            raise
+        self._tasks[key] = task
+        self.busy_changed.emit(key, True)
+        task.add_done_callback(lambda t: self._finished(key, t, trigger, on_success, on_error))
+        return task
+
+    def _finished(
+        self,
+        key: str,
+        task: asyncio.Task[Any],
+        trigger: Trigger | None,
+        on_success: Callable[[Any], None] | None,
+        on_error: Callable[[BaseException], None] | None,
+    ) -> None:
+        try:
+            if self._tasks.get(key) is task:
+                del self._tasks[key]
+            if trigger is not None and isValid(trigger):
+                trigger.setEnabled(True)
+            if task.cancelled():
+                return
+            exc = task.exception()
+            if exc is None:
+                if on_success is not None:
+                    on_success(task.result())
+                return
+            if on_error is not None:
+                on_error(exc)
+                return
+            if isinstance(exc, WalleoError):
+                log.warning("operation %s failed: %s", key, exc)
+                self.failed.emit(str(exc))
+            else:
+                log.error("operation %s failed unexpectedly", key, exc_info=exc)
+                self.failed.emit(
+                    self.tr("Something went wrong ({error}). The details are in the log.").format(
+                        error=type(exc).__name__
+                    )
+                )
+        except Exception:  # a callback bug must not vanish silently, nor kill the loop
+            log.exception("handling the end of operation %s failed", key)
+        finally:
+            self.busy_changed.emit(key, False)
+
+    async def cancel_all(self) -> None:
+        """Cancel every operation in flight and wait until they have ended."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,490 @@
+"""The main window: pull form | live pull table | card pane, menus and status bar.
+
+The window is a view on one ``Session``. It paints at once from what is local (the journal's
+recent pulls, the cached catalog); ``start()`` then resumes unfinished pulls and refreshes the
+catalog in the background. Closing it emits ``closed``; whoever opened the session closes it
+(``app.run``), after ``shutdown()`` has ended the window's own background work.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from walleo_desktop import APP_NAME, __version__
+from walleo_desktop.api.errors import RateLimitedError, TransportError
+from walleo_desktop.api.models import GiftCard
+from walleo_desktop.engine import Profiles, Session
+from walleo_desktop.engine.profiles import default_config_dir
+from walleo_desktop.store.records import PullRecord, PullState
+from walleo_desktop.ui.async_ops import AsyncOps
+from walleo_desktop.ui.card_pane import CardPane
+from walleo_desktop.ui.pull_form import PullForm
+from walleo_desktop.ui.pull_table_model import PullTableModel, explain, format_amount
+from walleo_desktop.ui.pull_table_view import PullTableView
+from walleo_desktop.ui.status_bar import ConnectionState, StatusBar
+
+__all__ = ["RECENT_PULLS", "MainWindow", "window_settings"]
+
+log = logging.getLogger("walleo.ui.window")
+
+RECENT_PULLS = 500
+CATALOG_RETRY_MS = 30_000
+DEFAULT_SIZE = (1280, 800)
+_CHECKABLE = frozenset({PullState.IN_DOUBT, PullState.WAITING, PullState.PROCESSING})
+_RETRYABLE = frozenset({PullState.ERROR, PullState.REJECTED})
+_UNREACHABLE_CODES = frozenset({"not_sent", "transport"})
+_STRIP_STYLES = {
+    "warning": "background:#fef7e0;color:#7a4a00;border:1px solid #f9ab00;",
+    "error": "background:#fce8e6;color:#a50e0e;border:1px solid #ea4335;",
+    "info": "background:#e8f0fe;color:#174ea6;border:1px solid #8ab4f8;",
+}
+
+
+def window_settings() -> QSettings:
+    """Window geometry lives in the app's own config dir, never in Qt's default location."""
+    path = default_config_dir() / "window.ini"
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    """Signals:
+    closed(): the user closed the window; the session may now be closed.
+    """
+
+    closed = Signal()
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        profiles: Profiles | None = None,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self._session = session
+        self._profiles = profiles
+        self._settings = settings if settings is not None else window_settings()
+        self._select_when_shown: int | None = None
+        self._shown_state: tuple[int, PullState, str] | None = None
+        self._dialogs: list[QWidget] = []
+        self._closing = False
+
+        connection = session.connection
+        self.setWindowTitle(
+            self.tr("{app} — {environment}").format(
+                app=APP_NAME, environment=self.tr("DEMO") if connection.demo else connection.label
+            )
+        )
+        self.ops = AsyncOps(self)
+        self.ops.failed.connect(self.show_error)
+
+        self.form = PullForm(session.catalog, session.engine, connection.currency, self.ops, self)
+        self.model = PullTableModel(session.store.recent_pulls(RECENT_PULLS), self)
+        self._unsubscribe = session.engine.subscribe(self.model.enqueue)
+        self.table = PullTableView(self)
+        self.table.setModel(self.model)
+        self.explanation = QLabel(self)
+        self.explanation.setObjectName("pullExplanation")
+        self.explanation.setWordWrap(True)
+        self.explanation.setTextFormat(Qt.TextFormat.PlainText)
+        self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.explanation.hide()
+        self.card_pane = CardPane(self)
+        self.card_pane.setObjectName("cardPane")
+        self.card_pane.set_pdf_loader(session.cards.pdf)
+
+        centre = QWidget(self)
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.setSpacing(4)
+        centre_layout.addWidget(self.table, 1)
+        centre_layout.addWidget(self.explanation)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.form)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.card_pane)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.form.setMinimumWidth(260)
+        self.card_pane.setMinimumWidth(300)
+        self.setCentralWidget(self.splitter)
+
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.status.set_environment(connection.label, demo=connection.demo)
+
+        self._catalog_retry = QTimer(self)
+        self._catalog_retry.setObjectName("catalog-retry")
+        self._catalog_retry.setSingleShot(True)
+        self._catalog_retry.setInterval(CATALOG_RETRY_MS)
+        self._catalog_retry.timeout.connect(self.refresh_catalog)
+
+        self._build_actions()
+        self._connect()
+
+        cached = session.catalog.cached()  # local: the form works before Walleo answers
+        self.form.set_catalog(cached)
+        self.status.set_connection(
+            self.tr("Catalog from cache — refreshing…") if cached else self.tr("Connecting…"),
+            ConnectionState.BUSY,
+        )
+        self.status.set_in_flight(session.engine.in_flight)
+        self._restore_geometry()
+        self._update_actions()
+
+    # ------------------------------------------------------------------ construction
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu(self.tr("&File"))
+        self.settings_action = QAction(self.tr("&Settings…"), self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        pulls_menu = menu.addMenu(self.tr("&Pulls"))
+        self.new_pull_action = QAction(self.tr("&New pull"), self)
+        self.new_pull_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.check_now_action = QAction(self.tr("&Check now"), self)
+        self.check_now_action.setShortcut(QKeySequence("F5"))
+        self.check_now_action.setToolTip(self.tr("Ask Walleo about the selected pull now"))
+        self.retry_action = QAction(self.tr("&Retry as new pull…"), self)
+        self.retry_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.retry_action.setToolTip(
+            self.tr("Send a new pull for a pull that ended in error or was rejected")
+        )
+        self.copy_id_action = QAction(self.tr("Copy request &ID"), self)
+        self.copy_id_action.setShortcut(QKeySequence("Ctrl+Alt+C"))
+        for action in (self.new_pull_action, self.check_now_action, self.retry_action):
+            pulls_menu.addAction(action)
+        pulls_menu.addSeparator()
+        pulls_menu.addAction(self.copy_id_action)
+
+        help_menu = menu.addMenu(self.tr("&Help"))
+        self.about_action = QAction(self.tr("&About {app}").format(app=APP_NAME), self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        help_menu.addAction(self.about_action)
+
+        self.table.add_context_actions(
+            [self.check_now_action, self.retry_action, None, self.copy_id_action]
+        )
+
+    def _connect(self) -> None:
+        self.settings_action.triggered.connect(self._open_settings)
+        self.quit_action.triggered.connect(self.close)
+        self.new_pull_action.triggered.connect(self.form.focus_brand)
+        self.check_now_action.triggered.connect(self.check_now)
+        self.retry_action.triggered.connect(self.retry_selected)
+        self.copy_id_action.triggered.connect(self.copy_request_id)
+        self.about_action.triggered.connect(self._about)
+        self.form.submitted.connect(self._on_submitted)
+        self.model.batch_applied.connect(self._on_batch)
+        self.table.current_pull_changed.connect(self._on_current_pull)
+        self.card_pane.message.connect(self.show_message)
+        self.card_pane.audit.connect(self._on_card_audit)
+
+    def _restore_geometry(self) -> None:
+        s = self._settings
+        geometry = s.value("window/geometry")
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
+            self.resize(*DEFAULT_SIZE)
+            form, card = 260, 440
+            self.splitter.setSizes([form, max(self.width() - form - card, 400), card])
+        for key, restore in (
+            ("window/state", self.restoreState),
+            ("window/splitter", self.splitter.restoreState),
+            ("window/table_header", self.table.horizontalHeader().restoreState),
+        ):
+            value = s.value(key)
+            if isinstance(value, QByteArray):
+                restore(value)
+
+    def _save_geometry(self) -> None:
+        s = self._settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("window/table_header", self.table.horizontalHeader().saveState())
+        s.sync()
+
+    # ------------------------------------------------------------------ start and stop
+
+    async def start(self) -> None:
+        """Resume the journal's unfinished pulls, then refresh the catalog in the background."""
+        resumed = await self._session.engine.start()
+        if resumed:
+            self.show_message(
+                self.tr("Resuming %n unfinished pull(s) from the last session.", "", len(resumed))
+            )
+        self.status.set_in_flight(self._session.engine.in_flight)
+        self.refresh_catalog()
+
+    def refresh_catalog(self) -> None:
+        self._catalog_retry.stop()
+        self.ops.run(
+            "catalog",
+            self._session.catalog.refresh,
+            on_success=self._on_catalog,
+            on_error=self._on_catalog_failed,
+        )
+
+    def _on_catalog(self, cards: list[GiftCard]) -> None:
+        self.form.set_catalog(cards)
+        self.status.set_connection(self.tr("Connected"), ConnectionState.OK)
+
+    def _on_catalog_failed(self, exc: BaseException) -> None:
+        log.warning("catalog refresh failed: %s", exc)
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, TransportError | RateLimitedError):
+            self._set_unreachable(reason)
+        else:
+            self.status.set_connection(
+                self.tr("Walleo refused: {reason}").format(reason=reason), ConnectionState.ERROR
+            )
+        if not self._closing:
+            self._catalog_retry.start()
+
+    def _set_unreachable(self, reason: str) -> None:
+        self.status.set_connection(
+            self.tr("Walleo unreachable: {reason}").format(reason=reason), ConnectionState.ERROR
+        )
+
+    async def shutdown(self) -> None:
+        """End the window's background work (the session itself is closed by its owner)."""
+        self._stop()
+        await self.ops.cancel_all()
+
+    def _stop(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._unsubscribe()
+        self.model.stop()
+        self._catalog_retry.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_geometry()
+        self._stop()
+        event.accept()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    # ------------------------------------------------------------------ reacting to pulls
+
+    def _on_submitted(self, pulls: list[PullRecord]) -> None:
+        if not pulls:
+            return
+        first = pulls[0]
+        self._select_when_shown = first.id
+        self.show_message(
+            self.tr("Issuing {count} × {brand} {amount}…").format(
+                count=len(pulls),
+                brand=first.gift_card_name or first.gift_card_code,
+                amount=format_amount(first.amount, first.currency),
+            )
+        )
+
+    def _on_batch(self, ids: list[int]) -> None:
+        self.status.set_in_flight(self._session.engine.in_flight)
+        if self._select_when_shown is not None and self._select_when_shown in ids:
+            pull_id, self._select_when_shown = self._select_when_shown, None
+            self.table.select_pull(pull_id)
+        current = self.table.current_pull()
+        if current is not None and current.id in ids:
+            self._on_current_pull(current)
+        self._update_connection_from(ids)
+
+    def _update_connection_from(self, ids: list[int]) -> None:
+        """Pull traffic says as much about the connection as the catalog does."""
+        latest = [p for p in (self.model.pull(i) for i in ids) if p is not None]
+        if not latest:
+            return
+        last = max(latest, key=lambda p: p.updated_at)
+        if last.error_code in _UNREACHABLE_CODES and last.error_message:
+            self._set_unreachable(last.error_message)
+        elif (
+            not last.error_code
+            and last.state not in (PullState.QUEUED, PullState.SENDING)
+            and self.status.connection.property("state") == ConnectionState.ERROR.value
+        ):
+            self.status.set_connection(self.tr("Connected"), ConnectionState.OK)
+
+    def _on_current_pull(self, pull: PullRecord | None) -> None:
+        self._update_actions()
+        if pull is None:
+            self._shown_state = None
+            self.card_pane.clear()
+            self.explanation.hide()
+            return
+        shown = (pull.id, pull.state, pull.card_id)
+        if shown != self._shown_state:
+            self._shown_state = shown
+            card = self._session.store.card_for_pull(pull.id) if pull.card_id else None
+            self.card_pane.show_pull(pull, card)
+        self._show_explanation(pull)
+
+    def _show_explanation(self, pull: PullRecord) -> None:
+        text = explain(pull)
+        if not text:
+            self.explanation.hide()
+            return
+        if pull.state in _RETRYABLE:
+            kind = "error"
+        elif pull.state is PullState.IN_DOUBT or pull.overdue:
+            kind = "warning"
+        else:
+            kind = "info"
+        self.explanation.setStyleSheet(
+            f"QLabel#pullExplanation{{{_STRIP_STYLES[kind]}border-radius:3px;padding:6px 8px;}}"
+        )
+        self.explanation.setProperty("kind", kind)
+        self.explanation.setText(text)
+        self.explanation.show()
+
+    def _update_actions(self) -> None:
+        pull = self.table.current_pull()
+        self.copy_id_action.setEnabled(pull is not None)
+        self.retry_action.setEnabled(pull is not None and pull.state in _RETRYABLE)
+        self.check_now_action.setEnabled(
+            pull is not None and not pull.final and (pull.state in _CHECKABLE or pull.overdue)
+        )
+
+    # ------------------------------------------------------------------ actions
+
+    def check_now(self) -> None:
+        pull = self.table.current_pull()
+        if pull is None or pull.final:
+            return
+        if self._session.engine.check_now(pull.id):
+            self.show_message(
+                self.tr("Checking {request_id} now…").format(request_id=pull.request_id)
+            )
+        else:
+            self.show_message(self.tr("This pull is not being checked right now."))
+
+    def retry_selected(self) -> QMessageBox | None:
+        """Ask, then send a new pull for the selected failed one. Returns the question box."""
+        pull = self.table.current_pull()
+        if pull is None or pull.state not in _RETRYABLE:
+            return None
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Retry as a new pull"),
+            self.tr("Send a new pull for {brand} {amount}?").format(
+                brand=pull.gift_card_name or pull.gift_card_code,
+                amount=format_amount(pull.amount, pull.currency),
+            ),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("retryQuestion")
+        box.setInformativeText(
+            self.tr("The failed pull stays in the history; the new one gets a new request ID.")
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        pull_id = pull.id
+
+        def answered(result: int) -> None:
+            self._forget_dialog(box)
+            if result == QMessageBox.StandardButton.Yes:
+                self._retry(pull_id)
+
+        box.finished.connect(answered)
+        self._keep_dialog(box)
+        box.open()
+        return box
+
+    def _retry(self, pull_id: int) -> None:
+        try:
+            new = self._session.engine.retry(pull_id)
+        except (ValueError, RuntimeError, KeyError) as exc:
+            self.show_error(str(exc))
+            return
+        self._select_when_shown = new.id
+        self.show_message(
+            self.tr("Retrying as a new pull ({request_id}).").format(request_id=new.request_id)
+        )
+
+    def copy_request_id(self) -> None:
+        pull = self.table.current_pull()
+        if pull is None:
+            return
+        QGuiApplication.clipboard().setText(pull.request_id)
+        self.show_message(self.tr("Request ID copied."))
+
+    def _about(self) -> None:
+        box = QMessageBox(self)
+        box.setObjectName("aboutBox")
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setWindowTitle(self.tr("About {app}").format(app=APP_NAME))
+        box.setText(f"<b>{APP_NAME}</b> {__version__}")
+        box.setInformativeText(
+            self.tr("Issue, track and reconcile Walleo gift cards.\nHistory: {path}").format(
+                path=Path(self._session.store.path)
+            )
+        )
+        box.finished.connect(lambda _result: self._forget_dialog(box))
+        self._keep_dialog(box)
+        box.open()
+
+    def _open_settings(self) -> None:
+        from walleo_desktop.ui.settings_dialog import SettingsDialog
+
+        profiles = self._profiles if self._profiles is not None else Profiles()
+        dialog = SettingsDialog(profiles, self)
+        dialog.profiles_changed.connect(
+            lambda: self.show_message(
+                self.tr("Profile changes apply the next time the app starts.")
+            )
+        )
+        dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
+        self._keep_dialog(dialog)
+        dialog.open()
+
+    def _keep_dialog(self, dialog: QWidget) -> None:
+        self._dialogs.append(dialog)
+
+    def _forget_dialog(self, dialog: QWidget) -> None:
+        if dialog in self._dialogs:
+            self._dialogs.remove(dialog)
+            dialog.deleteLater()
+
+    def _on_card_audit(self, card_id: str, action: str) -> None:
+        pull = self.card_pane.pull
+        self._session.store.add_event(
+            pull.id if pull is not None else None, f"card_{action}", {"card_id": card_id}
+        )
+
+    # ------------------------------------------------------------------ messages
+
+    def show_message(self, text: str) -> None:
+        self.status.show_message(text)
+
+    def show_error(self, text: str, *, sticky: bool = False) -> None:
+        """The one place failures of background work are shown."""
+        log.info("shown to the user: %s", text)
+        self.status.show_message(text, error=True, sticky=sticky)

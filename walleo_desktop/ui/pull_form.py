@@ -1,0 +1,672 @@
+"""The pull form: brand, amount, quantity, reference, note; a confirmation; then the engine.
+
+Built for the keyboard: Ctrl+N focuses the brand, typing filters it (matching anywhere in the
+name), Tab goes brand → amount → quantity → reference → note → Issue, every label has a
+mnemonic, Enter anywhere asks for confirmation and Enter again confirms (Escape cancels).
+
+Safety: an amount the brand does not accept is refused with the reason shown inline and nothing
+is sent; the confirmation shows brand, amount × quantity and total, and the form is frozen while
+it is shown, so what is confirmed is exactly what is submitted, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from walleo_desktop.api.models import GiftCard, Inventory
+from walleo_desktop.engine import CatalogService, PullEngine
+from walleo_desktop.store.records import PullRecord
+from walleo_desktop.ui.async_ops import AsyncOps
+from walleo_desktop.ui.pull_table_model import currency_symbol, format_amount
+
+__all__ = ["MAX_QUANTITY", "Order", "PullForm"]
+
+log = logging.getLogger("walleo.ui.form")
+
+MAX_QUANTITY = 100
+INVENTORY_TTL = 30.0  # seconds a fetched inventory is reused for hints
+INVENTORY_DEBOUNCE_MS = 300
+_MUTED = "color:palette(placeholder-text);"
+_ERROR = "color:#d93025;"
+_WARN = "color:#b06000;"
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """What the agent asked for, frozen when the confirmation is shown."""
+
+    gift_card: GiftCard
+    amount: int
+    count: int
+    reference: str
+    note: str
+
+
+class PullForm(QWidget):
+    """Signals:
+    submitted(list): the ``PullRecord``s just journaled by the engine (already being sent).
+    """
+
+    submitted = Signal(list)
+
+    def __init__(
+        self,
+        catalog: CatalogService,
+        engine: PullEngine,
+        currency: str,
+        ops: AsyncOps,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("pullForm")
+        self._catalog = catalog
+        self._engine = engine
+        self._currency = currency
+        self._ops = ops
+        self._cards: dict[str, GiftCard] = {}
+        self._inventories: dict[str, tuple[float, Inventory]] = {}
+        self._inventory_errors: dict[str, str] = {}
+        self._order: Order | None = None
+        self._focus_before_confirm: QWidget | None = None
+        self._build()
+
+    # ------------------------------------------------------------------ construction
+
+    def _build(self) -> None:
+        title = QLabel(self.tr("New pull"), self)
+        font = QFont(title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        title.setFont(font)
+
+        self.brand = QComboBox(self)
+        self.brand.setObjectName("brand")
+        self.brand.setEditable(True)
+        self.brand.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.brand.setMaxVisibleItems(15)
+        self.brand.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.brand.setMinimumContentsLength(12)
+        line = self.brand.lineEdit()
+        assert line is not None  # an editable combo box always has one
+        self._brand_line = line
+        completer = QCompleter(self.brand.model(), self.brand)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.brand.setCompleter(completer)
+        self._completer = completer
+        line.setPlaceholderText(self.tr("Loading the catalog…"))
+        line.setClearButtonEnabled(True)
+        self.brand_hint = self._small_label("brandHint")
+
+        self.amount_choice = QComboBox(self)
+        self.amount_choice.setObjectName("amountChoice")
+        self.amount_spin = QSpinBox(self)
+        self.amount_spin.setObjectName("amountSpin")
+        self.amount_spin.setRange(1, 1_000_000)
+        self.amount_spin.setSuffix(f"\u00a0{currency_symbol(self._currency)}")
+        self.amount_spin.setAccelerated(True)
+        self.amount = QStackedWidget(self)
+        self.amount.setObjectName("amount")
+        self.amount.addWidget(self.amount_choice)
+        self.amount.addWidget(self.amount_spin)
+        self.amount.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.amount_error = self._small_label("amountError", _ERROR)
+        self.stock = self._small_label("stockHint")
+
+        self.quantity = QSpinBox(self)
+        self.quantity.setObjectName("quantity")
+        self.quantity.setRange(1, MAX_QUANTITY)
+        self.reference = QLineEdit(self)
+        self.reference.setObjectName("reference")
+        self.reference.setPlaceholderText(self.tr("Customer or ticket"))
+        self.reference.setMaxLength(200)
+        self.note = QLineEdit(self)
+        self.note.setObjectName("note")
+        self.note.setPlaceholderText(self.tr("Optional"))
+        self.note.setMaxLength(500)
+
+        self.total = QLabel(self)
+        self.total.setObjectName("total")
+        self.form_error = self._small_label("formError", _ERROR)
+        self.issue_button = QPushButton(self.tr("&Issue…"), self)
+        self.issue_button.setObjectName("issueButton")
+        self.issue_button.setToolTip(self.tr("Review, then confirm with Enter"))
+        self.keyboard_hint = self._small_label("keyboardHint")
+        self.keyboard_hint.setText(
+            self.tr("Enter reviews the pull; Enter again issues it. Escape cancels.")
+        )
+        self.keyboard_hint.show()
+
+        self.fields = QWidget(self)
+        form = QFormLayout(self.fields)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(4)
+        self.brand_label = QLabel(self.tr("&Brand"), self)
+        self.brand_label.setBuddy(self.brand)
+        # The amount's buddy follows the page shown (a stacked widget cannot take focus).
+        self.amount_label = QLabel(self.tr("&Amount"), self)
+        form.addRow(self.brand_label, self._stacked(self.brand, self.brand_hint))
+        form.addRow(self.amount_label, self._stacked(self.amount, self.amount_error, self.stock))
+        form.addRow(self.tr("&Quantity"), self.quantity)
+        form.addRow(self.tr("&Reference"), self.reference)
+        form.addRow(self.tr("&Note"), self.note)
+
+        self.confirm_panel = QFrame(self)
+        self.confirm_panel.setObjectName("confirmPanel")
+        self.confirm_panel.setFrameShape(QFrame.Shape.StyledPanel)
+        self.confirm_panel.setStyleSheet(
+            "#confirmPanel{background:#e8f0fe;border:1px solid #1a73e8;border-radius:4px;}"
+        )
+        self.confirm_text = QLabel(self.confirm_panel)
+        self.confirm_text.setObjectName("confirmText")
+        self.confirm_text.setWordWrap(True)
+        self.confirm_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.confirm_button = QPushButton(self.tr("Yes, issue"), self.confirm_panel)
+        self.confirm_button.setObjectName("confirmButton")
+        self.confirm_button.setToolTip(self.tr("Enter"))
+        self.cancel_button = QPushButton(self.tr("Cancel"), self.confirm_panel)
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.setToolTip(self.tr("Escape"))
+        # Enter activates the focused button (as in a dialog): Enter on Cancel cancels.
+        self.confirm_button.setAutoDefault(True)
+        self.confirm_button.setDefault(True)
+        self.cancel_button.setAutoDefault(True)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.confirm_button)
+        panel_layout = QVBoxLayout(self.confirm_panel)
+        panel_layout.addWidget(self.confirm_text)
+        panel_layout.addLayout(buttons)
+        self.confirm_panel.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setSpacing(10)
+        layout.addWidget(title)
+        layout.addWidget(self.fields)
+        layout.addWidget(self.total)
+        layout.addWidget(self.form_error)
+        layout.addWidget(self.issue_button)
+        layout.addWidget(self.confirm_panel)
+        layout.addWidget(self.keyboard_hint)
+        layout.addStretch(1)
+
+        QWidget.setTabOrder(self.brand, self.amount_choice)
+        QWidget.setTabOrder(self.amount_choice, self.amount_spin)
+        QWidget.setTabOrder(self.amount_spin, self.quantity)
+        QWidget.setTabOrder(self.quantity, self.reference)
+        QWidget.setTabOrder(self.reference, self.note)
+        QWidget.setTabOrder(self.note, self.issue_button)
+        QWidget.setTabOrder(self.issue_button, self.cancel_button)
+        QWidget.setTabOrder(self.cancel_button, self.confirm_button)
+
+        self._inventory_timer = QTimer(self)
+        self._inventory_timer.setObjectName("inventory-debounce")
+        self._inventory_timer.setSingleShot(True)
+        self._inventory_timer.setInterval(INVENTORY_DEBOUNCE_MS)
+        self._inventory_timer.timeout.connect(self._fetch_inventory)
+
+        self.brand.currentIndexChanged.connect(self._on_brand_changed)
+        self._brand_line.editingFinished.connect(self._on_brand_edited)
+        completer.activated[str].connect(self._on_completion)  # type: ignore[index]
+        self.amount_choice.currentIndexChanged.connect(self._on_amount_changed)
+        self.amount_spin.valueChanged.connect(self._on_amount_changed)
+        self.quantity.valueChanged.connect(self._update_total)
+        self.issue_button.clicked.connect(self.request_confirmation)
+        self.confirm_button.clicked.connect(self.confirm)
+        self.cancel_button.clicked.connect(self.cancel_confirmation)
+        self.brand.installEventFilter(self)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+        self._brand_line.installEventFilter(self)
+        self._show_amount_widget(None)
+        self._update_total()
+
+    def _small_label(self, name: str, style: str = _MUTED) -> QLabel:
+        label = QLabel(self)
+        label.setObjectName(name)
+        label.setWordWrap(True)
+        label.setStyleSheet(style)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.hide()
+        return label
+
+    def _stacked(self, *widgets: QWidget) -> QWidget:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        for w in widgets:
+            layout.addWidget(w)
+        return box
+
+    # ------------------------------------------------------------------ catalog
+
+    def set_catalog(self, cards: list[GiftCard]) -> None:
+        """Fill the brand list; the selection (and any text being typed) survives a refresh."""
+        selected = self.gift_card()
+        line = self._brand_line
+        typed, cursor, typing = line.text(), line.cursorPosition(), self.brand.hasFocus()
+        self._cards = {g.code: g for g in cards}
+        self.brand.blockSignals(True)
+        try:
+            self.brand.clear()
+            for g in cards:
+                self.brand.addItem(g.name, g.code)
+                self.brand.setItemData(
+                    self.brand.count() - 1, self._describe_amounts(g), Qt.ItemDataRole.ToolTipRole
+                )
+            index = self.brand.findData(selected.code) if selected else -1
+            self.brand.setCurrentIndex(index)
+            if typing and (selected is None or typed != selected.name):
+                line.setText(typed)
+                line.setCursorPosition(cursor)
+        finally:
+            self.brand.blockSignals(False)
+        line.setPlaceholderText(
+            self.tr("Type to search %n brand(s)", "", len(cards))
+            if cards
+            else self.tr("No gift cards available yet")
+        )
+        if self.gift_card() != selected:  # another brand, or its amounts changed
+            self._on_brand_changed()
+
+    def gift_card(self) -> GiftCard | None:
+        """The brand picked in the list (None while the text matches none)."""
+        index = self.brand.currentIndex()
+        if index < 0 or self.brand.currentText() != self.brand.itemText(index):
+            return None
+        return self._cards.get(self.brand.itemData(index))
+
+    def _match_brand(self, text: str) -> int:
+        """Index of the brand the text designates: exact name or code, else a unique match."""
+        wanted = text.strip().casefold()
+        if not wanted:
+            return -1
+        partial = []
+        for i in range(self.brand.count()):
+            name = self.brand.itemText(i).casefold()
+            code = str(self.brand.itemData(i)).casefold()
+            if wanted in (name, code):
+                return i
+            if wanted in name or wanted in code:
+                partial.append(i)
+        return partial[0] if len(partial) == 1 else -1
+
+    def _on_completion(self, text: str) -> None:
+        index = self.brand.findText(text, Qt.MatchFlag.MatchFixedString)
+        if index >= 0:
+            self.brand.setCurrentIndex(index)
+
+    def _on_brand_edited(self) -> None:
+        if self.gift_card() is not None:
+            return
+        index = self._match_brand(self.brand.currentText())
+        if index >= 0:
+            if index == self.brand.currentIndex():
+                self.brand.setEditText(self.brand.itemText(index))
+                self._on_brand_changed()
+            else:
+                self.brand.setCurrentIndex(index)
+
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        # The combo box's line edit never sees the focus leave (the combo holds it, and the
+        # completer's popup takes it while open): resolve what was typed once focus moves on
+        # to another field; the amount page then follows the brand's kind, focus included.
+        if (
+            new is not None
+            and new is not self.brand
+            and self.isAncestorOf(new)
+            and not self.brand.isAncestorOf(new)
+        ):
+            self._on_brand_edited()
+
+    def _on_brand_changed(self, *_: object) -> None:
+        card = self.gift_card()
+        self.brand_hint.setVisible(card is not None)
+        if card is not None:
+            hint = self._describe_amounts(card)
+            if card.discount:
+                hint += "\n" + self.tr("Your discount: {discount} %").format(discount=card.discount)
+            self.brand_hint.setText(hint)
+        self._show_amount_widget(card)
+        self._schedule_inventory()
+        self._on_amount_changed()
+
+    def _describe_amounts(self, card: GiftCard) -> str:
+        fv = card.facial_values
+
+        def money(value: int) -> str:
+            return format_amount(value, self._currency)
+
+        if fv.type == "fixed":
+            if not fv.amounts:
+                return self.tr("No amount can be issued")
+            return self.tr("Amounts: {amounts}").format(
+                amounts=", ".join(money(a) for a in fv.amounts)
+            )
+        if fv.type == "free" and fv.min_amount is not None and fv.max_amount is not None:
+            if fv.step_amount > 1:
+                return self.tr("From {low} to {high}, in steps of {step}").format(
+                    low=money(fv.min_amount), high=money(fv.max_amount), step=money(fv.step_amount)
+                )
+            return self.tr("Any amount from {low} to {high}").format(
+                low=money(fv.min_amount), high=money(fv.max_amount)
+            )
+        return self.tr("Any amount")
+
+    # ------------------------------------------------------------------ amount
+
+    def _show_amount_widget(self, card: GiftCard | None) -> None:
+        previous = self.amount_value()
+        fv = card.facial_values if card else None
+        if fv is not None and fv.type == "fixed":
+            self.amount_choice.blockSignals(True)
+            self.amount_choice.clear()
+            for value in fv.amounts:
+                self.amount_choice.addItem(format_amount(value, self._currency), value)
+            keep = self.amount_choice.findData(previous) if previous is not None else -1
+            self.amount_choice.setCurrentIndex(keep if keep >= 0 else 0 if fv.amounts else -1)
+            self.amount_choice.blockSignals(False)
+            page: QWidget = self.amount_choice
+        else:
+            self.amount_spin.blockSignals(True)
+            if fv is not None and fv.type == "free" and fv.min_amount is not None:
+                high = fv.max_amount if fv.max_amount is not None else 1_000_000
+                self.amount_spin.setRange(fv.min_amount, max(high, fv.min_amount))
+                self.amount_spin.setSingleStep(fv.step_amount)
+            else:
+                self.amount_spin.setRange(1, 1_000_000)
+                self.amount_spin.setSingleStep(1)
+            if previous is not None:
+                self.amount_spin.setValue(previous)
+            self.amount_spin.blockSignals(False)
+            page = self.amount_spin
+        self.amount.setCurrentWidget(page)  # focus on the old page moves to the new one
+        self.amount.setFocusProxy(page)
+        self.amount_label.setBuddy(page)
+
+    def amount_value(self) -> int | None:
+        if self.amount.currentWidget() is self.amount_choice:
+            data = self.amount_choice.currentData()
+            return int(data) if data is not None else None
+        return self.amount_spin.value()
+
+    def amount_problem(self) -> str | None:
+        """Why the amount cannot be issued for the chosen brand, or None."""
+        card = self.gift_card()
+        if card is None:
+            return None
+        amount = self.amount_value()
+        if amount is None:
+            return card.facial_values.validate(0)
+        return card.facial_values.validate(amount)
+
+    def _on_amount_changed(self, *_: object) -> None:
+        problem = self.amount_problem()
+        self.amount_error.setText(problem or "")
+        self.amount_error.setVisible(bool(problem))
+        self._show_stock_hint()
+        self._schedule_inventory(only_if_stale=True)
+        self._update_total()
+
+    def _update_total(self, *_: object) -> None:
+        card, amount = self.gift_card(), self.amount_value()
+        if card is None or amount is None or self.amount_problem():
+            self.total.setText("")
+            self.total.hide()
+            return
+        count = self.quantity.value()
+        self.total.setText(
+            self.tr("Total: {count} × {amount} = {total}").format(
+                count=count,
+                amount=format_amount(amount, self._currency),
+                total=format_amount(amount * count, self._currency),
+            )
+        )
+        self.total.show()
+
+    # ------------------------------------------------------------------ stock hint
+
+    def _schedule_inventory(self, *, only_if_stale: bool = False) -> None:
+        card = self.gift_card()
+        if card is None:
+            self.stock.hide()
+            return
+        cached = self._inventories.get(card.code)
+        if only_if_stale and cached and time.monotonic() - cached[0] < INVENTORY_TTL:
+            return
+        self._inventory_timer.start()
+
+    def _fetch_inventory(self) -> None:
+        card = self.gift_card()
+        if card is None:
+            return
+        code = card.code
+        cached = self._inventories.get(code)
+        if cached and time.monotonic() - cached[0] < INVENTORY_TTL:
+            self._show_stock_hint()
+            return
+        if not cached:
+            self.stock.setText(self.tr("Checking stock…"))
+            self.stock.setStyleSheet(_MUTED)
+            self.stock.show()
+
+        def done(inventory: Inventory) -> None:
+            self._inventories[code] = (time.monotonic(), inventory)
+            self._inventory_errors.pop(code, None)
+            self._show_stock_hint()
+
+        def failed(exc: BaseException) -> None:
+            log.info("stock of %s unknown: %s", code, exc)
+            self._inventory_errors[code] = str(exc) or type(exc).__name__
+            self._show_stock_hint()
+
+        self._ops.run(
+            f"inventory:{code}",
+            lambda: self._catalog.inventory(code),
+            on_success=done,
+            on_error=failed,
+        )
+
+    def _show_stock_hint(self) -> None:
+        card, amount = self.gift_card(), self.amount_value()
+        if card is None or amount is None:
+            self.stock.hide()
+            return
+        cached = self._inventories.get(card.code)
+        error = self._inventory_errors.get(card.code)
+        style, tooltip = _MUTED, ""
+        if cached is None:
+            if error is None:
+                return  # still loading: keep "Checking stock…"
+            text, tooltip = self.tr("Stock unknown"), error
+        else:
+            inventory = cached[1]
+            count = inventory.stock_for(amount)
+            money = format_amount(amount, self._currency)
+            if count is not None and count > 0:
+                text = self.tr("In stock: {count} of {amount}").format(count=count, amount=money)
+            elif inventory.end_to_end_enabled:
+                if inventory.available_amount is None:
+                    text = self.tr("Issued on demand")
+                else:
+                    text = self.tr("Issued on demand, up to {available}").format(
+                        available=format_amount(inventory.available_amount, self._currency)
+                    )
+            elif count == 0:
+                text, style = self.tr("Out of stock at {amount}").format(amount=money), _WARN
+            else:
+                text = self.tr("Stock unknown")
+        self.stock.setText(text)
+        self.stock.setToolTip(tooltip)
+        self.stock.setStyleSheet(style)
+        self.stock.show()
+
+    # ------------------------------------------------------------------ submitting
+
+    def focus_brand(self) -> None:
+        if self._order is not None:
+            self.confirm_button.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return
+        self.brand.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._brand_line.selectAll()
+
+    @property
+    def confirming(self) -> bool:
+        return self._order is not None
+
+    def request_confirmation(self) -> bool:
+        """Check the form and show the confirmation. False (reason shown) if it is not valid."""
+        if self._order is not None:
+            return True
+        self._on_brand_edited()
+        card = self.gift_card()
+        if card is None:
+            has_text = bool(self.brand.currentText().strip())
+            return self._refuse(
+                self.tr("Pick a brand from the list.")
+                if has_text or self._cards
+                else self.tr("The catalog is not loaded yet."),
+                self.brand,
+            )
+        problem = self.amount_problem()
+        amount = self.amount_value()
+        if problem or amount is None:
+            self._on_amount_changed()
+            return self._refuse(problem or self.tr("Choose an amount."), self.amount)
+        self.form_error.hide()
+        self._order = Order(
+            gift_card=card,
+            amount=amount,
+            count=self.quantity.value(),
+            reference=self.reference.text().strip(),
+            note=self.note.text().strip(),
+        )
+        self.confirm_text.setText(self._confirmation_text(self._order))
+        self._focus_before_confirm = self.focusWidget()
+        self.fields.setEnabled(False)
+        self.issue_button.hide()
+        self.confirm_panel.show()
+        self.confirm_button.setEnabled(True)
+        self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    def _confirmation_text(self, order: Order) -> str:
+        text = self.tr("Issue {count} × {brand} {amount} = {total}?").format(
+            count=order.count,
+            brand=order.gift_card.name,
+            amount=format_amount(order.amount, self._currency),
+            total=format_amount(order.amount * order.count, self._currency),
+        )
+        if order.reference:
+            text += "\n" + self.tr("Reference: {reference}").format(reference=order.reference)
+        return text
+
+    def _refuse(self, reason: str, widget: QWidget) -> bool:
+        self.form_error.setText(reason)
+        self.form_error.show()
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        return False
+
+    def cancel_confirmation(self) -> None:
+        if self._order is None:
+            return
+        self._order = None
+        self._close_confirmation()
+        target = self._focus_before_confirm
+        (target if target is not None and target.isEnabled() else self.issue_button).setFocus()
+
+    def _close_confirmation(self) -> None:
+        self.confirm_panel.hide()
+        self.issue_button.show()
+        self.fields.setEnabled(True)
+
+    def confirm(self) -> list[PullRecord]:
+        """Submit the confirmed order, exactly once. Returns the journaled pulls."""
+        order, self._order = self._order, None
+        if order is None:
+            return []
+        self.confirm_button.setEnabled(False)
+        self._close_confirmation()
+        try:
+            pulls = self._engine.submit(
+                order.gift_card,
+                order.amount,
+                count=order.count,
+                reference=order.reference,
+                note=order.note,
+            )
+        except (ValueError, RuntimeError) as exc:  # nothing was journaled, nothing sent
+            self._refuse(str(exc), self.amount)
+            return []
+        self.form_error.hide()
+        self.reference.clear()
+        self.note.clear()
+        self.quantity.setValue(1)
+        self.reference.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.submitted.emit(pulls)
+        return list(pulls)
+
+    # ------------------------------------------------------------------ keyboard
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self._order is not None:
+                self.confirm()
+            else:
+                self.request_confirmation()
+            event.accept()
+            return
+        if key == Qt.Key.Key_Escape and self._order is not None:
+            self.cancel_confirmation()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _completion_showing(self) -> bool:
+        popup = self._completer.popup()
+        return popup is not None and popup.isVisible()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched in (self.brand, self._brand_line)
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not self._completion_showing()
+        ):
+            # An editable combo box keeps Enter to itself: resolve the brand, then submit.
+            self._on_brand_edited()
+            self.keyPressEvent(event)
+            return True
+        return super().eventFilter(watched, event)

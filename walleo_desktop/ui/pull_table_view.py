@@ -1,0 +1,113 @@
+"""The live pull table's view: fixed row heights, columns sized once, a context menu of actions.
+
+Nothing here measures every row: no ``ResizeToContents`` (style.md §5), uniform row heights and
+``setResizeContentsPrecision(0)``, so a thousand pulls changing at once stay smooth.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from walleo_desktop.store.records import PullRecord
+from walleo_desktop.ui.pull_table_model import Columns, PullTableModel
+
+__all__ = ["PullTableView"]
+
+# Column widths, decided once from sample texts in the table's font (never by measuring rows).
+_SAMPLES = {
+    Columns.STATUS: "Processing",
+    Columns.BRAND: "Leroy Merlin",
+    Columns.AMOUNT: "1,500 €",
+    Columns.REFERENCE: "TCK-000000",
+    Columns.REQUEST_ID: "wd-0000…0000",
+    Columns.AGE: "59 min",
+    Columns.NEXT_CHECK: "in 59 s",
+}
+
+
+class PullTableView(QTableView):
+    """Signals:
+    current_pull_changed(object): the selected ``PullRecord``, or None when nothing is selected.
+    """
+
+    current_pull_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pullTable")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setShowGrid(False)
+        self.setSortingEnabled(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        vertical = self.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.horizontalHeader()
+        header.setResizeContentsPrecision(0)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.setIconSize(self.iconSize().scaled(16, 16, Qt.AspectRatioMode.KeepAspectRatio))
+
+    def setModel(self, model: PullTableModel) -> None:  # type: ignore[override]
+        super().setModel(model)
+        metrics = self.fontMetrics()
+        header = self.horizontalHeader()
+        for column, sample in _SAMPLES.items():
+            title = str(model.headerData(column, Qt.Orientation.Horizontal))
+            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title))
+            if column == Columns.STATUS:
+                width += self.iconSize().width() + 6
+            header.resizeSection(column, width + 14)
+        self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+
+    def model(self) -> PullTableModel:
+        model = super().model()
+        assert isinstance(model, PullTableModel)
+        return model
+
+    def add_context_actions(self, actions: list[QAction | None]) -> None:
+        """Show these actions on right click (None = a separator)."""
+        for action in actions:
+            if action is None:
+                sep = QAction(self)
+                sep.setSeparator(True)
+                self.addAction(sep)
+            else:
+                self.addAction(action)
+
+    def current_pull(self) -> PullRecord | None:
+        index = self.currentIndex()
+        if not index.isValid() or not self.selectionModel().isRowSelected(
+            index.row(), QModelIndex()
+        ):
+            return None
+        return self.model().pull_at(index.row())
+
+    def select_pull(self, pull_id: int) -> bool:
+        row = self.model().row_of(pull_id)
+        if row is None:
+            return False
+        index = self.model().index(row, 0)
+        self.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.scrollTo(index)
+        return True
+
+    def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.current_pull_changed.emit(
+            self.model().pull_at(current.row()) if current.isValid() else None
+        )
