@@ -104,12 +104,16 @@ def main() -> None:
     wall = r["end"] - r["t0"]
     ready = stats["last_ready"] - r["t0"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"pulls                    {args.pulls} ({r['ok']:.0f} succeeded), concurrency {args.concurrency}")
+    print(f"pulls                    {args.pulls} ({r['ok']:.0f} succeeded)")
+    print(f"concurrency              {args.concurrency}")
     print(f"creates on the simulator {stats['creates']} (requests {stats['requests']})")
     print(f"wall time                {wall:8.2f} s")
-    print(f"  baseline: slowest card ready on the simulator {ready:8.2f} s  -> overhead {wall - ready:+.2f} s")
-    print(f"CPU time (engine process) {r['cpu']:7.2f} s  ({r['cpu'] / args.pulls * 1000:.2f} ms per pull)")
-    print(f"peak RSS                 {peak:8.1f} MiB  (baseline before the batch {r['rss_before']:.1f} MiB)")
+    print(f"  baseline: slowest card ready on the simulator {ready:.2f} s")
+    print(f"  overhead beyond the baseline {wall - ready:+.2f} s (Walleo's 5-10 s poll cadence)")
+    per_pull = r["cpu"] / args.pulls * 1000
+    print(f"CPU time (engine process) {r['cpu']:7.2f} s  ({per_pull:.2f} ms per pull)")
+    print(f"peak RSS                 {peak:8.1f} MiB")
+    print(f"  baseline: RSS before the batch {r['rss_before']:.1f} MiB")
     print(f"TCP connections opened   {stats['connections']:8d}  (pool limit {args.concurrency})")
 
 
