@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_until
-from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtCore import QLocale, QModelIndex, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
@@ -218,8 +218,9 @@ def test_formats():
     assert format_duration(185) == "3 min"
     assert format_duration(7300) == "2 h"
     assert format_duration(3 * 86400) == "3 d"
-    assert format_amount(50, "EUR") == "50\u00a0€"
-    assert format_amount(12.5, "CHF").endswith("\u00a0CHF")
+    assert format_amount(50, "EUR") == "€50"  # the C locale reads as English (en_GB)
+    assert format_amount(1234.5, "EUR", QLocale("fr_FR")) == "1\u202f234,50\u00a0€"
+    assert "CHF" in format_amount(12.5, "CHF")
 
 
 # ---------------------------------------------------------------------------------- model
@@ -241,7 +242,7 @@ def test_model_passes_the_item_model_tester_while_rows_change(qapp):
     assert model.data(status) == "Error"
     assert "nothing was charged" in model.data(status, Qt.ItemDataRole.ToolTipRole)
     assert model.data(status, PULL_ROLE).id == 4
-    assert model.data(model.index(0, Columns.AMOUNT)) == "50\u00a0€"
+    assert model.data(model.index(0, Columns.AMOUNT)) == "€50"
     assert model.rowCount(model.index(0, 0)) == 0 and model.columnCount() == len(Columns)
 
 
@@ -344,7 +345,7 @@ async def test_whole_pull_from_the_keyboard(window, session, qtbot):
     type_text(qtbot, "TICKET-42")
     press(qtbot, Qt.Key.Key_Return)
     assert form.confirming
-    assert form.confirm_text.text().startswith("Issue 1 × Fnac 50\u00a0€ = 50\u00a0€?")
+    assert form.confirm_text.text().startswith("Issue 1 × Fnac €50 = €50?")
     assert focused() is form.confirm_button
     assert posts(session) == []  # nothing is sent before the confirmation
     press(qtbot, Qt.Key.Key_Return)
@@ -405,12 +406,12 @@ async def test_escape_cancels_and_repeated_enter_never_issues_twice(window, sess
     form.quantity.setValue(3)
     form.reference.setFocus()
     press(qtbot, Qt.Key.Key_Return)
-    assert form.confirm_text.text().startswith("Issue 3 × Sephora 50\u00a0€ = 150\u00a0€?")
+    assert form.confirm_text.text().startswith("Issue 3 × Sephora €50 = €150?")
     press(qtbot, Qt.Key.Key_Return)  # confirm
     assert len(session.store.recent_pulls(10)) == 3
     press(qtbot, Qt.Key.Key_Return)  # the next Enter only asks again, for one card this time
     assert form.confirming
-    assert form.confirm_text.text().startswith("Issue 1 × Sephora 50\u00a0€ = 50\u00a0€?")
+    assert form.confirm_text.text().startswith("Issue 1 × Sephora €50 = €50?")
     assert len(session.store.recent_pulls(10)) == 3
     press(qtbot, Qt.Key.Key_Escape)
     assert not form.confirming
@@ -464,7 +465,7 @@ async def test_error_explained_then_retry_creates_a_linked_pull(window, session,
 async def test_out_of_stock_is_hinted_then_explained(window, session):
     form = window.form
     choose(window, "SPOTIFY", 60)  # no stock at 60, and no end-to-end issuing
-    await wait_until(lambda: form.stock.text() == "Out of stock at 60\u00a0€")
+    await wait_until(lambda: form.stock.text() == "Out of stock at €60")
     form.request_confirmation()  # a hint, not a block: Walleo has the last word
     (pull,) = form.confirm()
     rejected = await wait_state(window, pull.id, PullState.REJECTED)
