@@ -414,3 +414,28 @@ async def test_check_now_wakes_a_sleeping_pull(store):
         await h.close()
     assert done.state is PullState.SUCCESS
     assert not h.engine.check_now(p.id)  # finished pulls are not driven any more
+
+
+async def test_start_resumes_only_this_profiles_pulls(store):
+    """A pull journaled under another profile must never be sent with these credentials."""
+    sim = make_sim()
+    h = Harness(sim, store, profile="shop-a")
+    try:
+        g, amount = await first_gift_card(h, "fixed")
+        mine, theirs = store.add_pulls(
+            [
+                NewPull(
+                    request_id="wd-a-1", gift_card_code=g.code, amount=amount, profile="shop-a"
+                ),
+                NewPull(
+                    request_id="wd-b-1", gift_card_code=g.code, amount=amount, profile="shop-b"
+                ),
+            ]
+        )
+        resumed = await h.engine.start()
+        assert [p.id for p in resumed] == [mine.id]
+        await asyncio.wait_for(h.engine.wait([mine.id]), 10)
+    finally:
+        await h.close()
+    assert store.get_pull(theirs.id).state is PullState.QUEUED
+    assert {r.request_id for r in sim.records if r.request_id} == {"wd-a-1"}

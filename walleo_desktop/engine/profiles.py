@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -193,8 +193,14 @@ def resolve_connection(
     profiles: Profiles,
     profile_name: str | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    session_credentials: Callable[[str], Credentials | None] | None = None,
 ) -> Connection:
-    """Decide what to talk to. Raises ``ConfigurationError`` with a sentence for the user."""
+    """Decide what to talk to. Raises ``ConfigurationError`` with a sentence for the user.
+
+    ``session_credentials`` looks up credentials kept in memory for this run (the window keeps
+    them there when no keyring can store them); it is asked when the keyring has none or fails.
+    """
     env = os.environ if env is None else env
     given = [var for var in ENV_VARS if env.get(var)]
     profile = None
@@ -241,7 +247,14 @@ def resolve_connection(
             source="environment",
         )
     if profile is not None:
-        creds = profiles.load_credentials(profile.name)
+        try:
+            creds = profiles.load_credentials(profile.name)
+        except KeyringUnavailable:
+            creds = session_credentials(profile.name) if session_credentials else None
+            if creds is None:
+                raise
+        if creds is None and session_credentials is not None:
+            creds = session_credentials(profile.name)
         if creds is None:
             raise ConfigurationError(
                 f"No credentials are stored for profile {profile.name!r}: enter them in the "

@@ -153,8 +153,12 @@ class PullEngine:
     # ------------------------------------------------------------------ commands
 
     async def start(self) -> list[PullRecord]:
-        """Resume every unfinished pull of the journal. Returns them."""
-        pending = self.store.unfinished_pulls()
+        """Resume every unfinished pull of this engine's profile. Returns them.
+
+        Pulls journaled under another profile are left alone: resending one with these
+        credentials could issue the card on the wrong Walleo account.
+        """
+        pending = [p for p in self.store.unfinished_pulls() if p.profile == self.profile]
         for pull in pending:
             if pull.state is PullState.SENDING:
                 # We crashed or were stopped while the POST was out: we cannot know.

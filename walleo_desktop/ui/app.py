@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import sys
 import threading
@@ -33,6 +34,7 @@ from walleo_desktop.api.errors import ConfigurationError
 from walleo_desktop.engine import Connection, Profiles, Session, resolve_connection
 from walleo_desktop.store import StoreError, default_data_dir
 from walleo_desktop.ui.main_window import MainWindow
+from walleo_desktop.ui.settings_dialog import session_credentials
 
 __all__ = ["EXIT_CONFIG", "EXIT_INTERRUPTED", "EXIT_OK", "KEYRING_TIMEOUT", "main", "run"]
 
@@ -66,36 +68,46 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def main(args: argparse.Namespace, **session_options: object) -> int:
-    """The app's life on a running qasync loop. ``session_options`` go to ``Session.open``."""
-    profiles = Profiles()
-    connection, problem = await resolve_connection_safely(profiles, getattr(args, "profile", None))
-    data_dir = getattr(args, "data_dir", None) or default_data_dir()
-    try:
-        session = Session.open(connection, data_dir, profiles=profiles, **session_options)  # type: ignore[arg-type]
-    except (StoreError, ConfigurationError) as exc:
-        log.error("cannot open the session: %s", exc)
-        await show_fatal(_tr("Walleo Desktop cannot start"), str(exc))
-        return EXIT_CONFIG
+    """The app's life on a running qasync loop. ``session_options`` go to ``Session.open``.
 
-    window = MainWindow(session, profiles=profiles)
-    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    window.closed.connect(lambda: _settle(closed))
-    try:
-        window.show()
-        if problem:  # the fallback to demo mode: say why, until something else is said
-            window.show_error(problem, sticky=True)
-            window.status.environment.setToolTip(problem)
+    After Settings changed the profiles, the window asks to reconnect: the session is closed
+    (unfinished pulls stay journaled) and a new one opens on the now active profile.
+    """
+    profiles = Profiles()
+    profile_name = getattr(args, "profile", None)
+    data_dir = getattr(args, "data_dir", None) or default_data_dir()
+    while True:
+        connection, problem = await resolve_connection_safely(profiles, profile_name)
         try:
-            await window.start()
-        except StoreError as exc:  # the pulls stay journaled; the next start tries again
-            log.error("resuming unfinished pulls failed: %s", exc)
-            window.show_error(str(exc))
-        await closed
-    finally:
-        await window.shutdown()
-        await session.close()
-        window.deleteLater()
-    return EXIT_OK
+            session = Session.open(connection, data_dir, profiles=profiles, **session_options)  # type: ignore[arg-type]
+        except (StoreError, ConfigurationError) as exc:
+            log.error("cannot open the session: %s", exc)
+            await show_fatal(_tr("Walleo Desktop cannot start"), str(exc))
+            return EXIT_CONFIG
+
+        window = MainWindow(session, profiles=profiles)
+        outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        window.closed.connect(functools.partial(_settle, outcome, "closed"))
+        window.reconnect_requested.connect(functools.partial(_settle, outcome, "reconnect"))
+        try:
+            window.show()
+            if problem:  # the fallback to demo mode: say why, until something else is said
+                window.show_error(problem, sticky=True)
+                window.status.environment.setToolTip(problem)
+            try:
+                await window.start()
+            except StoreError as exc:  # the pulls stay journaled; the next start tries again
+                log.error("resuming unfinished pulls failed: %s", exc)
+                window.show_error(str(exc))
+            result = await outcome
+        finally:
+            await window.shutdown()
+            await session.close()
+            window.deleteLater()
+        if result != "reconnect":
+            return EXIT_OK
+        profile_name = None  # from now on, follow the profile made active in Settings
+        log.info("reconnecting after a profile change")
 
 
 async def resolve_connection_safely(
@@ -108,7 +120,11 @@ async def resolve_connection_safely(
     """
     try:
         async with asyncio.timeout(seconds):
-            connection = await call_in_thread(resolve_connection, profiles, profile_name)
+            connection = await call_in_thread(
+                functools.partial(resolve_connection, session_credentials=session_credentials.get),
+                profiles,
+                profile_name,
+            )
         return connection, ""
     except TimeoutError:
         reason = _tr("the system keyring did not answer within {seconds} s").format(
@@ -171,6 +187,6 @@ async def show_fatal(title: str, text: str) -> None:
         box.deleteLater()
 
 
-def _settle(future: asyncio.Future[None]) -> None:
+def _settle[T](future: asyncio.Future[T], value: T = None) -> None:  # type: ignore[assignment]
     if not future.done():
-        future.set_result(None)
+        future.set_result(value)

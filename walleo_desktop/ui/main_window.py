@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
     """
 
     closed = Signal()
+    reconnect_requested = Signal()
 
     def __init__(
         self,
@@ -456,12 +457,17 @@ class MainWindow(QMainWindow):
 
         profiles = self._profiles if self._profiles is not None else Profiles()
         dialog = SettingsDialog(profiles, self)
-        dialog.profiles_changed.connect(
-            lambda: self.show_message(
-                self.tr("Profile changes apply the next time the app starts.")
-            )
-        )
-        dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
+        changed = {"profiles": False}
+        dialog.profiles_changed.connect(lambda: changed.update(profiles=True))
+
+        def finished(_result: int) -> None:
+            self._forget_dialog(dialog)
+            if changed["profiles"]:
+                # Reconnect on the profile now active. Pulls in flight stay in the journal and
+                # resume whenever their own profile is in use again.
+                self.reconnect_requested.emit()
+
+        dialog.finished.connect(finished)
         self._keep_dialog(dialog)
         dialog.open()
 
