@@ -15,7 +15,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="where the history and card files live")
     parser.add_argument("--profile", help="connection profile to use (default: the active one)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress on stderr")
+    parser.add_argument(
+        "--language",
+        choices=["fr", "en", "system"],
+        help="language of the window (default: the saved setting, else the system's)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("pull", help="issue gift cards and wait for them")
@@ -65,6 +70,36 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--status", action="append", default=[], help="state, repeatable")
     h.add_argument("--limit", type=_positive_int, default=200)
     h.add_argument("--json", action="store_true")
+
+    e = sub.add_parser(
+        "export",
+        help="write the local history (or part of it) to a CSV file; works offline",
+        description="Write the pulls of the local history matching the filters to a CSV file, "
+        "newest first. Reads the history file only: no network, no credentials needed. Dates "
+        "are days of this computer's clock.",
+    )
+    e.add_argument("out", metavar="OUT.csv", type=Path)
+    e.add_argument("--since", type=_date, help="YYYY-MM-DD (inclusive, local day)")
+    e.add_argument("--until", type=_date, help="YYYY-MM-DD (inclusive, local day)")
+    e.add_argument("--status", action="append", default=[], help="state, repeatable")
+    e.add_argument(
+        "--gift-card", action="append", default=[], metavar="CODE", help="brand code, repeatable"
+    )
+    e.add_argument(
+        "--preset",
+        choices=["standard", "excel-fr"],
+        default="standard",
+        help="standard: comma, ISO 8601 UTC dates, dot decimals; excel-fr: semicolon, BOM, "
+        "dd/mm/yyyy hh:mm local dates, decimal comma (default: standard)",
+    )
+    e.add_argument(
+        "--with-codes",
+        action="store_true",
+        help="include full card codes and PINs (asks for confirmation; logged in the history)",
+    )
+    e.add_argument(
+        "--yes", action="store_true", help="confirm --with-codes without asking (scripts)"
+    )
 
     c = sub.add_parser("catalog", help="list the gift cards this partner may pull")
     c.add_argument("--json", action="store_true")
@@ -124,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "profile":
             return _profile_command(args)
+        if args.command == "export":
+            return _export_command(args)
         return asyncio.run(_run(args))
     except UsageError as exc:
         print(f"walleo-desktop: {exc}", file=sys.stderr)
@@ -302,6 +339,21 @@ def _print_pull(session: Any, pull: Any, args: argparse.Namespace, out: TextIO) 
     print(line, file=out, flush=True)
 
 
+def _local_day_range(
+    first: date | None, last: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """``--since``/``--until`` are the user's local days, both inclusive."""
+    local = datetime.now().astimezone().tzinfo
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, datetime.min.time(), local)
+
+    return (
+        midnight(first) if first else None,
+        midnight(last + timedelta(days=1)) if last else None,
+    )
+
+
 def _history(session: Any, args: argparse.Namespace) -> int:
     from walleo_desktop.store import HistoryFilter
     from walleo_desktop.store.records import PullState
@@ -311,12 +363,7 @@ def _history(session: Any, args: argparse.Namespace) -> int:
     except ValueError:
         choices = ", ".join(s.value for s in PullState)
         raise UsageError(f"--status must be one of: {choices}") from None
-    since = datetime.combine(args.since, datetime.min.time(), UTC) if args.since else None
-    until = (
-        datetime.combine(args.until + timedelta(days=1), datetime.min.time(), UTC)
-        if args.until
-        else None
-    )
+    since, until = _local_day_range(args.since, args.until)
     flt = HistoryFilter(since=since, until=until, states=states)
     page = session.store.history(flt, limit=args.limit)
     for row in page.rows:
@@ -350,6 +397,95 @@ def _history(session: Any, args: argparse.Namespace) -> int:
                 f"{p.gift_card_code:<12} {p.amount:>6} {p.currency}  {p.reference:<16} "
                 f"{p.request_id} {last4}"
             )
+    return EXIT_OK
+
+
+def _export_history_path(args: argparse.Namespace) -> Path:
+    """The history file the window would open, decided without the keyring or the network:
+    the demo file when no profile and no WALLEO_* variable is set (as ``resolve_connection``)."""
+    import os
+
+    from walleo_desktop.engine import Profiles
+    from walleo_desktop.engine.profiles import ENV_VARS
+
+    configured = (
+        bool(args.profile)
+        or any(os.environ.get(var) for var in (*ENV_VARS, "WALLEO_BASE_URL"))
+        or Profiles().active is not None
+    )
+    name = "history.sqlite3" if configured else "demo-history.sqlite3"
+    return _data_dir(args) / name
+
+
+def _export_command(args: argparse.Namespace) -> int:
+    from walleo_desktop.engine.pulls import default_agent
+    from walleo_desktop.store import HistoryFilter, Store, StoreError
+    from walleo_desktop.store.export import export_csv
+    from walleo_desktop.store.records import PullState
+
+    try:
+        states = tuple(PullState(s.strip().lower().replace(" ", "_")) for s in args.status)
+    except ValueError:
+        choices = ", ".join(s.value for s in PullState)
+        raise UsageError(f"--status must be one of: {choices}") from None
+    since, until = _local_day_range(args.since, args.until)
+
+    flt = HistoryFilter(
+        since=since,
+        until=until,
+        states=states,
+        gift_card_codes=tuple(code.strip() for code in args.gift_card if code.strip()),
+    )
+    path = _export_history_path(args)
+    if not path.exists():
+        raise UsageError(f"there is no history at {path} (see --data-dir and --profile)")
+    out: Path = args.out
+    if not out.parent.is_dir():
+        raise UsageError(f"the folder {out.parent} does not exist")
+    try:
+        store = Store.open(path)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+    with store:
+        if args.with_codes and not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError(
+                    "--with-codes writes every card's full code and PIN: add --yes to confirm "
+                    "when not running in a terminal"
+                )
+            count = store.count_history(flt)
+            answer = input(
+                f"Write the full codes and PINs of {count:,} pull(s) to {out}? Anyone with "
+                "the file can spend the cards; the export is logged. [y/N] "
+            )
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing exported.", file=sys.stderr)
+                return EXIT_USAGE
+        show_progress = sys.stderr.isatty()
+
+        def progress(done: int, total: int) -> None:
+            if show_progress:
+                print(f"\r{done:,} / {total:,} rows", end="", file=sys.stderr, flush=True)
+
+        try:
+            result = export_csv(
+                store,
+                flt,
+                out,
+                preset=args.preset,
+                with_codes=args.with_codes,
+                progress=progress,
+                agent=store.get_setting("agent") or default_agent(),
+            )
+        except KeyboardInterrupt:
+            print("\nwalleo-desktop: export interrupted; no file was written.", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except (OSError, StoreError) as exc:
+            raise UsageError(f"the export failed: {exc}") from exc
+        finally:
+            if show_progress:
+                print(file=sys.stderr)
+    print(f"{result.rows} rows written to {out}")
     return EXIT_OK
 
 

@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from walleo_desktop.store import cardcodes
-from walleo_desktop.store.records import PullRecord, PullState, to_db_time
+from walleo_desktop.store.records import CardRecord, PullRecord, PullState, to_db_time
 
 __all__ = [
     "DISTINCT_COLUMNS",
     "SORT_KEYS",
     "BrandTotal",
     "HistoryFilter",
+    "HistoryLine",
     "HistoryPage",
     "HistoryRow",
     "Totals",
@@ -58,6 +59,34 @@ class HistoryPage:
     rows: list[HistoryRow]
     offset: int
     total: int | None = None  # all rows matching the filter; None when not asked for
+
+
+class HistoryLine(NamedTuple):
+    """One pull as ``Store.iter_history`` streams it for an export: the fields a report needs,
+    in a tuple that is cheap to build by the million (no catalog snapshot, no JSON).
+
+    ``cost_cents`` is exact (face value less the partner discount, in cents). ``card`` is the
+    card with its code and PIN, only when asked for (``with_codes``) and the pull has one.
+    """
+
+    pull_id: int
+    created_at: datetime
+    agent: str
+    reference: str
+    note: str
+    gift_card_code: str
+    gift_card_name: str
+    amount: int
+    currency: str
+    cost_cents: int
+    state: PullState
+    request_id: str
+    card_id: str
+    code_last4: str
+    expire_at: datetime | None
+    error_code: str
+    error_message: str
+    card: CardRecord | None = None
 
 
 class BrandTotal(NamedTuple):
@@ -131,6 +160,17 @@ def _in(column: str, values: tuple[str, ...], where: list[str], params: list[Any
         params.extend(values)
 
 
+# "casefold(column) contains the casefolded term", fast: SQLite's LIKE (C code, ASCII case
+# folding) decides exactly for the usual pure-ASCII text (then casefold == ASCII lower, and a
+# non-ASCII term cannot match), and only text holding non-ASCII characters (more characters
+# than bytes is false for it: length() counts characters, the BLOB cast bytes) goes through
+# the Python function. Same answers as the function alone, a Python call for ~1 row in 10.
+_FOLDED_CONTAINS = (
+    "({column} LIKE ? ESCAPE '\\' OR (length({column}) != length(CAST({column} AS BLOB)) "
+    "AND instr(wd_casefold({column}), ?) > 0))"
+)
+
+
 def filter_sql(flt: HistoryFilter) -> tuple[str, list[Any]]:
     """WHERE clause (``"WHERE …"`` or ``""``) over ``pulls p``, and its parameters.
 
@@ -151,13 +191,14 @@ def filter_sql(flt: HistoryFilter) -> tuple[str, list[Any]]:
     _in("p.agent", flt.agents, where, params)
     term = flt.search.strip()
     if term:
+        folded = term.casefold()
+        contains = "%" + _like_escape(folded) + "%"
         alternatives = [
             "p.request_id LIKE ? ESCAPE '\\'",
-            "instr(wd_casefold(p.reference), ?) > 0",
-            "instr(wd_casefold(p.note), ?) > 0",
+            _FOLDED_CONTAINS.format(column="p.reference"),
+            _FOLDED_CONTAINS.format(column="p.note"),
         ]
-        folded = term.casefold()
-        params.extend([_like_escape(term) + "%", folded, folded])
+        params.extend([_like_escape(term) + "%", contains, folded, contains, folded])
         card = cardcodes.code_search(term)
         if card is not None:
             card_sql, card_params = card

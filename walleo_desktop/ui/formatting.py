@@ -13,8 +13,13 @@ def currency_symbol(currency: str) -> str:
     return _CURRENCY_SYMBOLS.get((currency or "").upper(), currency)
 
 
-def format_amount(amount: int | float, currency: str, locale: QLocale | None = None) -> str:
-    """``50, "EUR"`` → ``"50 €"`` (fr_FR) / ``"€50"`` (en); unknown currencies keep their code."""
+def format_amount(
+    amount: int | float, currency: str, locale: QLocale | None = None, *, cents: bool = False
+) -> str:
+    """``50, "EUR"`` → ``"50 €"`` (fr_FR) / ``"€50"`` (en); unknown currencies keep their code.
+
+    ``cents=True`` always shows two decimals, for columns of costs that must line up.
+    """
     loc = locale or QLocale()
     if loc.language() == QLocale.Language.C:
         loc = QLocale("en_GB")
@@ -23,6 +28,6 @@ def format_amount(amount: int | float, currency: str, locale: QLocale | None = N
         symbol = loc.currencySymbol(QLocale.CurrencySymbolFormat.CurrencySymbol)
     else:
         symbol = currency_symbol(code)
-    if isinstance(amount, float) and not amount.is_integer():
-        return loc.toCurrencyString(amount, symbol, 2)
+    if cents or (isinstance(amount, float) and not amount.is_integer()):
+        return loc.toCurrencyString(float(amount), symbol, 2)
     return loc.toCurrencyString(int(amount), symbol)
