@@ -73,6 +73,8 @@ def test_pull_json_output_and_exit_code(server, tmp_path):
             "3",
             "--reference",
             "T-9",
+            "--agent",
+            "desk-7",
             "--json",
         ],
         cli_env(srv.base_url, tmp_path),
@@ -90,7 +92,7 @@ def test_pull_json_output_and_exit_code(server, tmp_path):
     assert h.returncode == 0, h.stderr
     rows = [json.loads(line) for line in h.stdout.splitlines()]
     assert {row["request_id"] for row in rows} == {o["request_id"] for o in lines}
-    assert all(row["reference"] == "T-9" for row in rows)
+    assert all(row["reference"] == "T-9" and row["agent"] == "desk-7" for row in rows)
     # history never prints a full code
     for obj in lines:
         assert obj["card"]["code"] not in h.stdout

@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=_positive_int, default=1, help="how many cards (default 1)")
     p.add_argument("--reference", default="", help="customer or ticket reference")
     p.add_argument("--note", default="")
+    p.add_argument(
+        "--agent", help="who issues the cards, for the history (default: your user name)"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per pull per line")
     p.add_argument("--show-codes", action="store_true", help="print codes and PINs in text mode")
     p.add_argument("--concurrency", type=_positive_int, default=8)
@@ -198,6 +201,7 @@ def _open_session(args: argparse.Namespace) -> Any:
             connection,
             _data_dir(args),
             concurrency=getattr(args, "concurrency", 8),
+            agent=getattr(args, "agent", None),
             profiles=profiles,
         )
     except (ConfigurationError, StoreError) as exc:
