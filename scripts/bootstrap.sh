@@ -13,7 +13,7 @@ want_test=0
 qt_packages=(libglib2.0-0 libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 libx11-6
   fonts-dejavu-core libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0)
-[ "$want_test" = 1 ] && qt_packages+=(xvfb xauth)
+[ "$want_test" = 1 ] && qt_packages+=(xvfb xauth desktop-file-utils appstream)  # validators: tests/test_packaging.py
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${qt_packages[@]}"; do

@@ -712,3 +712,22 @@ def test_window_settings_live_in_the_app_config_dir(isolated_dirs):
 
     path = Path(window_settings().fileName())
     assert path == isolated_dirs / "config" / "walleo-desktop" / "window.ini"
+
+
+async def test_history_tab_is_built_on_demand_and_feeds_the_card_pane(session, qtbot, window_ini):
+    window = await open_window(session, qtbot, window_ini)
+    g = session.catalog.find("FNAC") or (await session.catalog.refresh())[0]
+    amount = g.facial_values.choices()[0]
+    (pull,) = session.engine.submit(g, amount, reference="HIST-1")
+    await asyncio.wait_for(session.engine.wait([pull.id]), 10)
+    assert window.history is None  # not built until asked
+    view = window.show_history()
+    await wait_until(lambda: view.model.rowCount() >= 1, timeout=10)
+    hits: list = []
+    view.pull_selected.connect(lambda p, c: hits.append((p, c)))
+    view.table.selectRow(0)
+    await wait_until(lambda: bool(hits), timeout=5)
+    shown, card = hits[-1]
+    assert shown.id == pull.id and card is not None
+    assert window.card_pane.pull.id == pull.id
+    await window.shutdown()

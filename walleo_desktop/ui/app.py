@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from walleo_desktop import APP_ID, APP_NAME, __version__
 from walleo_desktop.api.errors import ConfigurationError
 from walleo_desktop.engine import Connection, Profiles, Session, resolve_connection
 from walleo_desktop.store import StoreError, default_data_dir
+from walleo_desktop.ui.about_dialog import app_icon
+from walleo_desktop.ui.i18n import install_translator
 from walleo_desktop.ui.main_window import MainWindow
 from walleo_desktop.ui.settings_dialog import session_credentials
 
@@ -57,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     app.setOrganizationName("Walleo")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    install_translator(app, getattr(args, "language", None))  # before any widget is built
     # The window's `closed` signal ends the run, after the session is closed: Qt must not quit
     # the loop under our feet when the last window goes.
     app.setQuitOnLastWindowClosed(False)
@@ -91,6 +96,8 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
         window.reconnect_requested.connect(functools.partial(_settle, outcome, "reconnect"))
         try:
             window.show()
+            if os.environ.get("WALLEO_SMOKE_TEST") == "1":
+                _smoke_test(window)
             if problem:  # the fallback to demo mode: say why, until something else is said
                 window.show_error(problem, sticky=True)
                 window.status.environment.setToolTip(problem)
@@ -190,3 +197,19 @@ async def show_fatal(title: str, text: str) -> None:
 def _settle[T](future: asyncio.Future[T], value: T = None) -> None:  # type: ignore[assignment]
     if not future.done():
         future.set_result(value)
+
+
+def _smoke_test(window: MainWindow) -> None:
+    """``WALLEO_SMOKE_TEST=1`` (packaging tests, not for users): print "window shown: <title>" on
+    stderr at the first paint, then close the window a second later (the run ends with 0)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                window.removeEventFilter(self)
+                print(f"window shown: {window.windowTitle()}", file=sys.stderr, flush=True)
+                QTimer.singleShot(1000, window.close)
+            return False
+
+    window.installEventFilter(FirstPaint(window))

@@ -9,7 +9,6 @@ catalog in the background. Closing it emits ``closed``; whoever opened the sessi
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -18,18 +17,20 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from walleo_desktop import APP_NAME, __version__
+from walleo_desktop import APP_NAME
 from walleo_desktop.api.errors import RateLimitedError, TransportError
 from walleo_desktop.api.models import GiftCard
 from walleo_desktop.engine import Profiles, Session
 from walleo_desktop.engine.profiles import default_config_dir
-from walleo_desktop.store.records import PullRecord, PullState
+from walleo_desktop.store.records import CardRecord, PullRecord, PullState
 from walleo_desktop.ui.async_ops import AsyncOps
 from walleo_desktop.ui.card_pane import CardPane
+from walleo_desktop.ui.history_view import HistoryView
 from walleo_desktop.ui.pull_form import PullForm
 from walleo_desktop.ui.pull_table_model import PullTableModel, explain, format_amount
 from walleo_desktop.ui.pull_table_view import PullTableView
@@ -108,18 +109,30 @@ class MainWindow(QMainWindow):
         self.card_pane.setObjectName("cardPane")
         self.card_pane.set_pdf_loader(session.cards.pdf)
 
-        centre = QWidget(self)
-        centre_layout = QVBoxLayout(centre)
-        centre_layout.setContentsMargins(0, 0, 0, 0)
-        centre_layout.setSpacing(4)
-        centre_layout.addWidget(self.table, 1)
-        centre_layout.addWidget(self.explanation)
+        live = QWidget(self)
+        live_layout = QVBoxLayout(live)
+        live_layout.setContentsMargins(0, 0, 0, 0)
+        live_layout.setSpacing(4)
+        live_layout.addWidget(self.table, 1)
+        live_layout.addWidget(self.explanation)
+
+        # Live pulls and the whole history side by side in tabs, one card pane for both. The
+        # history view is built the first time its tab is opened: a big history costs
+        # background queries that the agents' first paint should not wait for.
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(live, self.tr("&Live pulls"))
+        self._history_placeholder = QWidget(self)
+        self.tabs.addTab(self._history_placeholder, self.tr("&History"))
+        self.history: HistoryView | None = None
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.form)
-        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.card_pane)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -185,7 +198,7 @@ class MainWindow(QMainWindow):
         pulls_menu.addAction(self.copy_id_action)
 
         help_menu = menu.addMenu(self.tr("&Help"))
-        self.about_action = QAction(self.tr("&About {app}").format(app=APP_NAME), self)
+        self.about_action = QAction(self.tr("&About {app}…").format(app=APP_NAME), self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(self.about_action)
 
@@ -285,6 +298,41 @@ class MainWindow(QMainWindow):
         self._unsubscribe()
         self.model.stop()
         self._catalog_retry.stop()
+        if self.history is not None:
+            self._history_unsubscribe()
+            self.history.shutdown()
+
+    # ------------------------------------------------------------------ history tab
+
+    def show_history(self) -> HistoryView:
+        """Open the History tab (building the view the first time) and return the view."""
+        self.tabs.setCurrentIndex(1)
+        assert self.history is not None
+        return self.history
+
+    def _on_tab_changed(self, index: int) -> None:
+        if index != 1 or self.history is not None or self._closing:
+            return
+        view = HistoryView(self._session.store, self, currency=self._session.connection.currency)
+        view.setObjectName("historyView")
+        view.pull_selected.connect(self._on_history_pull)
+        self.history = view
+        placeholder = self._history_placeholder
+        self.tabs.blockSignals(True)
+        self.tabs.removeTab(1)
+        self.tabs.insertTab(1, view, self.tr("&History"))
+        self.tabs.setCurrentIndex(1)
+        self.tabs.blockSignals(False)
+        placeholder.deleteLater()
+        # New and changed pulls reach the history too (coalesced: a refresh re-runs queries).
+        self._history_unsubscribe = self._session.engine.subscribe(
+            lambda _event: view.schedule_refresh()
+        )
+
+    def _on_history_pull(self, pull: PullRecord, card: CardRecord | None) -> None:
+        self._shown_state = (pull.id, pull.state, pull.card_id)
+        self.card_pane.show_pull(pull, card)
+        self.explanation.hide()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_geometry()
@@ -438,19 +486,17 @@ class MainWindow(QMainWindow):
         self.show_message(self.tr("Request ID copied."))
 
     def _about(self) -> None:
-        box = QMessageBox(self)
-        box.setObjectName("aboutBox")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setWindowTitle(self.tr("About {app}").format(app=APP_NAME))
-        box.setText(f"<b>{APP_NAME}</b> {__version__}")
-        box.setInformativeText(
-            self.tr("Issue, track and reconcile Walleo gift cards.\nHistory: {path}").format(
-                path=Path(self._session.store.path)
-            )
+        from walleo_desktop.ui.about_dialog import AboutDialog
+
+        connection = self._session.connection
+        dialog = AboutDialog(
+            self,
+            data_dir=self._session.data_dir,
+            environment=self.tr("DEMO") if connection.demo else connection.label,
         )
-        box.finished.connect(lambda _result: self._forget_dialog(box))
-        self._keep_dialog(box)
-        box.open()
+        dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
+        self._keep_dialog(dialog)
+        dialog.open()
 
     def _open_settings(self) -> None:
         from walleo_desktop.ui.settings_dialog import SettingsDialog

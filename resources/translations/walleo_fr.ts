@@ -1,0 +1,1307 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="fr_FR" sourcelanguage="en">
+<context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About {app}</source>
+        <translation>À propos de {app}</translation>
+    </message>
+    <message>
+        <source>{app} icon</source>
+        <translation>Icône de {app}</translation>
+    </message>
+    <message>
+        <source>Version {version}</source>
+        <translation>Version {version}</translation>
+    </message>
+    <message>
+        <source>Issue, track and reconcile Walleo gift cards.</source>
+        <translation>Émettre, suivre et rapprocher les cartes cadeaux Walleo.</translation>
+    </message>
+    <message>
+        <source>&amp;History and cards:</source>
+        <translation>&amp;Historique et cartes&#xa0;:</translation>
+    </message>
+    <message>
+        <source>&amp;Logs:</source>
+        <translation>&amp;Journaux&#xa0;:</translation>
+    </message>
+    <message>
+        <source>&amp;Settings:</source>
+        <translation>&amp;Paramètres&#xa0;:</translation>
+    </message>
+    <message>
+        <source>Connection:</source>
+        <translation>Connexion&#xa0;:</translation>
+    </message>
+    <message>
+        <source>Proprietary software © Walleo. All rights reserved. Built with Qt {qt} and PySide6 {pyside} (LGPL v3).</source>
+        <translation>Logiciel propriétaire © Walleo. Tous droits réservés. Réalisé avec Qt {qt} et PySide6 {pyside} (LGPL v3).</translation>
+    </message>
+    <message>
+        <source>&amp;Copy details</source>
+        <translation>&amp;Copier les détails</translation>
+    </message>
+    <message>
+        <source>Copy the version, system and folders, to paste into a message to support</source>
+        <translation>Copier la version, le système et les dossiers, à coller dans un message au support</translation>
+    </message>
+    <message>
+        <source>Details copied. Paste them into your message.</source>
+        <translation>Détails copiés. Collez-les dans votre message.</translation>
+    </message>
+</context>
+<context>
+    <name>App</name>
+    <message>
+        <source>Walleo Desktop cannot start</source>
+        <translation>Walleo Desktop ne peut pas démarrer</translation>
+    </message>
+    <message>
+        <source>the system keyring did not answer within {seconds} s</source>
+        <translation>le trousseau du système n’a pas répondu en {seconds}&#xa0;s</translation>
+    </message>
+    <message>
+        <source>Could not use your Walleo profile ({reason}). Running on the built-in simulator (DEMO): no real cards are issued.</source>
+        <translation>Impossible d’utiliser votre profil Walleo ({reason}). L’application fonctionne sur le simulateur intégré (DÉMO)&#xa0;: aucune vraie carte n’est émise.</translation>
+    </message>
+</context>
+<context>
+    <name>AsyncOps</name>
+    <message>
+        <source>Something went wrong ({error}). The details are in the log.</source>
+        <translation>Une erreur s’est produite ({error}). Les détails figurent dans le journal.</translation>
+    </message>
+</context>
+<context>
+    <name>CardPane</name>
+    <message>
+        <source>Select a pull to see its card.</source>
+        <translation>Sélectionnez une émission pour voir sa carte.</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>Code</translation>
+    </message>
+    <message>
+        <source>Show or hide the code (Ctrl+Shift+R)</source>
+        <translation>Afficher ou masquer le code (Ctrl+Maj+R)</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Copier</translation>
+    </message>
+    <message>
+        <source>Copy the code; the clipboard is cleared after a while (Ctrl+Shift+C)</source>
+        <translation>Copier le code&#xa0;; le presse-papiers est vidé au bout d’un moment (Ctrl+Maj+C)</translation>
+    </message>
+    <message>
+        <source>PIN</source>
+        <translation>PIN</translation>
+    </message>
+    <message>
+        <source>Show or hide the PIN (Ctrl+Shift+P)</source>
+        <translation>Afficher ou masquer le PIN (Ctrl+Maj+P)</translation>
+    </message>
+    <message>
+        <source>Copy the PIN; the clipboard is cleared after a while</source>
+        <translation>Copier le PIN&#xa0;; le presse-papiers est vidé au bout d’un moment</translation>
+    </message>
+    <message>
+        <source>Gift card</source>
+        <translation>Carte cadeau</translation>
+    </message>
+    <message>
+        <source>Pull #%s</source>
+        <translation>Émission n° %s</translation>
+    </message>
+    <message>
+        <source>Reference %s</source>
+        <translation>Référence %s</translation>
+    </message>
+    <message>
+        <source>by %s</source>
+        <translation>par %s</translation>
+    </message>
+    <message>
+        <source>No expiry date</source>
+        <translation>Pas de date d’expiration</translation>
+    </message>
+    <message>
+        <source>Expired on %s</source>
+        <translation>Expirée le %s</translation>
+    </message>
+    <message>
+        <source>Expires today (%s)</source>
+        <translation>Expire aujourd’hui (%s)</translation>
+    </message>
+    <message>
+        <source>Expires tomorrow (%s)</source>
+        <translation>Expire demain (%s)</translation>
+    </message>
+    <message>
+        <source>Expires in %s days (%s)</source>
+        <translation>Expire dans %s jours (%s)</translation>
+    </message>
+    <message>
+        <source>Expires on %s</source>
+        <translation>Expire le %s</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>Masquer</translation>
+    </message>
+    <message>
+        <source>Reveal</source>
+        <translation>Afficher</translation>
+    </message>
+    <message>
+        <source>Code, hidden</source>
+        <translation>Code, masqué</translation>
+    </message>
+    <message>
+        <source>PIN, hidden</source>
+        <translation>PIN, masqué</translation>
+    </message>
+    <message>
+        <source>Waiting for Walleo… the card appears here as soon as it is issued.</source>
+        <translation>En attente de Walleo… la carte s’affichera ici dès qu’elle sera émise.</translation>
+    </message>
+    <message>
+        <source>The last answer from Walleo was lost; the app is checking whether the card was issued. Nothing needs to be done.</source>
+        <translation>La dernière réponse de Walleo a été perdue&#xa0;; l’application vérifie si la carte a été émise. Vous n’avez rien à faire.</translation>
+    </message>
+    <message>
+        <source>This is taking longer than usual; the app keeps checking.</source>
+        <translation>C’est plus long que d’habitude&#xa0;; l’application continue de vérifier.</translation>
+    </message>
+    <message>
+        <source>The card was issued; its details are being fetched.</source>
+        <translation>La carte a été émise&#xa0;; ses détails sont en cours de récupération.</translation>
+    </message>
+    <message>
+        <source>Walleo refused this pull: no card was issued.</source>
+        <translation>Walleo a refusé cette émission&#xa0;: aucune carte n’a été émise.</translation>
+    </message>
+    <message>
+        <source>Walleo could not issue this card.</source>
+        <translation>Walleo n’a pas pu émettre cette carte.</translation>
+    </message>
+    <message>
+        <source>Reason: %s (%s)</source>
+        <translation>Motif&#xa0;: %s (%s)</translation>
+    </message>
+    <message>
+        <source>Reason: %s</source>
+        <translation>Motif&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>Walleo gave no reason.</source>
+        <translation>Walleo n’a donné aucun motif.</translation>
+    </message>
+</context>
+<context>
+    <name>ChartView</name>
+    <message>
+        <source>No cards were issued in this period.</source>
+        <translation>Aucune carte n’a été émise sur cette période.</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>Autres</translation>
+    </message>
+    <message>
+        <source>Issued value per day</source>
+        <translation>Valeur émise par jour</translation>
+    </message>
+    <message>
+        <source>Face value</source>
+        <translation>Valeur faciale</translation>
+    </message>
+</context>
+<context>
+    <name>ExportDialog</name>
+    <message>
+        <source>Export history</source>
+        <translation>Exporter l’historique</translation>
+    </message>
+    <message>
+        <source>{rows} pulls match the current filters; they are exported in the order shown.</source>
+        <translation>{rows} émission(s) correspondent aux filtres actuels&#xa0;; elles sont exportées dans l’ordre affiché.</translation>
+    </message>
+    <message>
+        <source>Standard (comma, ISO 8601 dates in UTC)</source>
+        <translation>Standard (virgule, dates ISO 8601 en UTC)</translation>
+    </message>
+    <message>
+        <source>Excel (France): semicolon, decimal comma, dd/mm/yyyy</source>
+        <translation>Excel (France)&#xa0;: point-virgule, virgule décimale, jj/mm/aaaa</translation>
+    </message>
+    <message>
+        <source>Include full codes and PINs</source>
+        <translation>Inclure les codes et PIN complets</translation>
+    </message>
+    <message>
+        <source>Anyone with the file can spend the cards. The export is logged.</source>
+        <translation>Toute personne disposant du fichier peut utiliser les cartes. L’export est journalisé.</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Parcourir…</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Exporter</translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation>Format&#xa0;:</translation>
+    </message>
+    <message>
+        <source>Save as:</source>
+        <translation>Enregistrer sous&#xa0;:</translation>
+    </message>
+    <message>
+        <source>Choose where to save the file.</source>
+        <translation>Choisissez où enregistrer le fichier.</translation>
+    </message>
+    <message>
+        <source>The folder {folder} does not exist.</source>
+        <translation>Le dossier {folder} n’existe pas.</translation>
+    </message>
+    <message>
+        <source>Exporting…</source>
+        <translation>Export en cours…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Annulation…</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>Fichiers CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Include full codes and PINs?</source>
+        <translation>Inclure les codes et PIN complets&#xa0;?</translation>
+    </message>
+    <message>
+        <source>The file will hold every card&apos;s full code and PIN: anyone who gets it can spend the cards. The export is recorded in the history&apos;s event log under your name.
+
+Include the codes?</source>
+        <translation>Le fichier contiendra le code et le PIN complets de chaque carte&#xa0;: toute personne qui l’obtient peut utiliser les cartes. L’export est enregistré à votre nom dans le journal des événements de l’historique.
+
+Inclure les codes&#xa0;?</translation>
+    </message>
+    <message>
+        <source>Export cancelled; no file was written.</source>
+        <translation>Export annulé&#xa0;; aucun fichier n’a été écrit.</translation>
+    </message>
+    <message>
+        <source>{rows} rows written to {path}</source>
+        <translation>{rows} ligne(s) écrite(s) dans {path}</translation>
+    </message>
+    <message>
+        <source>The export failed: {reason}</source>
+        <translation>L’export a échoué&#xa0;: {reason}</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Fermer</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryFilters</name>
+    <message>
+        <source>All time</source>
+        <translation>Toute la période</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>Aujourd’hui</translation>
+    </message>
+    <message>
+        <source>This week</source>
+        <translation>Cette semaine</translation>
+    </message>
+    <message>
+        <source>This month</source>
+        <translation>Ce mois-ci</translation>
+    </message>
+    <message>
+        <source>Last month</source>
+        <translation>Le mois dernier</translation>
+    </message>
+    <message>
+        <source>Custom…</source>
+        <translation>Personnalisée…</translation>
+    </message>
+    <message>
+        <source>First day (included)</source>
+        <translation>Premier jour (inclus)</translation>
+    </message>
+    <message>
+        <source>Last day (included)</source>
+        <translation>Dernier jour (inclus)</translation>
+    </message>
+    <message>
+        <source>All brands</source>
+        <translation>Toutes les enseignes</translation>
+    </message>
+    <message>
+        <source>All statuses</source>
+        <translation>Tous les états</translation>
+    </message>
+    <message>
+        <source>Issued</source>
+        <translation>Émises</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Échouées</translation>
+    </message>
+    <message>
+        <source>In doubt</source>
+        <translation>Incertaines</translation>
+    </message>
+    <message>
+        <source>Pending</source>
+        <translation>En attente</translation>
+    </message>
+    <message>
+        <source>All agents</source>
+        <translation>Tous les agents</translation>
+    </message>
+    <message>
+        <source>Search request ID, reference, note or card code (last 4+ digits)</source>
+        <translation>Rechercher un ID de requête, une référence, une note ou un code de carte (4 derniers chiffres ou plus)</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>Effacer</translation>
+    </message>
+    <message>
+        <source>Show the whole history again</source>
+        <translation>Réafficher tout l’historique</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryModel</name>
+    <message>
+        <source>Date</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <source>Reference</source>
+        <translation>Référence</translation>
+    </message>
+    <message>
+        <source>Brand</source>
+        <translation>Enseigne</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Montant</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>Coût</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>État</translation>
+    </message>
+    <message>
+        <source>Request ID</source>
+        <translation>ID de requête</translation>
+    </message>
+    <message>
+        <source>Walleo card ID</source>
+        <translation>ID de carte Walleo</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>Code</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>Expiration</translation>
+    </message>
+    <message>
+        <source>Note: {note}</source>
+        <translation>Note&#xa0;: {note}</translation>
+    </message>
+    <message>
+        <source>No card was issued: nothing was charged</source>
+        <translation>Aucune carte n’a été émise&#xa0;: rien n’a été facturé</translation>
+    </message>
+    <message>
+        <source>Face value less the partner discount ({discount} %)</source>
+        <translation>Valeur faciale moins la remise partenaire ({discount}&#xa0;%)</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryView</name>
+    <message>
+        <source>Export…</source>
+        <translation>Exporter…</translation>
+    </message>
+    <message>
+        <source>Write the rows shown to a CSV file</source>
+        <translation>Enregistrer les lignes affichées dans un fichier CSV</translation>
+    </message>
+    <message>
+        <source>Brand</source>
+        <translation>Enseigne</translation>
+    </message>
+    <message>
+        <source>Cards</source>
+        <translation>Cartes</translation>
+    </message>
+    <message>
+        <source>Face value</source>
+        <translation>Valeur faciale</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>Coût</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Chargement…</translation>
+    </message>
+    <message>
+        <source>{count} pulls</source>
+        <translation>{count} émission(s)</translation>
+    </message>
+    <message>
+        <source>No pulls match</source>
+        <translation>Aucune émission ne correspond</translation>
+    </message>
+    <message>
+        <source>Could not read the history: {reason}</source>
+        <translation>Impossible de lire l’historique&#xa0;: {reason}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{count}&lt;/b&gt; cards issued · face value &lt;b&gt;{face}&lt;/b&gt; · cost &lt;b&gt;{cost}&lt;/b&gt;</source>
+        <translation>&lt;b&gt;{count}&lt;/b&gt; carte(s) émise(s) · valeur faciale &lt;b&gt;{face}&lt;/b&gt; · coût &lt;b&gt;{cost}&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;span style=&quot;color:#d93025&quot;&gt;{n} failed&lt;/span&gt;</source>
+        <translation>&lt;span style=&quot;color:#d93025&quot;&gt;{n} en échec&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;span style=&quot;color:#e37400&quot;&gt;{n} in doubt&lt;/span&gt;</source>
+        <translation>&lt;span style=&quot;color:#e37400&quot;&gt;{n} incertaine(s)&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>{n} pending</source>
+        <translation>{n} en attente</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>{app} — {environment}</source>
+        <translation>{app} — {environment}</translation>
+    </message>
+    <message>
+        <source>DEMO</source>
+        <translation>DÉMO</translation>
+    </message>
+    <message>
+        <source>&amp;Live pulls</source>
+        <translation>En &amp;cours</translation>
+    </message>
+    <message>
+        <source>&amp;History</source>
+        <translation>&amp;Historique</translation>
+    </message>
+    <message>
+        <source>Catalog from cache — refreshing…</source>
+        <translation>Catalogue en cache — actualisation…</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Connexion…</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Fichier</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>&amp;Paramètres…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Quitter</translation>
+    </message>
+    <message>
+        <source>&amp;Pulls</source>
+        <translation>É&amp;missions</translation>
+    </message>
+    <message>
+        <source>&amp;New pull</source>
+        <translation>&amp;Nouvelle émission</translation>
+    </message>
+    <message>
+        <source>&amp;Check now</source>
+        <translation>&amp;Vérifier maintenant</translation>
+    </message>
+    <message>
+        <source>Ask Walleo about the selected pull now</source>
+        <translation>Interroger Walleo maintenant sur l’émission sélectionnée</translation>
+    </message>
+    <message>
+        <source>&amp;Retry as new pull…</source>
+        <translation>&amp;Réessayer avec une nouvelle émission…</translation>
+    </message>
+    <message>
+        <source>Send a new pull for a pull that ended in error or was rejected</source>
+        <translation>Envoyer une nouvelle émission pour une émission en erreur ou refusée</translation>
+    </message>
+    <message>
+        <source>Copy request &amp;ID</source>
+        <translation>Copier l’&amp;identifiant de requête</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Aide</translation>
+    </message>
+    <message>
+        <source>&amp;About {app}…</source>
+        <translation>À &amp;propos de {app}…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Resuming %n unfinished pull(s) from the last session.</source>
+        <translation>
+            <numerusform>Reprise de %n émission inachevée de la session précédente.</numerusform>
+            <numerusform>Reprise de %n émissions inachevées de la session précédente.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>Connecté</translation>
+    </message>
+    <message>
+        <source>Walleo refused: {reason}</source>
+        <translation>Refus de Walleo&#xa0;: {reason}</translation>
+    </message>
+    <message>
+        <source>Walleo unreachable: {reason}</source>
+        <translation>Walleo injoignable&#xa0;: {reason}</translation>
+    </message>
+    <message>
+        <source>Issuing {count} × {brand} {amount}…</source>
+        <translation>Émission de {count} × {brand} {amount}…</translation>
+    </message>
+    <message>
+        <source>Checking {request_id} now…</source>
+        <translation>Vérification de {request_id} en cours…</translation>
+    </message>
+    <message>
+        <source>This pull is not being checked right now.</source>
+        <translation>Cette émission n’est pas en cours de vérification.</translation>
+    </message>
+    <message>
+        <source>Retry as a new pull</source>
+        <translation>Réessayer avec une nouvelle émission</translation>
+    </message>
+    <message>
+        <source>Send a new pull for {brand} {amount}?</source>
+        <translation>Envoyer une nouvelle émission pour {brand} {amount}&#xa0;?</translation>
+    </message>
+    <message>
+        <source>The failed pull stays in the history; the new one gets a new request ID.</source>
+        <translation>L’émission échouée reste dans l’historique&#xa0;; la nouvelle reçoit un nouvel identifiant de requête.</translation>
+    </message>
+    <message>
+        <source>Retrying as a new pull ({request_id}).</source>
+        <translation>Nouvelle tentative avec une nouvelle émission ({request_id}).</translation>
+    </message>
+    <message>
+        <source>Request ID copied.</source>
+        <translation>Identifiant de requête copié.</translation>
+    </message>
+</context>
+<context>
+    <name>PdfPanel</name>
+    <message>
+        <source>Show PDF</source>
+        <translation>Afficher le PDF</translation>
+    </message>
+    <message>
+        <source>The PDF shows the card&apos;s code in clear.</source>
+        <translation>Le PDF montre le code de la carte en clair.</translation>
+    </message>
+    <message>
+        <source>Save PDF as…</source>
+        <translation>Enregistrer le PDF sous…</translation>
+    </message>
+    <message>
+        <source>Open in system viewer</source>
+        <translation>Ouvrir dans la visionneuse du système</translation>
+    </message>
+    <message>
+        <source>The PDF shows the card&apos;s code. Press “Show PDF” to see it.</source>
+        <translation>Le PDF montre le code de la carte. Cliquez sur «&#xa0;Afficher le PDF&#xa0;» pour le voir.</translation>
+    </message>
+    <message>
+        <source>Loading PDF…</source>
+        <translation>Chargement du PDF…</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>Réessayer</translation>
+    </message>
+    <message>
+        <source>No card selected.</source>
+        <translation>Aucune carte sélectionnée.</translation>
+    </message>
+    <message>
+        <source>No PDF is available for this card.</source>
+        <translation>Aucun PDF n’est disponible pour cette carte.</translation>
+    </message>
+    <message>
+        <source>The PDF cannot be loaded right now.</source>
+        <translation>Le PDF ne peut pas être chargé pour le moment.</translation>
+    </message>
+    <message>
+        <source>The PDF could not be downloaded: %s</source>
+        <translation>Le PDF n’a pas pu être téléchargé&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>The card&apos;s PDF is not available: %s</source>
+        <translation>Le PDF de la carte n’est pas disponible&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>The card&apos;s PDF could not be read: %s</source>
+        <translation>Le PDF de la carte n’a pas pu être lu&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>The PDF could not be loaded (unexpected error; see the log).</source>
+        <translation>Le PDF n’a pas pu être chargé (erreur inattendue&#xa0;; voir le journal).</translation>
+    </message>
+    <message>
+        <source>the file is missing</source>
+        <translation>le fichier est introuvable</translation>
+    </message>
+    <message>
+        <source>the file is not a valid PDF</source>
+        <translation>le fichier n’est pas un PDF valide</translation>
+    </message>
+    <message>
+        <source>the file is password-protected</source>
+        <translation>le fichier est protégé par un mot de passe</translation>
+    </message>
+    <message>
+        <source>unknown error</source>
+        <translation>erreur inconnue</translation>
+    </message>
+    <message>
+        <source>The PDF could not be opened: %s.</source>
+        <translation>Le PDF n’a pas pu être ouvert&#xa0;: %s.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Card PDF · %n page(s)</source>
+        <translation>
+            <numerusform>PDF de la carte · %n page</numerusform>
+            <numerusform>PDF de la carte · %n pages</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Card PDF · 1 page</source>
+        <translation>PDF de la carte · 1 page</translation>
+    </message>
+    <message>
+        <source>Card PDF</source>
+        <translation>PDF de la carte</translation>
+    </message>
+    <message>
+        <source>Hide PDF</source>
+        <translation>Masquer le PDF</translation>
+    </message>
+    <message>
+        <source>The PDF was handed to the system&apos;s PDF viewer.</source>
+        <translation>Le PDF a été transmis à la visionneuse PDF du système.</translation>
+    </message>
+    <message>
+        <source>No PDF viewer could be opened on this computer; use Save PDF as… instead.</source>
+        <translation>Aucune visionneuse PDF n’a pu être ouverte sur cet ordinateur&#xa0;; utilisez plutôt Enregistrer le PDF sous…</translation>
+    </message>
+    <message>
+        <source>Save the card&apos;s PDF</source>
+        <translation>Enregistrer le PDF de la carte</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>Fichiers PDF (*.pdf)</translation>
+    </message>
+    <message>
+        <source>That is the app&apos;s own copy of the PDF: choose another place.</source>
+        <translation>Il s’agit de la copie du PDF propre à l’application&#xa0;: choisissez un autre emplacement.</translation>
+    </message>
+    <message>
+        <source>The PDF could not be saved: %s</source>
+        <translation>Le PDF n’a pas pu être enregistré&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>PDF saved to %s</source>
+        <translation>PDF enregistré dans %s</translation>
+    </message>
+</context>
+<context>
+    <name>PullForm</name>
+    <message>
+        <source>New pull</source>
+        <translation>Nouvelle émission</translation>
+    </message>
+    <message>
+        <source>Loading the catalog…</source>
+        <translation>Chargement du catalogue…</translation>
+    </message>
+    <message>
+        <source>Customer or ticket</source>
+        <translation>Référence client ou ticket</translation>
+    </message>
+    <message>
+        <source>Optional</source>
+        <translation>Facultatif</translation>
+    </message>
+    <message>
+        <source>&amp;Issue…</source>
+        <translation>Éme&amp;ttre…</translation>
+    </message>
+    <message>
+        <source>Review, then confirm with Enter</source>
+        <translation>Vérifier, puis confirmer avec Entrée</translation>
+    </message>
+    <message>
+        <source>Enter reviews the pull; Enter again issues it. Escape cancels.</source>
+        <translation>Entrée affiche le récapitulatif&#xa0;; Entrée à nouveau émet la carte. Échap annule.</translation>
+    </message>
+    <message>
+        <source>&amp;Brand</source>
+        <translation>&amp;Enseigne</translation>
+    </message>
+    <message>
+        <source>&amp;Amount</source>
+        <translation>M&amp;ontant</translation>
+    </message>
+    <message>
+        <source>&amp;Quantity</source>
+        <translation>&amp;Quantité</translation>
+    </message>
+    <message>
+        <source>&amp;Reference</source>
+        <translation>&amp;Référence</translation>
+    </message>
+    <message>
+        <source>&amp;Note</source>
+        <translation>&amp;Note</translation>
+    </message>
+    <message>
+        <source>Yes, issue</source>
+        <translation>Oui, émettre</translation>
+    </message>
+    <message>
+        <source>Enter</source>
+        <translation>Entrée</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <source>Escape</source>
+        <translation>Échap</translation>
+    </message>
+    <message numerus="yes">
+        <source>Type to search %n brand(s)</source>
+        <translation>
+            <numerusform>Tapez pour rechercher parmi %n enseigne</numerusform>
+            <numerusform>Tapez pour rechercher parmi %n enseignes</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No gift cards available yet</source>
+        <translation>Aucune carte cadeau disponible pour l’instant</translation>
+    </message>
+    <message>
+        <source>Your discount: {discount} %</source>
+        <translation>Votre remise&#xa0;: {discount}&#xa0;%</translation>
+    </message>
+    <message>
+        <source>No amount can be issued</source>
+        <translation>Aucun montant ne peut être émis</translation>
+    </message>
+    <message>
+        <source>Amounts: {amounts}</source>
+        <translation>Montants&#xa0;: {amounts}</translation>
+    </message>
+    <message>
+        <source>From {low} to {high}, in steps of {step}</source>
+        <translation>De {low} à {high}, par pas de {step}</translation>
+    </message>
+    <message>
+        <source>Any amount from {low} to {high}</source>
+        <translation>Tout montant de {low} à {high}</translation>
+    </message>
+    <message>
+        <source>Any amount</source>
+        <translation>Tout montant</translation>
+    </message>
+    <message>
+        <source>Total: {count} × {amount} = {total}</source>
+        <translation>Total&#xa0;: {count} × {amount} = {total}</translation>
+    </message>
+    <message>
+        <source>Checking stock…</source>
+        <translation>Vérification du stock…</translation>
+    </message>
+    <message>
+        <source>Stock unknown</source>
+        <translation>Stock inconnu</translation>
+    </message>
+    <message>
+        <source>In stock: {count} of {amount}</source>
+        <translation>En stock&#xa0;: {count} de {amount}</translation>
+    </message>
+    <message>
+        <source>Issued on demand</source>
+        <translation>Émise à la demande</translation>
+    </message>
+    <message>
+        <source>Issued on demand, up to {available}</source>
+        <translation>Émise à la demande, jusqu’à {available}</translation>
+    </message>
+    <message>
+        <source>Out of stock at {amount}</source>
+        <translation>Rupture de stock à {amount}</translation>
+    </message>
+    <message>
+        <source>Pick a brand from the list.</source>
+        <translation>Choisissez une enseigne dans la liste.</translation>
+    </message>
+    <message>
+        <source>The catalog is not loaded yet.</source>
+        <translation>Le catalogue n’est pas encore chargé.</translation>
+    </message>
+    <message>
+        <source>Choose an amount.</source>
+        <translation>Choisissez un montant.</translation>
+    </message>
+    <message>
+        <source>Issue {count} × {brand} {amount} = {total}?</source>
+        <translation>Émettre {count} × {brand} {amount} = {total}&#xa0;?</translation>
+    </message>
+    <message>
+        <source>Reference: {reference}</source>
+        <translation>Référence&#xa0;: {reference}</translation>
+    </message>
+</context>
+<context>
+    <name>PullTable</name>
+    <message>
+        <source>Status</source>
+        <translation>État</translation>
+    </message>
+    <message>
+        <source>Brand</source>
+        <translation>Enseigne</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Montant</translation>
+    </message>
+    <message>
+        <source>Reference</source>
+        <translation>Référence</translation>
+    </message>
+    <message>
+        <source>Request ID</source>
+        <translation>ID de requête</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>Âge</translation>
+    </message>
+    <message>
+        <source>Next check</source>
+        <translation>Prochaine vérif.</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>En file</translation>
+    </message>
+    <message>
+        <source>Sending</source>
+        <translation>Envoi</translation>
+    </message>
+    <message>
+        <source>In doubt</source>
+        <translation>Incertaine</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>En attente</translation>
+    </message>
+    <message>
+        <source>Processing</source>
+        <translation>En cours</translation>
+    </message>
+    <message>
+        <source>Success</source>
+        <translation>Émise</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>Erreur</translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation>Refusée</translation>
+    </message>
+    <message>
+        <source>{state} · overdue</source>
+        <translation>{state} · en retard</translation>
+    </message>
+    <message>
+        <source>{n} s</source>
+        <translation>{n}&#xa0;s</translation>
+    </message>
+    <message>
+        <source>{n} min</source>
+        <translation>{n}&#xa0;min</translation>
+    </message>
+    <message>
+        <source>{n} h</source>
+        <translation>{n}&#xa0;h</translation>
+    </message>
+    <message>
+        <source>{n} d</source>
+        <translation>{n}&#xa0;j</translation>
+    </message>
+    <message>
+        <source>Walleo has no stock of this card at this amount. Try another amount or brand.</source>
+        <translation>Walleo n’a plus de stock de cette carte pour ce montant. Essayez un autre montant ou une autre enseigne.</translation>
+    </message>
+    <message>
+        <source>Your Walleo balance is too low. Top up your account, then retry.</source>
+        <translation>Votre solde Walleo est insuffisant. Approvisionnez votre compte, puis réessayez.</translation>
+    </message>
+    <message>
+        <source>Walleo refused the request&apos;s signature. {reason}</source>
+        <translation>Walleo a refusé la signature de la requête. {reason}</translation>
+    </message>
+    <message>
+        <source>Walleo refused the request&apos;s signature. Check the profile&apos;s shared key in Settings, then retry.</source>
+        <translation>Walleo a refusé la signature de la requête. Vérifiez la clé partagée du profil dans les Paramètres, puis réessayez.</translation>
+    </message>
+    <message>
+        <source>Walleo did not accept the credentials. Check the profile&apos;s credentials in Settings.</source>
+        <translation>Walleo n’a pas accepté les identifiants. Vérifiez les identifiants du profil dans les Paramètres.</translation>
+    </message>
+    <message>
+        <source>Walleo refused the amount: {reason} Pick an amount from the list.</source>
+        <translation>Walleo a refusé le montant&#xa0;: {reason} Choisissez un montant dans la liste.</translation>
+    </message>
+    <message>
+        <source>it is not one this card accepts.</source>
+        <translation>cette carte n’accepte pas ce montant.</translation>
+    </message>
+    <message>
+        <source>Walleo no longer offers this gift card. Refresh the catalog and pick another brand.</source>
+        <translation>Walleo ne propose plus cette carte cadeau. Actualisez le catalogue et choisissez une autre enseigne.</translation>
+    </message>
+    <message>
+        <source>{reason} Check the profile in Settings.</source>
+        <translation>{reason} Vérifiez le profil dans les Paramètres.</translation>
+    </message>
+    <message>
+        <source>Walleo could not issue this card; nothing was charged. Retry to send a new pull.</source>
+        <translation>Walleo n’a pas pu émettre cette carte&#xa0;; rien n’a été facturé. Réessayez pour envoyer une nouvelle émission.</translation>
+    </message>
+    <message>
+        <source>Walleo refused this pull ({reason}). Nothing was created; fix the cause, then retry.</source>
+        <translation>Walleo a refusé cette émission ({reason}). Rien n’a été créé&#xa0;; corrigez la cause, puis réessayez.</translation>
+    </message>
+    <message>
+        <source>no reason given</source>
+        <translation>aucun motif indiqué</translation>
+    </message>
+    <message>
+        <source>Walleo&apos;s answer was lost; the app is checking whether the card was created. Do not issue it again.</source>
+        <translation>La réponse de Walleo a été perdue&#xa0;; l’application vérifie si la carte a été créée. Ne l’émettez pas une seconde fois.</translation>
+    </message>
+    <message>
+        <source>Walleo has not finished this pull for over 30 minutes. The app keeps checking; do not issue it again. If it stays pending, give Walleo support the request ID.</source>
+        <translation>Walleo n’a pas terminé cette émission depuis plus de 30 minutes. L’application continue de vérifier&#xa0;; ne l’émettez pas une seconde fois. Si elle reste en attente, communiquez l’identifiant de requête au support Walleo.</translation>
+    </message>
+    <message>
+        <source>Not sent yet: {reason} The app sends it again by itself.</source>
+        <translation>Pas encore envoyée&#xa0;: {reason} L’application la renverra d’elle-même.</translation>
+    </message>
+    <message>
+        <source>The last check did not get through ({reason}). The app keeps checking.</source>
+        <translation>La dernière vérification n’a pas abouti ({reason}). L’application continue de vérifier.</translation>
+    </message>
+    <message>
+        <source>now</source>
+        <translation>maintenant</translation>
+    </message>
+    <message>
+        <source>in {duration}</source>
+        <translation>dans {duration}</translation>
+    </message>
+</context>
+<context>
+    <name>SecureClipboard</name>
+    <message>
+        <source>Text</source>
+        <translation>Texte</translation>
+    </message>
+    <message>
+        <source>%s copied.</source>
+        <translation>%s copié.</translation>
+    </message>
+    <message>
+        <source>%s copied; the clipboard will be cleared in %s s</source>
+        <translation>%s copié&#xa0;; le presse-papiers sera vidé dans %s&#xa0;s</translation>
+    </message>
+    <message>
+        <source>Clipboard cleared.</source>
+        <translation>Presse-papiers vidé.</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings — Connection profiles</source>
+        <translation>Paramètres — Profils de connexion</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>Ajouter</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Supprimer</translation>
+    </message>
+    <message>
+        <source>Profiles</source>
+        <translation>Profils</translation>
+    </message>
+    <message>
+        <source>The demo talks to a Walleo simulator built into the app: no real card is issued and no credentials are needed. Its history is kept apart from real pulls.</source>
+        <translation>La démo utilise un simulateur Walleo intégré à l’application&#xa0;: aucune vraie carte n’est émise et aucun identifiant n’est nécessaire. Son historique est conservé à part des vraies émissions.</translation>
+    </message>
+    <message>
+        <source>Given by Walleo (often a UUID)</source>
+        <translation>Fourni par Walleo (souvent un UUID)</translation>
+    </message>
+    <message>
+        <source>Hexadecimal, given by Walleo</source>
+        <translation>Hexadécimale, fournie par Walleo</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Afficher</translation>
+    </message>
+    <message>
+        <source>Show or hide what is typed</source>
+        <translation>Afficher ou masquer la saisie</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nom</translation>
+    </message>
+    <message>
+        <source>Base URL</source>
+        <translation>URL de base</translation>
+    </message>
+    <message>
+        <source>Currency</source>
+        <translation>Devise</translation>
+    </message>
+    <message>
+        <source>Identifier</source>
+        <translation>Identifiant</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>Clé d’API</translation>
+    </message>
+    <message>
+        <source>Shared key</source>
+        <translation>Clé partagée</translation>
+    </message>
+    <message>
+        <source>Credentials are kept in the system keyring, never in a file.</source>
+        <translation>Les identifiants sont conservés dans le trousseau du système, jamais dans un fichier.</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>Tester la connexion</translation>
+    </message>
+    <message>
+        <source>Make active</source>
+        <translation>Activer</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Enregistrer</translation>
+    </message>
+    <message>
+        <source>Demo (built-in simulator)</source>
+        <translation>Démo (simulateur intégré)</translation>
+    </message>
+    <message>
+        <source>%s (active)</source>
+        <translation>%s (actif)</translation>
+    </message>
+    <message>
+        <source>Demo</source>
+        <translation>Démo</translation>
+    </message>
+    <message>
+        <source>built-in simulator</source>
+        <translation>simulateur intégré</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>Masquer</translation>
+    </message>
+    <message>
+        <source>Enter the identifier Walleo gave you.</source>
+        <translation>Saisissez l’identifiant fourni par Walleo.</translation>
+    </message>
+    <message>
+        <source>Enter the API key Walleo gave you.</source>
+        <translation>Saisissez la clé d’API fournie par Walleo.</translation>
+    </message>
+    <message>
+        <source>Enter the shared key Walleo gave you.</source>
+        <translation>Saisissez la clé partagée fournie par Walleo.</translation>
+    </message>
+    <message>
+        <source>The shared key must be hexadecimal (digits 0-9 and letters A-F).</source>
+        <translation>La clé partagée doit être hexadécimale (chiffres 0-9 et lettres A-F).</translation>
+    </message>
+    <message>
+        <source>The base URL must start with https:// (plain http:// only for a simulator on this computer).</source>
+        <translation>L’URL de base doit commencer par https:// (http:// seulement pour un simulateur sur cet ordinateur).</translation>
+    </message>
+    <message>
+        <source>Give the profile a name.</source>
+        <translation>Donnez un nom au profil.</translation>
+    </message>
+    <message>
+        <source>A profile named “%s” already exists.</source>
+        <translation>Un profil nommé «&#xa0;%s&#xa0;» existe déjà.</translation>
+    </message>
+    <message>
+        <source>The currency is a 3-letter code such as EUR.</source>
+        <translation>La devise est un code de 3 lettres, par exemple EUR.</translation>
+    </message>
+    <message>
+        <source>No system keyring is available (no Secret Service running). Credentials will be kept for this session only.</source>
+        <translation>Aucun trousseau système n’est disponible (aucun service Secret Service actif). Les identifiants ne seront conservés que pour cette session.</translation>
+    </message>
+    <message>
+        <source>No credentials are stored for this profile yet.</source>
+        <translation>Aucun identifiant n’est encore enregistré pour ce profil.</translation>
+    </message>
+    <message>
+        <source>The profile could not be saved: %s</source>
+        <translation>Le profil n’a pas pu être enregistré&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>Enregistré.</translation>
+    </message>
+    <message>
+        <source>Saved. The credentials are in the system keyring.</source>
+        <translation>Enregistré. Les identifiants sont dans le trousseau du système.</translation>
+    </message>
+    <message>
+        <source>Saved. The credentials are kept for this session only.</source>
+        <translation>Enregistré. Les identifiants ne sont conservés que pour cette session.</translation>
+    </message>
+    <message>
+        <source>Delete the profile “%s” and its stored credentials?</source>
+        <translation>Supprimer le profil «&#xa0;%s&#xa0;» et ses identifiants enregistrés&#xa0;?</translation>
+    </message>
+    <message>
+        <source>Delete profile</source>
+        <translation>Supprimer le profil</translation>
+    </message>
+    <message>
+        <source>The profile could not be deleted: %s</source>
+        <translation>Le profil n’a pas pu être supprimé&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>Profile “%s” deleted.</source>
+        <translation>Profil «&#xa0;%s&#xa0;» supprimé.</translation>
+    </message>
+    <message>
+        <source>The active profile could not be changed: %s</source>
+        <translation>Le profil actif n’a pas pu être changé&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>The demo is now active.</source>
+        <translation>La démo est maintenant active.</translation>
+    </message>
+    <message>
+        <source>“%s” is now the active profile.</source>
+        <translation>«&#xa0;%s&#xa0;» est maintenant le profil actif.</translation>
+    </message>
+    <message>
+        <source>Testing the connection…</source>
+        <translation>Test de la connexion…</translation>
+    </message>
+    <message>
+        <source>The connection test failed unexpectedly (see the log).</source>
+        <translation>Le test de connexion a échoué de façon inattendue (voir le journal).</translation>
+    </message>
+</context>
+<context>
+    <name>StatusBar</name>
+    <message>
+        <source>DEMO</source>
+        <translation>DÉMO</translation>
+    </message>
+    <message>
+        <source>Built-in simulator: no real cards are issued and nothing is charged.</source>
+        <translation>Simulateur intégré&#xa0;: aucune vraie carte n’est émise et rien n’est facturé.</translation>
+    </message>
+    <message>
+        <source>Connected to Walleo with the profile “{name}”.</source>
+        <translation>Connecté à Walleo avec le profil «&#xa0;{name}&#xa0;».</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n in flight</source>
+        <translation>
+            <numerusform>%n en cours</numerusform>
+            <numerusform>%n en cours</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>_SecretRow</name>
+    <message>
+        <source>Reveal</source>
+        <translation>Afficher</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>Masquer</translation>
+    </message>
+</context>
+</TS>
