@@ -152,13 +152,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_cli(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    from walleo_desktop.logs import setup_logging
+
+    setup_logging(verbose=args.verbose, console=True)
     if args.command is None:
         from walleo_desktop.ui.app import run
 
         return run(args)
-    from walleo_desktop.logs import setup_logging
-
-    setup_logging(verbose=args.verbose, console=True)
     try:
         if args.command == "profile":
             return _profile_command(args)

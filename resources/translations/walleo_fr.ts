@@ -519,8 +519,8 @@ Inclure les codes&#xa0;?</translation>
         <translation>En &amp;cours</translation>
     </message>
     <message>
-        <source>&amp;History</source>
-        <translation>&amp;Historique</translation>
+        <source>H&amp;istory</source>
+        <translation>H&amp;istorique</translation>
     </message>
     <message>
         <source>Catalog from cache — refreshing…</source>

@@ -9,6 +9,7 @@ catalog in the background. Closing it emits ``closed``; whoever opened the sessi
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -30,11 +31,13 @@ from walleo_desktop.engine.profiles import default_config_dir
 from walleo_desktop.store.records import CardRecord, PullRecord, PullState
 from walleo_desktop.ui.async_ops import AsyncOps
 from walleo_desktop.ui.card_pane import CardPane
-from walleo_desktop.ui.history_view import HistoryView
 from walleo_desktop.ui.pull_form import PullForm
 from walleo_desktop.ui.pull_table_model import PullTableModel, explain, format_amount
 from walleo_desktop.ui.pull_table_view import PullTableView
 from walleo_desktop.ui.status_bar import ConnectionState, StatusBar
+
+if TYPE_CHECKING:
+    from walleo_desktop.ui.history_view import HistoryView
 
 __all__ = ["RECENT_PULLS", "MainWindow", "window_settings"]
 
@@ -124,8 +127,8 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(live, self.tr("&Live pulls"))
         self._history_placeholder = QWidget(self)
-        self.tabs.addTab(self._history_placeholder, self.tr("&History"))
-        self.history: HistoryView | None = None
+        self.tabs.addTab(self._history_placeholder, self.tr("H&istory"))
+        self.history: HistoryView | None = None  # built when its tab is first opened
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -173,7 +176,9 @@ class MainWindow(QMainWindow):
         self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.quit_action = QAction(self.tr("&Quit"), self)
-        self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        # The platform's Quit key, and Ctrl+Q where the platform has none (Windows, offscreen).
+        quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
+        self.quit_action.setShortcuts(quit_keys or [QKeySequence("Ctrl+Q")])
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -313,6 +318,9 @@ class MainWindow(QMainWindow):
     def _on_tab_changed(self, index: int) -> None:
         if index != 1 or self.history is not None or self._closing:
             return
+        # Imported here: the chart library costs ~150 ms that the first paint should not pay.
+        from walleo_desktop.ui.history_view import HistoryView
+
         view = HistoryView(self._session.store, self, currency=self._session.connection.currency)
         view.setObjectName("historyView")
         view.pull_selected.connect(self._on_history_pull)
@@ -320,7 +328,7 @@ class MainWindow(QMainWindow):
         placeholder = self._history_placeholder
         self.tabs.blockSignals(True)
         self.tabs.removeTab(1)
-        self.tabs.insertTab(1, view, self.tr("&History"))
+        self.tabs.insertTab(1, view, self.tr("H&istory"))
         self.tabs.setCurrentIndex(1)
         self.tabs.blockSignals(False)
         placeholder.deleteLater()

@@ -182,6 +182,8 @@ class PullForm(QWidget):
         self.confirm_panel.setFrameShape(QFrame.Shape.StyledPanel)
         self.confirm_panel.setStyleSheet(
             "#confirmPanel{background:#e8f0fe;border:1px solid #1a73e8;border-radius:4px;}"
+            # the panel's own light background: its text must stay dark in a dark palette
+            "#confirmPanel QLabel{color:#202124;}"
         )
         self.confirm_text = QLabel(self.confirm_panel)
         self.confirm_text.setObjectName("confirmText")
