@@ -314,6 +314,10 @@ Inclure les codes&#xa0;?</translation>
 <context>
     <name>HistoryFilters</name>
     <message>
+        <source>Period</source>
+        <translation>Période</translation>
+    </message>
+    <message>
         <source>All time</source>
         <translation>Toute la période</translation>
     </message>
@@ -338,6 +342,14 @@ Inclure les codes&#xa0;?</translation>
         <translation>Personnalisée…</translation>
     </message>
     <message>
+        <source>From date</source>
+        <translation>Date de début</translation>
+    </message>
+    <message>
+        <source>To date</source>
+        <translation>Date de fin</translation>
+    </message>
+    <message>
         <source>First day (included)</source>
         <translation>Premier jour (inclus)</translation>
     </message>
@@ -346,8 +358,16 @@ Inclure les codes&#xa0;?</translation>
         <translation>Dernier jour (inclus)</translation>
     </message>
     <message>
+        <source>Brand</source>
+        <translation>Enseigne</translation>
+    </message>
+    <message>
         <source>All brands</source>
         <translation>Toutes les enseignes</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>État</translation>
     </message>
     <message>
         <source>All statuses</source>
@@ -370,8 +390,16 @@ Inclure les codes&#xa0;?</translation>
         <translation>En attente</translation>
     </message>
     <message>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
         <source>All agents</source>
         <translation>Tous les agents</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Recherche</translation>
     </message>
     <message>
         <source>Search request ID, reference, note or card code (last 4+ digits)</source>
@@ -448,12 +476,20 @@ Inclure les codes&#xa0;?</translation>
 <context>
     <name>HistoryView</name>
     <message>
+        <source>Pull history</source>
+        <translation>Historique des émissions</translation>
+    </message>
+    <message>
         <source>Export…</source>
         <translation>Exporter…</translation>
     </message>
     <message>
         <source>Write the rows shown to a CSV file</source>
         <translation>Enregistrer les lignes affichées dans un fichier CSV</translation>
+    </message>
+    <message>
+        <source>Totals per brand</source>
+        <translation>Totaux par enseigne</translation>
     </message>
     <message>
         <source>Brand</source>
@@ -651,6 +687,10 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>The PDF shows the card&apos;s code. Press “Show PDF” to see it.</source>
         <translation>Le PDF montre le code de la carte. Cliquez sur «&#xa0;Afficher le PDF&#xa0;» pour le voir.</translation>
+    </message>
+    <message>
+        <source>Loading the card&apos;s PDF</source>
+        <translation>Chargement du PDF de la carte</translation>
     </message>
     <message>
         <source>Loading PDF…</source>
@@ -1062,6 +1102,13 @@ Inclure les codes&#xa0;?</translation>
     </message>
 </context>
 <context>
+    <name>PullTableView</name>
+    <message>
+        <source>Live pulls</source>
+        <translation>Émissions en cours</translation>
+    </message>
+</context>
+<context>
     <name>SecureClipboard</name>
     <message>
         <source>Text</source>
@@ -1109,6 +1156,14 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>Hexadecimal, given by Walleo</source>
         <translation>Hexadécimale, fournie par Walleo</translation>
+    </message>
+    <message>
+        <source>Show the API key</source>
+        <translation>Afficher la clé d’API</translation>
+    </message>
+    <message>
+        <source>Show the shared key</source>
+        <translation>Afficher la clé partagée</translation>
     </message>
     <message>
         <source>Show</source>
@@ -1302,6 +1357,14 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>Hide</source>
         <translation>Masquer</translation>
+    </message>
+    <message>
+        <source>Reveal {what}</source>
+        <translation>Afficher : {what}</translation>
+    </message>
+    <message>
+        <source>Copy {what}</source>
+        <translation>Copier : {what}</translation>
     </message>
 </context>
 </TS>

@@ -146,6 +146,10 @@ class _SecretRow(QWidget):
         self.reveal.setMinimumWidth(max(widths))
         self.copy = QToolButton(self)
         self.copy.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # Two rows have a Reveal and a Copy: screen readers need to hear which one.
+        self.reveal.setAccessibleName(self.tr("Reveal {what}").format(what=title))
+        self.copy.setAccessibleName(self.tr("Copy {what}").format(what=title))
+        self.value.setAccessibleName(title)
         value_box = QFrame(self)
         value_box.setFrameShape(QFrame.Shape.StyledPanel)
         value_box.setObjectName("secretBox")

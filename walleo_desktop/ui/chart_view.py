@@ -69,6 +69,7 @@ class ChartView(QWidget):
         self.setObjectName("historyChart")
         self.setMinimumHeight(160)
         self._plot = pg.PlotWidget(self, background="w")
+        self._plot.setAccessibleName(self.tr("Issued value per day"))
         self._plot.setObjectName("historyChartPlot")
         item = self._plot.getPlotItem()
         item.setMenuEnabled(False)

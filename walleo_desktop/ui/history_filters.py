@@ -119,6 +119,8 @@ class HistoryFilters(QWidget):
         self._emitted: HistoryFilter | None = None
 
         self.period = QComboBox(self)
+
+        self.period.setAccessibleName(self.tr("Period"))
         self.period.setObjectName("historyPeriod")
         for period, label in (
             (Period.ALL, self.tr("All time")),
@@ -130,7 +132,9 @@ class HistoryFilters(QWidget):
         ):
             self.period.addItem(label, period.value)
         self.date_from = QDateEdit(self)
+        self.date_from.setAccessibleName(self.tr("From date"))
         self.date_to = QDateEdit(self)
+        self.date_to.setAccessibleName(self.tr("To date"))
         for edit, name in ((self.date_from, "historyFrom"), (self.date_to, "historyTo")):
             edit.setObjectName(name)
             edit.setCalendarPopup(True)
@@ -143,6 +147,8 @@ class HistoryFilters(QWidget):
         self._dash.hide()
 
         self.brand = QComboBox(self)
+
+        self.brand.setAccessibleName(self.tr("Brand"))
         self.brand.setObjectName("historyBrand")
         self.brand.addItem(self.tr("All brands"), "")
         self.brand.setMinimumContentsLength(12)
@@ -151,6 +157,8 @@ class HistoryFilters(QWidget):
         )
 
         self.status = QComboBox(self)
+
+        self.status.setAccessibleName(self.tr("Status"))
         self.status.setObjectName("historyStatus")
         for choice, label in (
             (StatusChoice.ALL, self.tr("All statuses")),
@@ -162,6 +170,8 @@ class HistoryFilters(QWidget):
             self.status.addItem(label, choice.value)
 
         self.agent = QComboBox(self)
+
+        self.agent.setAccessibleName(self.tr("Agent"))
         self.agent.setObjectName("historyAgent")
         self.agent.addItem(self.tr("All agents"), "")
         self.agent.setMinimumContentsLength(10)
@@ -170,6 +180,8 @@ class HistoryFilters(QWidget):
         )
 
         self.search = QLineEdit(self)
+
+        self.search.setAccessibleName(self.tr("Search"))
         self.search.setObjectName("historySearch")
         self.search.setClearButtonEnabled(True)
         self.search.setPlaceholderText(

@@ -95,6 +95,7 @@ class HistoryView(QWidget):
         self.model = HistoryModel(store, self)
 
         self.table = QTableView(self)
+        self.table.setAccessibleName(self.tr("Pull history"))
         self.table.setObjectName("historyTable")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -149,6 +150,7 @@ class HistoryView(QWidget):
         # Per-brand totals (a dozen rows at most: item widgets are fine here)
         self.brand_table = QTableWidget(0, 4, self)
         self.brand_table.setObjectName("historyBrandTotals")
+        self.brand_table.setAccessibleName(self.tr("Totals per brand"))
         for column, title in enumerate(
             [self.tr("Brand"), self.tr("Cards"), self.tr("Face value"), self.tr("Cost")]
         ):

@@ -73,6 +73,7 @@ class PdfPanel(QWidget):
 
         self.document = QPdfDocument(self)
         self.view = QPdfView(self)
+        self.view.setAccessibleName(self.tr("Card PDF"))
         self.view.setObjectName("cardPdfView")
         self.view.setDocument(self.document)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)
@@ -122,6 +123,7 @@ class PdfPanel(QWidget):
         # Loading.
         loading = QWidget(self)
         self.progress = QProgressBar(loading)
+        self.progress.setAccessibleName(self.tr("Loading the card's PDF"))
         self.progress.setRange(0, 0)  # busy indicator
         self.progress.setTextVisible(False)
         self.progress.setMaximumWidth(160)

@@ -175,6 +175,7 @@ class SettingsDialog(QDialog):
 
         # -- left: the list
         self.profile_list = QListWidget(self)
+        self.profile_list.setAccessibleName(self.tr("Profiles"))
         self.profile_list.setMinimumWidth(220)
         self.profile_list.currentItemChanged.connect(self._on_current_changed)
         self.add_button = QPushButton(self.tr("Add"), self)
@@ -222,6 +223,11 @@ class SettingsDialog(QDialog):
             (self.api_key_edit, self.show_api_key_button),
             (self.shared_key_edit, self.show_shared_key_button),
         ):
+            button.setAccessibleName(
+                self.tr("Show the API key")
+                if edit is self.api_key_edit
+                else self.tr("Show the shared key")
+            )
             edit.setEchoMode(QLineEdit.EchoMode.Password)
             edit.setInputMethodHints(
                 Qt.InputMethodHint.ImhHiddenText
