@@ -56,7 +56,7 @@ class PullTableView(QTableView):
         header.setResizeContentsPrecision(0)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setHighlightSections(False)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.setIconSize(self.iconSize().scaled(16, 16, Qt.AspectRatioMode.KeepAspectRatio))
 
@@ -70,6 +70,10 @@ class PullTableView(QTableView):
             if column == Columns.STATUS:
                 width += self.iconSize().width() + 6
             header.resizeSection(column, width + 14)
+        # The request id takes whatever width is left (it elides in the middle of nothing the
+        # agent reads), so the other columns never push a horizontal scrollbar in.
+        header.setSectionResizeMode(Columns.REQUEST_ID, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(40)
         self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
 
     def model(self) -> PullTableModel:
