@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import rss_mib
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -40,14 +42,6 @@ COLUMNS_SQL = (
     "c.expire_at, p.error_code, p.error_message"
 )
 JOIN = "FROM pulls p LEFT JOIN cards c ON c.pull_id = p.id"
-
-
-def _rss_mib() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _cache_dir(arg: Path | None) -> Path:
@@ -138,7 +132,7 @@ def _child_view(path: Path, scenarios: bool) -> dict[str, object]:
     result: dict[str, object] = {
         "rows": view.model.rowCount(),
         "first_paint_ms": first_paint * 1000,
-        "rss_mib": _rss_mib(),
+        "rss_mib": rss_mib(),
         "pages_fetched": view.model.pages_fetched,
     }
     if scenarios:
@@ -176,7 +170,7 @@ def _child_export(path: Path, out: Path) -> dict[str, object]:
     from walleo_desktop.store import HistoryFilter, Store
     from walleo_desktop.store.export import export_csv
 
-    before = _rss_mib()
+    before = rss_mib()
     with Store.open(path) as store:
         start = time.perf_counter()
         result = export_csv(store, HistoryFilter(), out)

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import rss_mib
+
 
 def _simulator_process(conn, delay_scale: float) -> None:
     from walleo_desktop.simulator import (
@@ -46,14 +48,6 @@ def _simulator_process(conn, delay_scale: float) -> None:
         )
 
 
-def _rss_mib() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 async def _run(base_url: str, pulls: int, concurrency: int, data: Path) -> dict[str, float]:
     from walleo_desktop.api import WalleoClient
     from walleo_desktop.engine import PullEngine
@@ -64,7 +58,7 @@ async def _run(base_url: str, pulls: int, concurrency: int, data: Path) -> dict[
     client = WalleoClient(base_url, DEMO_CREDENTIALS, max_connections=concurrency)
     engine = PullEngine(client, store, concurrency=concurrency, agent="bench")
     gift = await client.get_gift_card("GOOGLE-PLAY")
-    rss_before = _rss_mib()
+    rss_before = rss_mib()
     cpu0 = time.process_time()
     t0 = time.time()
     ids: list[int] = []

@@ -24,8 +24,9 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
+
+from screenshots import _wait  # the sibling script: the same wait loop
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "screenshots"
@@ -91,15 +92,6 @@ def _prepare_environment(tmp: Path, variant: str) -> None:
         config.write_text(json.dumps({"screens": [screen]}))
         os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
     sys.path.insert(0, str(ROOT))
-
-
-async def _wait(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def _drive(out: Path, scene: str, problems: list[BaseException]) -> None:

@@ -343,6 +343,17 @@ def _print_pull(session: Any, pull: Any, args: argparse.Namespace, out: TextIO) 
     print(line, file=out, flush=True)
 
 
+def _parse_states(values: list[str]) -> tuple[Any, ...]:
+    """``--status`` values ("in doubt", "in_doubt", "Success"...) as PullStates."""
+    from walleo_desktop.store.records import PullState
+
+    try:
+        return tuple(PullState(v.strip().lower().replace(" ", "_")) for v in values)
+    except ValueError:
+        choices = ", ".join(s.value for s in PullState)
+        raise UsageError(f"--status must be one of: {choices}") from None
+
+
 def _local_day_range(
     first: date | None, last: date | None
 ) -> tuple[datetime | None, datetime | None]:
@@ -360,13 +371,8 @@ def _local_day_range(
 
 def _history(session: Any, args: argparse.Namespace) -> int:
     from walleo_desktop.store import HistoryFilter
-    from walleo_desktop.store.records import PullState
 
-    try:
-        states = tuple(PullState(s.strip().lower().replace(" ", "_")) for s in args.status)
-    except ValueError:
-        choices = ", ".join(s.value for s in PullState)
-        raise UsageError(f"--status must be one of: {choices}") from None
+    states = _parse_states(args.status)
     since, until = _local_day_range(args.since, args.until)
     flt = HistoryFilter(since=since, until=until, states=states)
     page = session.store.history(flt, limit=args.limit)
@@ -425,13 +431,8 @@ def _export_command(args: argparse.Namespace) -> int:
     from walleo_desktop.engine.pulls import default_agent
     from walleo_desktop.store import HistoryFilter, Store, StoreError
     from walleo_desktop.store.export import export_csv
-    from walleo_desktop.store.records import PullState
 
-    try:
-        states = tuple(PullState(s.strip().lower().replace(" ", "_")) for s in args.status)
-    except ValueError:
-        choices = ", ".join(s.value for s in PullState)
-        raise UsageError(f"--status must be one of: {choices}") from None
+    states = _parse_states(args.status)
     since, until = _local_day_range(args.since, args.until)
 
     flt = HistoryFilter(
