@@ -56,6 +56,13 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
             raise keyring.errors.PasswordDeleteError(username) from None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _app_keeps_running_when_windows_close(qapp):
+    """As in ``ui.app.run``: closing the last window must not quit the Qt application (and
+    with it the session's qasync loop) under a test that has more to do."""
+    qapp.setQuitOnLastWindowClosed(False)
+
+
 @pytest.fixture(autouse=True)
 def memory_keyring():
     previous = keyring.get_keyring()

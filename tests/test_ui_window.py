@@ -731,3 +731,14 @@ async def test_history_tab_is_built_on_demand_and_feeds_the_card_pane(session, q
     assert shown.id == pull.id and card is not None
     assert window.card_pane.pull.id == pull.id
     await window.shutdown()
+
+
+async def test_brand_logos_arrive_in_the_picker(window):
+    """The simulator serves an SVG logo per brand; the picker shows it beside the name."""
+    await wait_until(
+        lambda: all(
+            not window.form.brand.itemIcon(i).isNull() for i in range(window.form.brand.count())
+        ),
+        timeout=10,
+    )
+    assert window.form.brand.count() >= 10

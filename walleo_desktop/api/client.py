@@ -43,6 +43,9 @@ log = logging.getLogger("walleo.api")
 DEFAULT_BASE_URL = "https://api.walleo.io/partners/v1"
 CLOCK_SKEW_TOLERANCE = 30.0  # seconds (walleo-api.md, Decision 6)
 MAX_PDF_BYTES = 20 * 1024 * 1024
+MAX_LOGO_BYTES = 512 * 1024
+_PDF_TYPES = frozenset({"application/pdf", "application/octet-stream", "binary/octet-stream"})
+_IMAGE_TYPES = frozenset({"image/svg+xml", "image/png", "image/jpeg", "image/webp"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,44 +238,53 @@ class WalleoClient:
 
         No Walleo credentials are sent: ``pdf_url`` may point at another host.
         """
+        content = await self._download(url, "the card's PDF", _PDF_TYPES, max_bytes)
+        if not content.startswith(b"%PDF"):
+            raise E.UnexpectedResponseError("The downloaded file is not a PDF.")
+        return content
+
+    async def download_logo(self, url: str, *, max_bytes: int = MAX_LOGO_BYTES) -> bytes:
+        """Fetch a brand's logo (SVG, PNG, JPEG or WebP), with the same rules as the PDF."""
+        return await self._download(url, "the brand's logo", _IMAGE_TYPES, max_bytes)
+
+    async def _download(self, url: str, what: str, types: frozenset[str], max_bytes: int) -> bytes:
         parsed = httpx.URL(url)
         if parsed.scheme != "https" and not (parsed.scheme == "http" and is_loopback_url(parsed)):
             raise E.UnexpectedResponseError(
-                f"Refusing to download the card's PDF over {parsed.scheme or 'an unknown scheme'}:"
+                f"Refusing to download {what} over {parsed.scheme or 'an unknown scheme'}:"
                 " only https:// is accepted."
             )
+        too_big = f"{what[0].upper()}{what[1:]} is larger than allowed."
         try:
-            async with self._http.stream("GET", parsed, headers={"Accept": "application/pdf"}) as r:
+            async with self._http.stream(
+                "GET", parsed, headers={"Accept": ", ".join(sorted(types))}
+            ) as r:
                 if r.status_code != 200:
                     raise E.UnexpectedResponseError(
-                        f"The PDF download answered {_describe_http_status(r.status_code)}.",
+                        f"Downloading {what} answered {_describe_http_status(r.status_code)}.",
                         http_status=r.status_code,
                     )
                 ctype = r.headers.get("content-type", "").split(";")[0].strip().lower()
-                if ctype not in (
-                    "application/pdf",
-                    "application/octet-stream",
-                    "binary/octet-stream",
-                ):
+                if ctype not in types:
                     raise E.UnexpectedResponseError(
-                        f"The PDF download returned {ctype or 'no content type'}, not a PDF."
+                        f"Downloading {what} returned {ctype or 'no content type'}, "
+                        "not what was expected."
                     )
                 declared = r.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > max_bytes:
-                    raise E.UnexpectedResponseError("The card's PDF is larger than allowed.")
+                    raise E.UnexpectedResponseError(too_big)
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in r.aiter_bytes():
                     size += len(chunk)
                     if size > max_bytes:
-                        raise E.UnexpectedResponseError("The card's PDF is larger than allowed.")
+                        raise E.UnexpectedResponseError(too_big)
                     chunks.append(chunk)
         except httpx.HTTPError as exc:
-            raise E.AmbiguousError(f"The PDF download failed: {_describe_transport(exc)}") from exc
-        content = b"".join(chunks)
-        if not content.startswith(b"%PDF"):
-            raise E.UnexpectedResponseError("The downloaded file is not a PDF.")
-        return content
+            raise E.AmbiguousError(
+                f"Downloading {what} failed: {_describe_transport(exc)}"
+            ) from exc
+        return b"".join(chunks)
 
     # ------------------------------------------------------------------ plumbing
 

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from walleo_desktop.api.client import WalleoClient
+from walleo_desktop.api.errors import WalleoError
 from walleo_desktop.api.models import GiftCard, Inventory
 from walleo_desktop.store import Store
 from walleo_desktop.store.records import utcnow
@@ -21,6 +22,7 @@ class CatalogService:
         self._store = store
         self._profile = profile
         self._cards: dict[str, GiftCard] = {}
+        self._logos: dict[str, bytes | None] = {}
         self.fetched_at: datetime | None = None
 
     def cached(self) -> list[GiftCard]:
@@ -59,6 +61,23 @@ class CatalogService:
         card = await self._client.get_gift_card(code)
         self._cards[card.code] = card
         return card
+
+    async def logo(self, gift_card: GiftCard) -> bytes | None:
+        """The brand's square logo (else its wide one), downloaded once per run; None if none.
+
+        A logo is decoration: a failed download is logged and remembered, never raised.
+        """
+        if gift_card.code in self._logos:
+            return self._logos[gift_card.code]
+        url = gift_card.logo_square_url or gift_card.logo_url
+        content: bytes | None = None
+        if url:
+            try:
+                content = await self._client.download_logo(url)
+            except WalleoError as exc:
+                log.info("no logo for %s: %s", gift_card.code, exc)
+        self._logos[gift_card.code] = content
+        return content
 
     async def inventory(self, code: str) -> Inventory:
         return await self._client.get_inventory(code)

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtGui import QFont, QIcon, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -300,6 +300,26 @@ class PullForm(QWidget):
         )
         if self.gift_card() != selected:  # another brand, or its amounts changed
             self._on_brand_changed()
+        self._load_logos(cards)
+
+    def _load_logos(self, cards: list[GiftCard]) -> None:
+        """Put each brand's logo beside its name, as the logos arrive (in the background)."""
+        wanted = [g for g in cards if g.logo_square_url or g.logo_url]
+        if not wanted:
+            return
+
+        async def fetch() -> list[tuple[str, bytes | None]]:
+            # One after the other: a dozen small files, and one task to cancel at shutdown.
+            return [(g.code, await self._catalog.logo(g)) for g in wanted]
+
+        def show(results: list[tuple[str, bytes | None]]) -> None:
+            for code, content in results:
+                index = self.brand.findData(code)
+                pixmap = QPixmap()
+                if index >= 0 and content and pixmap.loadFromData(content):
+                    self.brand.setItemIcon(index, QIcon(pixmap))
+
+        self._ops.run("logos", fetch, on_success=show, on_error=lambda exc: None)
 
     def gift_card(self) -> GiftCard | None:
         """The brand picked in the list (None while the text matches none)."""
