@@ -742,3 +742,18 @@ async def test_brand_logos_arrive_in_the_picker(window):
         timeout=10,
     )
     assert window.form.brand.count() >= 10
+
+
+async def test_view_menu_reaches_the_history_from_the_keyboard(window, qtbot):
+    assert window.history is None
+    window.search_history_action.trigger()  # Ctrl+F
+    view = window.history
+    assert view is not None and window.tabs.currentWidget() is view
+    await wait_until(lambda: view.filters.search.hasFocus() or not window.isActiveWindow())
+    window.live_action.trigger()  # Ctrl+1
+    assert window.tabs.currentIndex() == 0
+    shortcuts = {
+        a.shortcut().toString()
+        for a in (window.live_action, window.history_action, window.export_history_action)
+    }
+    assert shortcuts == {"Ctrl+1", "Ctrl+2", "Ctrl+E"}

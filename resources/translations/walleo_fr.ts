@@ -607,6 +607,22 @@ Inclure les codes&#xa0;?</translation>
         <translation>Copier l’&amp;identifiant de requête</translation>
     </message>
     <message>
+        <source>&amp;View</source>
+        <translation>&amp;Affichage</translation>
+    </message>
+    <message>
+        <source>&amp;History</source>
+        <translation>&amp;Historique</translation>
+    </message>
+    <message>
+        <source>&amp;Search the history</source>
+        <translation>&amp;Rechercher dans l’historique</translation>
+    </message>
+    <message>
+        <source>&amp;Export the history…</source>
+        <translation>&amp;Exporter l’historique…</translation>
+    </message>
+    <message>
         <source>&amp;Help</source>
         <translation>&amp;Aide</translation>
     </message>

@@ -202,6 +202,23 @@ class MainWindow(QMainWindow):
         pulls_menu.addSeparator()
         pulls_menu.addAction(self.copy_id_action)
 
+        view_menu = menu.addMenu(self.tr("&View"))
+        self.live_action = QAction(self.tr("&Live pulls"), self)
+        self.live_action.setShortcut(QKeySequence("Ctrl+1"))
+        self.history_action = QAction(self.tr("&History"), self)
+        self.history_action.setShortcut(QKeySequence("Ctrl+2"))
+        self.search_history_action = QAction(self.tr("&Search the history"), self)
+        self.search_history_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        if self.search_history_action.shortcut().isEmpty():
+            self.search_history_action.setShortcut(QKeySequence("Ctrl+F"))
+        self.export_history_action = QAction(self.tr("&Export the history…"), self)
+        self.export_history_action.setShortcut(QKeySequence("Ctrl+E"))
+        for action in (self.live_action, self.history_action):
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.search_history_action)
+        view_menu.addAction(self.export_history_action)
+
         help_menu = menu.addMenu(self.tr("&Help"))
         self.about_action = QAction(self.tr("&About {app}…").format(app=APP_NAME), self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
@@ -219,6 +236,14 @@ class MainWindow(QMainWindow):
         self.retry_action.triggered.connect(self.retry_selected)
         self.copy_id_action.triggered.connect(self.copy_request_id)
         self.about_action.triggered.connect(self._about)
+        self.live_action.triggered.connect(lambda: self.tabs.setCurrentIndex(0))
+        self.history_action.triggered.connect(self.show_history)
+        self.search_history_action.triggered.connect(
+            lambda: self.show_history().filters.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        )
+        self.export_history_action.triggered.connect(
+            lambda: self.show_history().open_export_dialog()
+        )
         self.form.submitted.connect(self._on_submitted)
         self.model.batch_applied.connect(self._on_batch)
         self.table.current_pull_changed.connect(self._on_current_pull)
