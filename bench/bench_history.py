@@ -86,11 +86,12 @@ def _child_view(path: Path, scenarios: bool) -> dict[str, object]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
-    from walleo_desktop.store import HistoryFilter, Store
+    from walleo_desktop.engine.datakey import open_history
+    from walleo_desktop.store import HistoryFilter
     from walleo_desktop.ui.history_model import Columns
     from walleo_desktop.ui.history_view import HistoryView
 
-    store = Store.open(path)
+    store, _key = open_history(path)
     painted: list[float] = []
 
     class Paints(QObject):
@@ -167,11 +168,12 @@ def _child_view(path: Path, scenarios: bool) -> dict[str, object]:
 
 
 def _child_export(path: Path, out: Path) -> dict[str, object]:
-    from walleo_desktop.store import HistoryFilter, Store
+    from walleo_desktop.engine.datakey import open_history
+    from walleo_desktop.store import HistoryFilter
     from walleo_desktop.store.export import export_csv
 
     before = rss_mib()
-    with Store.open(path) as store:
+    with open_history(path)[0] as store:
         start = time.perf_counter()
         result = export_csv(store, HistoryFilter(), out)
         seconds = time.perf_counter() - start

@@ -51,10 +51,10 @@ def _simulator_process(conn, delay_scale: float) -> None:
 async def _run(base_url: str, pulls: int, concurrency: int, data: Path) -> dict[str, float]:
     from walleo_desktop.api import WalleoClient
     from walleo_desktop.engine import PullEngine
+    from walleo_desktop.engine.datakey import open_history
     from walleo_desktop.simulator import DEMO_CREDENTIALS
-    from walleo_desktop.store import Store
 
-    store = Store.open(data / "history.sqlite3")
+    store, _key = open_history(data / "history.sqlite3")
     client = WalleoClient(base_url, DEMO_CREDENTIALS, max_connections=concurrency)
     engine = PullEngine(client, store, concurrency=concurrency, agent="bench")
     gift = await client.get_gift_card("GOOGLE-PLAY")

@@ -16,9 +16,11 @@ What the rows look like (deterministic for a given ``--seed``):
 Rows are inserted with ``executemany`` in transactions of 50,000, with ``synchronous=OFF`` for
 the fill only (a crash mid-fill only loses a throw-away file); into a new file, the indexes are
 dropped first and built once at the end. Card codes and PINs go through
-``walleo_desktop.store.cardcodes.card_to_row``, the one place that writes those columns, so a
-later encryption of the codes applies here too. No events are written: the history view, its
-totals and the export never read them.
+``walleo_desktop.store.cardcodes.card_to_row``, the one place that writes those columns: they are
+encrypted with the history's key, which ``engine.datakey`` fetches from (or makes in) the OS
+keyring, or the fallback key file ``DIR/history.key`` when there is no keyring, exactly as the
+app would; the app then opens the filled history with that key. No events are written: the
+history view, its totals and the export never read them.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from walleo_desktop.store import CardRecord, Store  # noqa: E402
+from walleo_desktop.engine.datakey import open_history  # noqa: E402
+from walleo_desktop.store import CardRecord  # noqa: E402
 from walleo_desktop.store.cardcodes import card_to_row  # noqa: E402
+from walleo_desktop.store.crypto import CardCipher  # noqa: E402
 
 BATCH = 50_000
 _UUID_MASK = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
@@ -163,8 +167,10 @@ def _times(rng: random.Random, rows: int, end: datetime) -> Iterator[datetime]:
 def fill(path: Path, rows: int, *, seed: int = 1, append: bool = False) -> float:
     """Add ``rows`` pulls to the history at ``path``; the seconds it took."""
     started = time.perf_counter()
-    with Store.open(path):  # creates the file and brings its schema up to date
-        pass
+    store, data_key = open_history(path)  # creates the file, its key; schema up to date
+    store.close()
+    if data_key.fallback:
+        print(f"warning: {data_key.warning}", file=sys.stderr)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA synchronous=OFF")
@@ -174,7 +180,7 @@ def fill(path: Path, rows: int, *, seed: int = 1, append: bool = False) -> float
         # Into an empty file, build the indexes once at the end (a sort each) rather than
         # maintaining them row by row: the same schema, in half the time.
         indexes = [] if append else _drop_indexes(conn)
-        _fill(conn, rows, first_id, random.Random(seed))
+        _fill(conn, rows, first_id, random.Random(seed), data_key.cipher())
         for sql in indexes:
             conn.execute(sql)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -194,7 +200,9 @@ def _drop_indexes(conn: sqlite3.Connection) -> list[str]:
     return [sql for _name, sql in found]
 
 
-def _fill(conn: sqlite3.Connection, rows: int, first_id: int, rng: random.Random) -> None:
+def _fill(
+    conn: sqlite3.Connection, rows: int, first_id: int, rng: random.Random, cipher: CardCipher
+) -> None:
     catalog = {item["code"]: item for item in _catalog()}
     codes = [c for c in _BRAND_WEIGHTS if c in catalog]
     brand_weights = [_BRAND_WEIGHTS[c] for c in codes]
@@ -264,7 +272,8 @@ def _fill(conn: sqlite3.Connection, rows: int, first_id: int, rng: random.Random
                         gift_card_code=code,
                         pdf_url=f"https://api.walleo.example/cards/{card_id}.pdf",
                         created_at=finished,
-                    )
+                    ),
+                    cipher,
                 )
             )
         elif state == "error":

@@ -25,6 +25,7 @@ from walleo_desktop.simulator import (
     serve_in_thread,
 )
 from walleo_desktop.store import Store
+from walleo_desktop.store.crypto import CardCipher, new_data_key
 from walleo_desktop.store.records import NewPull, PullState
 
 FAST = PollPolicy(
@@ -40,7 +41,7 @@ def make_sim(**config) -> Simulator:
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store.open(tmp_path / "history.sqlite3")
+    s = Store.open(tmp_path / "history.sqlite3", cipher=CardCipher(new_data_key()))
     yield s
     s.close()
 

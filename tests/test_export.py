@@ -13,13 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import keyring
+import keyring.backends.null
 import pytest
 
+from walleo_desktop.engine.datakey import open_history
 from walleo_desktop.store import CardRecord, HistoryFilter, NewPull, PullState, Store
 from walleo_desktop.store import store as store_module
+from walleo_desktop.store.crypto import CardCipher, new_data_key
 from walleo_desktop.store.export import CODE_COLUMNS, COLUMNS, defuse, export_csv
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+CIPHER = CardCipher(new_data_key())  # the history's key (engine.datakey keeps it in the keyring)
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def fill_fixture(store: Store, monkeypatch: pytest.MonkeyPatch) -> dict[str, int
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    with Store.open(tmp_path / "data" / "history.sqlite3") as opened:
+    with Store.open(tmp_path / "data" / "history.sqlite3", cipher=CIPHER) as opened:
         fill_fixture(opened, monkeypatch)
         yield opened
 
@@ -360,7 +365,10 @@ def run_export(args: list[str], data: Path, **kw) -> subprocess.CompletedProcess
 def demo_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A data dir whose demo history (no profile, no WALLEO_* variables) is the fixture."""
     data = tmp_path / "cli-data"
-    with Store.open(data / "demo-history.sqlite3") as s:
+    # No keyring, as for the commands below: the history's key goes to the fallback key file.
+    keyring.set_keyring(keyring.backends.null.Keyring())
+    store, _key = open_history(data / "demo-history.sqlite3")
+    with store as s:
         fill_fixture(s, monkeypatch)
     return data
 

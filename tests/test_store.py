@@ -30,10 +30,12 @@ from walleo_desktop.store import (
     default_data_dir,
 )
 from walleo_desktop.store import store as store_module
+from walleo_desktop.store.crypto import CardCipher
 from walleo_desktop.store.history import SORT_KEYS
 from walleo_desktop.store.schema import SCHEMA_VERSION, UNFINISHED_WHERE
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+CIPHER = CardCipher(bytes(range(32)))  # the history's key (engine.datakey keeps it in the keyring)
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(path: Path) -> Iterator[Store]:
-    with Store.open(path) as opened:
+    with Store.open(path, cipher=CIPHER) as opened:
         yield opened
 
 
@@ -92,7 +94,7 @@ def snapshot(path: Path) -> tuple[bytes, int]:
 
 
 def test_open_creates_a_private_file_with_the_current_schema(path: Path) -> None:
-    with Store.open(path) as store:
+    with Store.open(path, cipher=CIPHER) as store:
         assert store.path == path
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -114,19 +116,19 @@ def test_open_creates_a_private_file_with_the_current_schema(path: Path) -> None
 
 
 def test_an_existing_file_readable_by_others_is_made_private(path: Path) -> None:
-    Store.open(path).close()
+    Store.open(path, cipher=CIPHER).close()
     os.chmod(path, 0o644)
-    Store.open(path).close()
+    Store.open(path, cipher=CIPHER).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_close_and_reopen_keeps_everything(path: Path) -> None:
-    with Store.open(path) as store:
+    with Store.open(path, cipher=CIPHER) as store:
         [pull] = store.add_pulls([new("r1", reference="ref")])
         store.record_card(pull.id, card_for(pull.id))
         store.set_setting("theme", {"dark": True})
     store.close()  # closing twice is harmless
-    with Store.open(path) as store:
+    with Store.open(path, cipher=CIPHER) as store:
         assert store.get_pull(pull.id).state is PullState.SUCCESS
         assert store.card_for_pull(pull.id) == card_for(pull.id)
         assert [e.kind for e in store.events(pull.id)] == ["journaled", "success"]
@@ -136,7 +138,7 @@ def test_close_and_reopen_keeps_everything(path: Path) -> None:
 def test_an_empty_file_is_migrated(path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.touch()
-    with Store.open(path) as store:
+    with Store.open(path, cipher=CIPHER) as store:
         assert store.recent_pulls() == []
     conn = raw(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -146,14 +148,14 @@ def test_an_empty_file_is_migrated(path: Path) -> None:
 def test_migrations_run_in_order_each_in_one_transaction(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    Store.open(path).close()
+    Store.open(path, cipher=CIPHER).close()
     ran: list[str] = []
 
-    def v2(db: Any) -> None:
+    def v2(db: Any, cipher: Any) -> None:
         ran.append("v2")
         db.execute("CREATE TABLE extra (x)")
 
-    def v3_broken(db: Any) -> None:
+    def v3_broken(db: Any, cipher: Any) -> None:
         ran.append("v3")
         db.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("migration bug")
@@ -161,7 +163,7 @@ def test_migrations_run_in_order_each_in_one_transaction(
     monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, v2, v3_broken])
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
     with pytest.raises(RuntimeError, match="migration bug"):
-        Store.open(path)
+        Store.open(path, cipher=CIPHER)
     assert ran == ["v2", "v3"]
     conn = raw(path)
     try:  # v2 committed; v3 rolled back entirely, version included
@@ -174,13 +176,13 @@ def test_migrations_run_in_order_each_in_one_transaction(
 
 
 def test_a_newer_schema_is_refused_and_the_file_left_untouched(path: Path) -> None:
-    Store.open(path).close()
+    Store.open(path, cipher=CIPHER).close()
     conn = raw(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     conn.close()
     before = snapshot(path)
     with pytest.raises(NewerSchemaError) as caught:
-        Store.open(path)
+        Store.open(path, cipher=CIPHER)
     assert str(caught.value) == (
         "This history was written by a newer version of Walleo Desktop "
         f"(schema {SCHEMA_VERSION + 5}, this version knows up to {SCHEMA_VERSION}). "
@@ -192,7 +194,7 @@ def test_a_newer_schema_is_refused_and_the_file_left_untouched(path: Path) -> No
 
 def test_a_newer_schema_with_a_pending_wal_is_not_checkpointed(path: Path) -> None:
     """Closing the last connection normally copies the WAL into the file: not for a refusal."""
-    Store.open(path).close()
+    Store.open(path, cipher=CIPHER).close()
     conn = raw(path)
     conn.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")  # lands in the WAL only
@@ -201,7 +203,7 @@ def test_a_newer_schema_with_a_pending_wal_is_not_checkpointed(path: Path) -> No
     before, wal_before = snapshot(path), wal.read_bytes()
     assert wal_before
     with pytest.raises(NewerSchemaError):
-        Store.open(path)
+        Store.open(path, cipher=CIPHER)
     assert snapshot(path) == before
     assert wal.read_bytes() == wal_before
 
@@ -211,7 +213,7 @@ def test_a_garbage_file_is_reported_as_corrupt_and_left_untouched(path: Path) ->
     path.write_bytes(os.urandom(8192))
     before = snapshot(path)
     with pytest.raises(CorruptStoreError) as caught:
-        Store.open(path)
+        Store.open(path, cipher=CIPHER)
     message = str(caught.value)
     assert str(path) in message
     assert "damaged or not a database" in message
@@ -220,7 +222,7 @@ def test_a_garbage_file_is_reported_as_corrupt_and_left_untouched(path: Path) ->
 
 
 def test_damaged_pages_are_reported_as_corrupt(path: Path) -> None:
-    with Store.open(path) as store:
+    with Store.open(path, cipher=CIPHER) as store:
         store.add_pulls([new(f"r{i}", note="x" * 500) for i in range(200)])
     data = bytearray(path.read_bytes())
     assert len(data) > 8 * 4096
@@ -228,7 +230,7 @@ def test_damaged_pages_are_reported_as_corrupt(path: Path) -> None:
     path.write_bytes(bytes(data))
     before = snapshot(path)
     with pytest.raises(CorruptStoreError, match="damaged"):
-        Store.open(path)
+        Store.open(path, cipher=CIPHER)
     assert snapshot(path) == before
 
 
@@ -238,7 +240,7 @@ def test_a_foreign_sqlite_file_is_refused(path: Path) -> None:
     conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
     conn.close()
     with pytest.raises(CorruptStoreError, match="not a Walleo history"):
-        Store.open(path)
+        Store.open(path, cipher=CIPHER)
 
 
 def test_default_data_dir_follows_xdg(isolated_dirs: Path) -> None:
@@ -518,7 +520,8 @@ def test_two_stores_writing_from_two_threads(path: Path) -> None:
     def writer(name: str) -> None:
         try:
             start.wait()
-            with Store.open(path) as store:  # both open a fresh file at the same time
+            # both open a fresh file at the same time
+            with Store.open(path, cipher=CIPHER) as store:
                 for i in range(500):  # 2 transactions per turn: 1000 writes per thread
                     [pull] = store.add_pulls([new(f"{name}-{i}")])
                     store.update_pull(pull.id, attempts=1, event="poll", detail={"i": i})
@@ -531,7 +534,7 @@ def test_two_stores_writing_from_two_threads(path: Path) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    with Store.open(path) as store:
+    with Store.open(path, cipher=CIPHER) as store:
         assert store.count_history(HistoryFilter()) == 1000
         assert len(store.events()) == 2000
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 from test_export import CODES, FIXTURE, fill_fixture, read_csv
 
 from walleo_desktop.store import HistoryFilter, NewPull, PullState, Store
+from walleo_desktop.store.crypto import CardCipher, new_data_key
 from walleo_desktop.ui.chart_view import OTHER, TOP_BRANDS, ChartView, stack_series
 from walleo_desktop.ui.history_filters import (
     SEARCH_DEBOUNCE_MS,
@@ -29,17 +30,18 @@ from walleo_desktop.ui.history_model import PAGE_SIZE, PULL_ROLE, Columns, Histo
 from walleo_desktop.ui.history_view import HistoryView
 
 WAIT = 5000
+CIPHER = CardCipher(new_data_key())  # the histories' key (engine.datakey keeps it in the keyring)
 
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    with Store.open(tmp_path / "data" / "history.sqlite3") as opened:
+    with Store.open(tmp_path / "data" / "history.sqlite3", cipher=CIPHER) as opened:
         fill_fixture(opened, monkeypatch)
         yield opened
 
 
 def big_store(path: Path, rows: int) -> Store:
-    store = Store.open(path)
+    store = Store.open(path, cipher=CIPHER)
     brands = [("FNAC", "Fnac"), ("IKEA", "IKEA"), ("SEPHORA", "Sephora")]
     store.add_pulls(
         [

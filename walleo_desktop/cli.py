@@ -183,6 +183,17 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return args.data_dir or default_data_dir()
 
 
+_key_warned = False
+
+
+def _warn_about_key(warning: str) -> None:
+    """Say once per run, plainly, that the history's key is in the fallback file."""
+    global _key_warned
+    if warning and not _key_warned:
+        _key_warned = True
+        print(f"walleo-desktop: warning: {warning}", file=sys.stderr)
+
+
 def _open_session(args: argparse.Namespace) -> Any:
     from walleo_desktop.api.errors import ConfigurationError
     from walleo_desktop.engine import Profiles, Session, resolve_connection
@@ -197,7 +208,7 @@ def _open_session(args: argparse.Namespace) -> Any:
                 "simulator (demo mode, no real cards).",
                 file=sys.stderr,
             )
-        return Session.open(
+        session = Session.open(
             connection,
             _data_dir(args),
             concurrency=getattr(args, "concurrency", 8),
@@ -206,6 +217,8 @@ def _open_session(args: argparse.Namespace) -> Any:
         )
     except (ConfigurationError, StoreError) as exc:
         raise UsageError(str(exc)) from exc
+    _warn_about_key(session.key_warning)
+    return session
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -428,8 +441,9 @@ def _export_history_path(args: argparse.Namespace) -> Path:
 
 
 def _export_command(args: argparse.Namespace) -> int:
+    from walleo_desktop.engine.datakey import open_history
     from walleo_desktop.engine.pulls import default_agent
-    from walleo_desktop.store import HistoryFilter, Store, StoreError
+    from walleo_desktop.store import HistoryFilter, StoreError
     from walleo_desktop.store.export import export_csv
 
     states = _parse_states(args.status)
@@ -448,9 +462,10 @@ def _export_command(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise UsageError(f"the folder {out.parent} does not exist")
     try:
-        store = Store.open(path)
+        store, data_key = open_history(path)  # the key: codes, and a history to encrypt
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
+    _warn_about_key(data_key.warning)
     with store:
         if args.with_codes and not args.yes:
             if not sys.stdin.isatty():

@@ -13,6 +13,7 @@ from walleo_desktop.api.client import WalleoClient
 from walleo_desktop.api.signing import GetSigning
 from walleo_desktop.engine.cards import CardFiles
 from walleo_desktop.engine.catalog import CatalogService
+from walleo_desktop.engine.datakey import DataKey, load_data_key
 from walleo_desktop.engine.policy import PollPolicy
 from walleo_desktop.engine.profiles import Connection, Profiles
 from walleo_desktop.engine.pulls import PullEngine
@@ -41,9 +42,11 @@ class Session:
         policy: PollPolicy | None = None,
         agent: str | None = None,
         simulator: Any = None,
+        data_key: DataKey | None = None,
     ) -> None:
         self.connection = connection
         self.store = store
+        self.data_key = data_key
         self.client = client
         self.data_dir = data_dir
         self.simulator = simulator
@@ -72,12 +75,21 @@ class Session:
         agent: str | None = None,
         profiles: Profiles | None = None,
         simulator_delay_scale: float = 1.0,
+        data_key: DataKey | None = None,
     ) -> Session:
-        """Open the history and build the client. Raises StoreError / ConfigurationError."""
+        """Open the history and build the client. Raises StoreError / ConfigurationError.
+
+        The history is opened with its key (``datakey``): ``data_key`` when the caller loaded it
+        already (the window does, in a thread: the keyring may block), else loaded here
+        (blocking). The engine can therefore always record the cards it receives; when the key
+        sits in the fallback file, ``key_warning`` says so and the front end must show it.
+        """
         if connection.credentials is not None:
             register_secret(connection.credentials.api_key, connection.credentials.shared_key)
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        store = Store.open(history_path(data_dir, connection))
+        path = history_path(data_dir, connection)
+        data_key = data_key or load_data_key(path)
+        store = Store.open(path, cipher=data_key.cipher())
         simulator = None
         try:
             if connection.demo:
@@ -127,7 +139,13 @@ class Session:
             policy=policy,
             agent=agent,
             simulator=simulator,
+            data_key=data_key,
         )
+
+    @property
+    def key_warning(self) -> str:
+        """What to tell the user about where the history's key is kept ('' when all is well)."""
+        return self.data_key.warning if self.data_key is not None else ""
 
     async def close(self) -> None:
         try:

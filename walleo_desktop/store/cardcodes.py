@@ -1,21 +1,54 @@
 """The one place that reads or writes the ``cards.code`` and ``cards.pin_code`` columns.
 
-Everything else in the store goes through these helpers, so encrypting the two columns later
-means changing this module only: ``card_to_row`` would encrypt, ``card_from_row`` decrypt, and
-``code_search`` would match on ``code_last4`` (kept in clear text, like a bank card's last four
-digits) then compare the decrypted candidates, or on a keyed hash column.
+Both are encrypted (schema v3, ``crypto.CardCipher``): each holds ``b"v1" || nonce ||
+AES-GCM ciphertext`` sealed to its card id and column. Beside them, two columns let the history
+find a card without decrypting every row:
+
+- ``code_hash``: a keyed hash (HMAC-SHA256 under a subkey of the data key, 16 bytes) of the
+  normalised code (no spaces nor dashes, upper case). An exact-code search is one index seek;
+  without the key, the file does not let anyone test a guessed code.
+- ``code_last4``: the last 4 characters of the normalised code, in clear, like a bank card's
+  last four digits: shown in the history table, and the index behind a last-digits search.
+
+A search term of 4 characters matches ``code_last4`` alone. A longer one matches a whole code
+through ``code_hash``, or a longer ending: the cards sharing its last 4 characters (at most
+``MAX_SUFFIX_CANDIDATES``) are decrypted and compared, by the SQL function
+``wd_code_endswith`` that ``register_functions`` installs on a connection that has the key.
+
+Everything else in the store goes through these helpers: reading a card needs the cipher
+(``KeyUnavailableError`` without one); the rest of the history (pulls, totals, last 4 digits)
+does not.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+import sqlite_utils
+
 from walleo_desktop.logs import register_secret
+from walleo_desktop.store.crypto import CardCipher, DecryptionError, KeyUnavailableError
+from walleo_desktop.store.crypto import normalise_code as normalise_code
 from walleo_desktop.store.records import CardRecord, from_db_time, to_db_time
 from walleo_desktop.store.rows import required_time
 
-__all__ = ["CARD_COLUMNS", "MIN_CODE_SEARCH", "card_from_row", "card_to_row", "code_search"]
+__all__ = [
+    "CARD_COLUMNS",
+    "MAX_SUFFIX_CANDIDATES",
+    "MIN_CODE_SEARCH",
+    "card_from_row",
+    "card_to_row",
+    "code_search",
+    "encrypt_plaintext_cards",
+    "last4",
+    "normalise_code",
+    "register_functions",
+]
+
+log = logging.getLogger(__name__)
 
 # Columns to SELECT (from table ``cards``) for card_from_row().
 CARD_COLUMNS = (
@@ -26,19 +59,33 @@ CARD_COLUMNS = (
 # A search term matches a card when it is the end of the card's code and at least this long.
 MIN_CODE_SEARCH = 4
 
+# A search for a longer ending than 4 characters decrypts the cards sharing the last 4, at most
+# this many (~0.1 s). With 16-digit codes that is 1 card in 10,000: 100 cards in a million.
+# Past it, a search only finds the first ones; a whole code is always found (``code_hash``).
+MAX_SUFFIX_CANDIDATES = 20_000
+
 
 def last4(code: str) -> str:
-    return code[-4:]
+    """What ``cards.code_last4`` holds: the last 4 characters of the normalised code."""
+    return normalise_code(code)[-4:]
 
 
-def card_to_row(card: CardRecord) -> dict[str, Any]:
-    """The ``cards`` row for ``card``, column name to value."""
+def _need(cipher: CardCipher | None) -> CardCipher:
+    if cipher is None:
+        raise KeyUnavailableError()
+    return cipher
+
+
+def card_to_row(card: CardRecord, cipher: CardCipher | None) -> dict[str, Any]:
+    """The ``cards`` row for ``card``, column name to value; code and PIN encrypted."""
+    cipher = _need(cipher)
     return {
         "card_id": card.card_id,
         "pull_id": card.pull_id,
-        "code": card.code,
+        "code": cipher.encrypt(card.card_id, "code", card.code),
+        "code_hash": cipher.code_hash(card.code),
         "code_last4": last4(card.code),
-        "pin_code": card.pin_code,
+        "pin_code": cipher.encrypt(card.card_id, "pin_code", card.pin_code),
         "expire_at": to_db_time(card.expire_at),
         "amount": card.amount,
         "gift_card_code": card.gift_card_code,
@@ -48,13 +95,19 @@ def card_to_row(card: CardRecord) -> dict[str, Any]:
     }
 
 
-def card_from_row(row: Mapping[str, Any]) -> CardRecord:
-    register_secret(row["code"], row["pin_code"])  # whatever is read is never logged
+def card_from_row(row: Mapping[str, Any], cipher: CardCipher | None) -> CardRecord:
+    """The card in ``row`` (the ``CARD_COLUMNS``), decrypted. ``KeyUnavailableError`` without
+    the key, ``DecryptionError`` for a value that is not authentic."""
+    cipher = _need(cipher)
+    card_id = row["card_id"]
+    code = cipher.decrypt(card_id, "code", row["code"])
+    pin_code = cipher.decrypt(card_id, "pin_code", row["pin_code"])
+    register_secret(code, pin_code)  # whatever is read is never logged
     return CardRecord(
-        card_id=row["card_id"],
+        card_id=card_id,
         pull_id=row["pull_id"],
-        code=row["code"],
-        pin_code=row["pin_code"],
+        code=code,
+        pin_code=pin_code,
         expire_at=from_db_time(row["expire_at"]),
         amount=row["amount"],
         gift_card_code=row["gift_card_code"],
@@ -64,16 +117,83 @@ def card_from_row(row: Mapping[str, Any]) -> CardRecord:
     )
 
 
-def code_search(term: str) -> tuple[str, list[Any]] | None:
-    """SQL (over table ``cards``) matching cards whose code ends with ``term``.
+def code_search(term: str, cipher: CardCipher | None) -> tuple[str, list[Any]] | None:
+    """A SELECT of the ``pull_id`` of every card whose code ends with ``term``, and its
+    parameters; None when ``term`` cannot be a code search.
 
-    A full code is its own suffix, so this covers both "exact code" and "last digits". Shorter
-    terms than ``MIN_CODE_SEARCH`` match nothing (None). The ``code_last4`` index narrows the
-    candidates first.
+    Compared normalised (spaces and dashes ignored, any case). A full code is its own ending, so
+    this covers "exact code" and "last digits". Terms shorter than ``MIN_CODE_SEARCH`` match
+    nothing (None). Longer than 4 characters needs the key (None without it); the connection
+    must have ``register_functions`` (``Store`` does it).
     """
-    if len(term) < MIN_CODE_SEARCH:
+    normal = normalise_code(term)
+    if len(normal) < MIN_CODE_SEARCH:
         return None
-    return (
-        "code_last4 = ? AND substr(code, -?) = ?",
-        [last4(term), len(term), term],
+    tail = normal[-MIN_CODE_SEARCH:]
+    if len(normal) == MIN_CODE_SEARCH:
+        return "SELECT pull_id FROM cards WHERE code_last4 = ?", [tail]
+    if cipher is None:
+        return None
+    sql = (
+        "SELECT pull_id FROM cards WHERE code_hash = ? UNION "
+        "SELECT pull_id FROM (SELECT pull_id, card_id, code FROM cards WHERE code_last4 = ? "
+        "LIMIT ?) WHERE wd_code_endswith(card_id, code, ?)"
     )
+    return sql, [cipher.code_hash(normal), tail, MAX_SUFFIX_CANDIDATES, normal]
+
+
+def register_functions(conn: sqlite3.Connection, cipher: CardCipher | None) -> None:
+    """Install ``wd_code_endswith(card_id, code, normalised_term)`` on ``conn`` (with a key)."""
+    if cipher is None:
+        return
+
+    def ends_with(card_id: object, value: object, normal: object) -> int:
+        if not isinstance(card_id, str) or not isinstance(value, bytes):
+            return 0
+        if not isinstance(normal, str):
+            return 0
+        try:
+            code = cipher.decrypt(card_id, "code", value)
+        except DecryptionError as exc:
+            log.warning("code search skipped a card: %s", exc)
+            return 0
+        return int(normalise_code(code).endswith(normal))
+
+    conn.create_function("wd_code_endswith", 3, ends_with, deterministic=True)
+
+
+# -- schema v3: encrypting a history written before encryption ---------------------------------
+
+
+def encrypt_plaintext_cards(db: sqlite_utils.Database, cipher: CardCipher, into: str) -> int:
+    """Copy every card of the plaintext ``cards`` table (schema v2) into table ``into``, code
+    and PIN encrypted; the number of cards. Runs inside the migration's transaction."""
+    columns = [name.strip() for name in CARD_COLUMNS.split(",")]
+    select = f"SELECT {CARD_COLUMNS} FROM cards ORDER BY rowid"  # noqa: S608
+    cursor = db.execute(select)
+    count = 0
+    insert: str | None = None
+    while rows := cursor.fetchmany(5000):
+        batch = []
+        for values in rows:
+            old = dict(zip(columns, values, strict=True))
+            card_id = old["card_id"]
+            code, pin = str(old["code"] or ""), str(old["pin_code"] or "")
+            batch.append(
+                {
+                    **old,
+                    "code": cipher.encrypt(card_id, "code", code),
+                    "code_hash": cipher.code_hash(code),
+                    "code_last4": last4(code),
+                    "pin_code": cipher.encrypt(card_id, "pin_code", pin),
+                }
+            )
+        if insert is None:
+            names = list(batch[0])
+            insert = (
+                f"INSERT INTO {into} ({', '.join(names)}) "  # noqa: S608
+                f"VALUES ({', '.join(':' + n for n in names)})"
+            )
+        db.conn.executemany(insert, batch)
+        count += len(batch)
+    return count

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from walleo_desktop.store import cardcodes
+from walleo_desktop.store.crypto import CardCipher
 from walleo_desktop.store.records import CardRecord, PullRecord, PullState, to_db_time
 
 __all__ = [
@@ -34,7 +35,8 @@ class HistoryFilter:
     ``since`` is inclusive, ``until`` exclusive; both apply to ``created_at``. ``search``
     matches a request id (exactly or by prefix, case-insensitive), a substring of the reference
     or the note (case-insensitive, accents included), or a card code (the whole code, or its
-    last characters, at least 4).
+    last characters, at least 4; spaces, dashes and case are ignored; more than 4 needs the
+    history's key).
     """
 
     since: datetime | None = None
@@ -171,8 +173,11 @@ _FOLDED_CONTAINS = (
 )
 
 
-def filter_sql(flt: HistoryFilter) -> tuple[str, list[Any]]:
+def filter_sql(flt: HistoryFilter, cipher: CardCipher | None = None) -> tuple[str, list[Any]]:
     """WHERE clause (``"WHERE …"`` or ``""``) over ``pulls p``, and its parameters.
+
+    ``cipher`` (the history's key) lets the search match card codes by more than their last 4
+    characters (``cardcodes.code_search``).
 
     Searching reference and note uses the connection function ``wd_casefold`` (Python's
     ``str.casefold``), which ``Store.open`` registers: SQLite's own case folding is ASCII-only
@@ -199,10 +204,10 @@ def filter_sql(flt: HistoryFilter) -> tuple[str, list[Any]]:
             _FOLDED_CONTAINS.format(column="p.note"),
         ]
         params.extend([_like_escape(term) + "%", contains, folded, contains, folded])
-        card = cardcodes.code_search(term)
+        card = cardcodes.code_search(term, cipher)
         if card is not None:
             card_sql, card_params = card
-            in_cards = f"p.id IN (SELECT pull_id FROM cards WHERE {card_sql})"  # noqa: S608
+            in_cards = f"p.id IN ({card_sql})"
             alternatives.append(in_cards)
             params.extend(card_params)
         where.append("(" + " OR ".join(alternatives) + ")")

@@ -3,7 +3,9 @@
 ``PRAGMA user_version`` holds how many migrations a file has had. ``Store.open`` applies the
 missing ones in order, each in its own ``BEGIN IMMEDIATE`` transaction together with the new
 ``user_version``, so a file is always at exactly one version. A migration, once released, is
-never edited: change the schema by appending a function to ``MIGRATIONS``.
+never edited: change the schema by appending a function to ``MIGRATIONS``. Each migration gets
+the connection and the history's ``CardCipher`` (None when the store was opened without the key;
+only the encryption of the cards, v3, needs it, and only when there are cards to encrypt).
 
 Timestamps are fixed-width UTC text (``records.to_db_time``), so text order is time order and
 ``substr(created_at, 1, 10)`` is the UTC day.
@@ -15,7 +17,17 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "UNFINISHED_WHERE"]
+from walleo_desktop.store import cardcodes
+from walleo_desktop.store.crypto import CardCipher, KeyUnavailableError, new_history_id
+
+__all__ = [
+    "ENCRYPTED_SINCE",
+    "HISTORY_ID_SETTING",
+    "KEY_CHECK_SETTING",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "UNFINISHED_WHERE",
+]
 
 # The partial index below and the query in Store.unfinished_pulls() must spell this condition
 # identically, or SQLite will not use the index. tests/test_store.py checks it against
@@ -112,7 +124,7 @@ CREATE TABLE catalog_cache (
 """
 
 
-def _v1_initial(db: sqlite_utils.Database) -> None:
+def _v1_initial(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
     db.executescript(_V1)
 
 
@@ -142,11 +154,74 @@ CREATE INDEX pulls_search ON pulls (request_id, reference, note);
 """
 
 
-def _v2_history_indexes(db: sqlite_utils.Database) -> None:
+def _v2_history_indexes(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
     db.executescript(_V2)
 
 
-Migration = Callable[[sqlite_utils.Database], None]
+# Card codes and PINs encrypted at rest (cardcodes, crypto). The cards table is rebuilt: code and
+# pin_code become BLOBs (b"v1" || nonce || AES-GCM ciphertext), code_hash (keyed hash of the
+# normalised code) is added, and code_last4 is recomputed from the normalised code. Every card is
+# encrypted in this one transaction, so a history is either all plaintext (v2) or all encrypted.
+# The history also gets its random id (names its key in the OS keyring) and, with the key, the
+# key's fingerprint (crypto.CardCipher.key_check). Store.open then VACUUMs and truncates the
+# WAL: the pages that held plaintext are not left in the file.
+_V3_CARDS = """
+CREATE TABLE cards_v3 (
+    card_id        TEXT    PRIMARY KEY NOT NULL,            -- Walleo's card uuid
+    pull_id        INTEGER NOT NULL UNIQUE REFERENCES pulls (id),
+    code           BLOB    NOT NULL,                        -- encrypted; only cardcodes.py
+    code_hash      BLOB    NOT NULL,                        -- keyed hash; only cardcodes.py
+    code_last4     TEXT    NOT NULL,                        -- shown; last-digits search
+    pin_code       BLOB    NOT NULL,                        -- encrypted; only cardcodes.py
+    expire_at      TEXT,
+    amount         INTEGER,
+    gift_card_code TEXT    NOT NULL DEFAULT '',
+    pdf_url        TEXT    NOT NULL DEFAULT '',
+    pdf_path       TEXT    NOT NULL DEFAULT '',
+    created_at     TEXT    NOT NULL
+);
+"""
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_history_indexes]
+_V3_SWAP = """
+DROP TABLE cards;
+ALTER TABLE cards_v3 RENAME TO cards;
+CREATE INDEX cards_code_last4 ON cards (code_last4);
+CREATE INDEX cards_code_hash ON cards (code_hash);
+CREATE TRIGGER cards_no_delete BEFORE DELETE ON cards
+BEGIN SELECT RAISE(ABORT, 'cards are never deleted'); END;
+"""
+
+HISTORY_ID_SETTING = "history_id"
+KEY_CHECK_SETTING = "data_key_check"
+
+
+def _v3_encrypted_cards(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
+    has_cards = db.execute("SELECT EXISTS (SELECT 1 FROM cards)").fetchone()[0]
+    if has_cards and cipher is None:
+        raise KeyUnavailableError(
+            "The history's key is not available: its card codes cannot be encrypted, so it "
+            "was left as it was."
+        )
+    # Freed pages (the plaintext table) are zeroed as they are freed, in this transaction.
+    db.execute("PRAGMA secure_delete = ON")
+    db.executescript(_V3_CARDS)
+    if cipher is not None:
+        cardcodes.encrypt_plaintext_cards(db, cipher, "cards_v3")
+    db.executescript(_V3_SWAP)
+    history_id = (cipher.history_id if cipher is not None else None) or new_history_id()
+    settings = [(HISTORY_ID_SETTING, history_id)]
+    if cipher is not None:
+        settings.append((KEY_CHECK_SETTING, cipher.key_check))
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO settings (key, value) VALUES (?, json_quote(?))", settings
+    )
+
+
+# A migration gets the connection (inside its transaction) and the history's cipher (None when
+# the store was opened without the key: a migration that needs it raises KeyUnavailableError).
+Migration = Callable[[sqlite_utils.Database, CardCipher | None], None]
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_history_indexes, _v3_encrypted_cards]
+# The first schema version whose cards are encrypted.
+ENCRYPTED_SINCE = 3
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,6 +10,10 @@ One ``Store`` = one SQLite connection, used from the thread that opened it. Seve
 the write lock up front and the busy timeout waits for it, so writers queue instead of failing
 (stack-notes §5).
 
+Card codes and PINs are encrypted in the file (``crypto``, ``cardcodes``, schema v3): a ``Store``
+opened with the history's ``CardCipher`` reads and records cards; without it, everything but
+the codes works. ``Store.key_info`` tells which key a file needs before opening it.
+
 SQL text is assembled only from this package's constants and whitelisted names (sort keys,
 columns, field names); every value is a bound parameter. Hence the ``noqa: S608`` below.
 """
@@ -25,12 +29,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 import platformdirs
 import sqlite_utils
 
 from walleo_desktop.store import cardcodes
+from walleo_desktop.store.crypto import CardCipher, KeyMismatchError, KeyUnavailableError
 from walleo_desktop.store.errors import (
     CorruptStoreError,
     NewerSchemaError,
@@ -66,9 +71,16 @@ from walleo_desktop.store.rows import (
     pull_select,
     required_time,
 )
-from walleo_desktop.store.schema import MIGRATIONS, SCHEMA_VERSION, UNFINISHED_WHERE
+from walleo_desktop.store.schema import (
+    ENCRYPTED_SINCE,
+    HISTORY_ID_SETTING,
+    KEY_CHECK_SETTING,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    UNFINISHED_WHERE,
+)
 
-__all__ = ["BUSY_TIMEOUT_S", "Store", "default_data_dir"]
+__all__ = ["BUSY_TIMEOUT_S", "KeyInfo", "Store", "default_data_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +226,12 @@ def _make_private(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
+def _database_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+    if exc.sqlite_errorcode in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return CorruptStoreError(path, f"it is damaged or not a database ({exc})")
+    return StoreError(f"Cannot read the history file {path}: {exc}")
+
+
 def _inspect(conn: sqlite3.Connection, path: Path) -> int:
     """The file's schema version, after checking it without writing a byte to it.
 
@@ -237,10 +255,20 @@ def _inspect(conn: sqlite3.Connection, path: Path) -> int:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
-        if exc.sqlite_errorcode in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-            raise CorruptStoreError(path, f"it is damaged or not a database ({exc})") from exc
-        raise StoreError(f"Cannot read the history file {path}: {exc}") from exc
+        raise _database_error(exc, path) from exc
     return version
+
+
+class KeyInfo(NamedTuple):
+    """What a history file says about its key, read without the key (``Store.key_info``).
+
+    ``history_id`` names the key (None: the file does not exist yet, or predates encryption);
+    ``key_check`` is the fingerprint of the key its codes are encrypted with (None: no key was
+    bound yet, so a new key may be made for it).
+    """
+
+    history_id: str | None
+    key_check: str | None
 
 
 def _casefold(value: object) -> str | None:
@@ -268,7 +296,7 @@ def _set_wal(conn: sqlite3.Connection) -> str:
             return mode
 
 
-def _configure(conn: sqlite3.Connection) -> None:
+def _configure(conn: sqlite3.Connection, cipher: CardCipher | None) -> None:
     conn.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, False)
     mode = _set_wal(conn)
     if mode != "wal":
@@ -277,7 +305,11 @@ def _configure(conn: sqlite3.Connection) -> None:
     # must be on disk before its POST goes out, so every commit is synced (one fsync each).
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+    # Freed space is zeroed, not left holding what was deleted (cards are never deleted, but a
+    # migration rewrites tables).
+    conn.execute("PRAGMA secure_delete=ON")
     conn.create_function("wd_casefold", 1, _casefold, deterministic=True)
+    cardcodes.register_functions(conn, cipher)
 
 
 def _chunks(values: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
@@ -326,21 +358,83 @@ _FAILED = frozenset({PullState.ERROR, PullState.REJECTED})
 
 
 class Store:
-    """The history file. Open with ``Store.open(path)``; close with ``close()`` (or ``with``).
+    """The history file. Open with ``Store.open(path, cipher=...)``; close with ``close()`` (or
+    ``with``).
+
+    Card codes and PINs are encrypted in the file (``cardcodes``): reading or recording a card
+    needs the history's ``CardCipher``. Without it, everything else works (the journal, the
+    history, totals, last 4 digits) and a card raises ``KeyUnavailableError``.
 
     Not thread-safe: use a ``Store`` from the thread that opened it (open another ``Store`` on
     the same file for another thread or process).
     """
 
-    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+    def __init__(
+        self, db: sqlite_utils.Database, path: Path, cipher: CardCipher | None = None
+    ) -> None:
         """Use ``Store.open``."""
         self._db = db
         self._closed = False
+        self._cipher = cipher
         self.path = path
 
+    @property
+    def has_key(self) -> bool:
+        """Whether this store can read and record card codes."""
+        return self._cipher is not None
+
+    @staticmethod
+    def key_info(path: Path) -> KeyInfo:
+        """The history id and key fingerprint recorded in the file at ``path``, read without
+        writing to it (nor creating it), so that the right key can be fetched before ``open``.
+
+        Raises ``NewerSchemaError`` / ``CorruptStoreError`` as ``open`` would.
+        """
+        path = Path(path)
+        try:
+            if not path.is_file() or path.stat().st_size == 0:
+                return KeyInfo(None, None)
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"Cannot open the history file {path}: {exc}") from exc
+        try:
+            conn.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)  # never write
+            conn.execute("BEGIN")
+            version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise NewerSchemaError(path, version, SCHEMA_VERSION)
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if version == 0:
+                if tables:
+                    raise CorruptStoreError(
+                        path, "it is an SQLite database, but not a Walleo history"
+                    )
+                return KeyInfo(None, None)
+            found = dict(
+                conn.execute(
+                    "SELECT key, value FROM settings WHERE key IN (?, ?)",
+                    [HISTORY_ID_SETTING, KEY_CHECK_SETTING],
+                ).fetchall()
+            )
+        except sqlite3.DatabaseError as exc:
+            raise _database_error(exc, path) from exc
+        finally:
+            conn.close()  # ends the read transaction; nothing was written
+        history_id = load_json(found.get(HISTORY_ID_SETTING), None)
+        key_check = load_json(found.get(KEY_CHECK_SETTING), None)
+        return KeyInfo(
+            history_id if isinstance(history_id, str) else None,
+            key_check if isinstance(key_check, str) else None,
+        )
+
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, *, cipher: CardCipher | None = None) -> Store:
         """Open (or create) the history at ``path`` and bring its schema up to date.
+
+        ``cipher`` is the history's key (``engine.datakey`` fetches it from the OS keyring).
+        Without it, card codes can be neither read nor recorded, and a history written before
+        encryption cannot be migrated (``KeyUnavailableError``, the file left as it was). A
+        key that is not this history's is refused (``KeyMismatchError``).
 
         Raises ``NewerSchemaError`` for a file from a newer app version and
         ``CorruptStoreError`` for a damaged or foreign file; neither file is modified.
@@ -355,10 +449,11 @@ class Store:
         try:
             version = _inspect(conn, path)
             _make_private(path)
-            _configure(conn)
+            _configure(conn, cipher)
             # Plugins could hook our connection: the journal runs with none.
-            store = cls(sqlite_utils.Database(conn, execute_plugins=False), path)
+            store = cls(sqlite_utils.Database(conn, execute_plugins=False), path, cipher)
             store._migrate(version)
+            store._bind_key()
         except sqlite3.Error as exc:
             conn.close()
             raise StoreError(f"Cannot open the history file {path}: {exc}") from exc
@@ -380,11 +475,13 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"Cannot open the history file {self.path}: {exc}") from exc
         try:
-            _configure(conn)
+            _configure(conn, self._cipher)
         except sqlite3.Error as exc:
             conn.close()
             raise StoreError(f"Cannot open the history file {self.path}: {exc}") from exc
-        return type(self)(sqlite_utils.Database(conn, execute_plugins=False), self.path)
+        return type(self)(
+            sqlite_utils.Database(conn, execute_plugins=False), self.path, self._cipher
+        )
 
     def close(self) -> None:
         if not self._closed:
@@ -443,6 +540,7 @@ class Store:
         return version
 
     def _migrate(self, version: int) -> None:
+        encrypted_here = False
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self._write():
                 current = self._user_version()  # another process may have migrated meanwhile
@@ -450,9 +548,73 @@ class Store:
                     raise NewerSchemaError(self.path, current, SCHEMA_VERSION)
                 if current >= target:
                     continue
-                MIGRATIONS[target - 1](self._db)
+                if target == ENCRYPTED_SINCE:
+                    encrypted_here = self._count("SELECT count(*) FROM cards") > 0
+                MIGRATIONS[target - 1](self._db, self._cipher)
                 self._db.execute(f"PRAGMA user_version = {target:d}")
             log.info("history %s migrated to schema %d", self.path, target)
+        if encrypted_here:
+            self._scrub_freed_pages()
+
+    def _count(self, sql: str) -> int:
+        count: int = self._db.execute(sql).fetchone()[0]
+        return count
+
+    def _scrub_freed_pages(self) -> None:
+        """After encrypting the codes: rebuild the file (VACUUM) and empty the WAL, so that no
+        page that held a plaintext code is left in the history's files.
+
+        The migration already zeroed the freed pages (``secure_delete``); this also shrinks the
+        file. Another connection reading at this moment can delay the WAL truncation (it then
+        happens at a later checkpoint): said in the log, not an error.
+        """
+        conn = self._db.conn
+        try:
+            conn.execute("VACUUM")
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as exc:
+            log.warning("history %s: VACUUM after encrypting the codes failed: %s", self.path, exc)
+            return
+        if busy:
+            log.warning(
+                "history %s: the WAL could not be truncated now (another reader); SQLite "
+                "checkpoints it later",
+                self.path,
+            )
+        log.info("history %s: card codes encrypted; file rebuilt, WAL truncated", self.path)
+
+    def _bind_key(self) -> None:
+        """Check that the cipher is this history's key, recording its fingerprint the first
+        time (in its own transaction, before any card can be written with it)."""
+        cipher = self._cipher
+        if cipher is None:
+            return
+        stored_id = self.get_setting(HISTORY_ID_SETTING)
+        if cipher.history_id is not None and stored_id != cipher.history_id:
+            raise KeyMismatchError(
+                f"The key given for the history {self.path} belongs to another history "
+                f"(key for {cipher.history_id}, file is {stored_id}). If another Walleo "
+                "Desktop created or upgraded this history at the same moment, start again."
+            )
+        check = self.get_setting(KEY_CHECK_SETTING)
+        if check is None:
+            with self._write():
+                self._db.execute(
+                    "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+                    [KEY_CHECK_SETTING, dump_json(cipher.key_check)],
+                )
+            check = self.get_setting(KEY_CHECK_SETTING)
+        if check != cipher.key_check:
+            raise KeyMismatchError(
+                f"The key given for the history {self.path} is not the key its card codes are "
+                "encrypted with, so they cannot be read. Nothing was changed."
+            )
+
+    @property
+    def history_id(self) -> str | None:
+        """The random id of this history file (names its key in the OS keyring)."""
+        value = self.get_setting(HISTORY_ID_SETTING)
+        return value if isinstance(value, str) else None
 
     # -- reading helpers ----------------------------------------------------------------------
 
@@ -580,20 +742,23 @@ class Store:
         """
         if card.pull_id != pull_id:
             raise ValueError(f"card {card.card_id} belongs to pull #{card.pull_id}, not #{pull_id}")
+        row = cardcodes.card_to_row(card, self._cipher)  # encrypted; KeyUnavailableError
         now = utcnow()
         with self._write():
             before = self._get_pull(pull_id)
-            existing = self._card_where("card_id = ?", [card.card_id])
+            existing = self._db.execute(
+                "SELECT pull_id FROM cards WHERE card_id = ?", [card.card_id]
+            ).fetchone()
             if existing is not None:
-                if existing.pull_id != pull_id:
+                if existing[0] != pull_id:
                     raise StoreError(
-                        f"Card {card.card_id} is already recorded for pull #{existing.pull_id}."
+                        f"Card {card.card_id} is already recorded for pull #{existing[0]}."
                     )
                 if before.state is PullState.SUCCESS and before.card_id == card.card_id:
                     return before
             else:
                 try:
-                    self._insert("cards", cardcodes.card_to_row(card))
+                    self._insert("cards", row)
                 except sqlite3.IntegrityError as exc:
                     raise StoreError(
                         f"Cannot record card {card.card_id} for pull #{pull_id}: the pull "
@@ -674,7 +839,7 @@ class Store:
     def _card_where(self, where: str, params: Sequence[Any]) -> CardRecord | None:
         sql = f"SELECT {cardcodes.CARD_COLUMNS} FROM cards WHERE {where}"  # noqa: S608
         for row in self._db.query(sql, list(params)):
-            return cardcodes.card_from_row(row)
+            return cardcodes.card_from_row(row, self._cipher)
         return None
 
     def get_card(self, card_id: str) -> CardRecord | None:
@@ -746,7 +911,7 @@ class Store:
         if offset < 0 or limit < 1:
             raise ValueError("offset must be >= 0 and limit >= 1")
         order = order_sql(sort, descending)
-        where, params = filter_sql(flt)
+        where, params = filter_sql(flt, self._cipher)
         # Pick the page's ids first, then fetch those rows: the sort then moves (key, id) pairs
         # instead of whole rows, 4x faster on 100k pulls for keys without an index.
         joined = "FROM pulls p LEFT JOIN cards c ON c.pull_id = p.id"
@@ -782,9 +947,15 @@ class Store:
         line with a card carries it (code and PIN, read through ``cardcodes``); otherwise no
         code ever leaves the database. Do not write through this ``Store`` until the iterator
         is exhausted or closed.
+
+        Checked at the call, before anything is read: ``with_codes`` needs the history's key
+        (``KeyUnavailableError``); a bad sort key is a ``ValueError``.
         """
+        if with_codes and self._cipher is None:
+            raise KeyUnavailableError()
+        cipher = self._cipher
         order = order_sql(sort, descending)
-        where, params = filter_sql(flt)
+        where, params = filter_sql(flt, cipher)
         card_select = ""
         if with_codes:
             card_select = ", " + ", ".join(f"c.{name} AS card_{name}" for name in _CARD_FIELDS)
@@ -794,6 +965,12 @@ class Store:
             "p.card_id, coalesce(c.code_last4, ''), c.expire_at, p.error_code, p.error_message"
             f"{card_select} FROM pulls p LEFT JOIN cards c ON c.pull_id = p.id {where} {order}"
         )
+        return self._stream_history(sql, params, cipher if with_codes else None, batch)
+
+    def _stream_history(
+        self, sql: str, params: list[Any], cipher: CardCipher | None, batch: int
+    ) -> Generator[HistoryLine]:
+        with_codes = cipher is not None
         cursor = self._db.execute(sql, params)
         try:
             while rows := cursor.fetchmany(batch):
@@ -801,7 +978,7 @@ class Store:
                     card = None
                     if with_codes and row[17] is not None:
                         card = cardcodes.card_from_row(
-                            dict(zip(_CARD_FIELDS, row[17:], strict=True))
+                            dict(zip(_CARD_FIELDS, row[17:], strict=True)), cipher
                         )
                     yield HistoryLine(  # positional: a million keyword calls cost ~1 s
                         row[0],
@@ -833,14 +1010,14 @@ class Store:
         self._db.conn.interrupt()
 
     def count_history(self, flt: HistoryFilter) -> int:
-        where, params = filter_sql(flt)
+        where, params = filter_sql(flt, self._cipher)
         sql = f"SELECT count(*) FROM pulls p {where}"  # noqa: S608
         count: int = self._db.execute(sql, params).fetchone()[0]
         return count
 
     def totals(self, flt: HistoryFilter) -> Totals:
         """Counts and sums over the pulls matching ``flt`` (see ``Totals``)."""
-        where, params = filter_sql(flt)
+        where, params = filter_sql(flt, self._cipher)
         sql = f"SELECT p.state, count(*) FROM pulls p {where} GROUP BY p.state"  # noqa: S608
         by_state = {PullState(state): n for state, n in self._db.execute(sql, params)}
         success = _where_and(where, "p.state = 'success'")
@@ -866,7 +1043,7 @@ class Store:
     def daily_totals(self, flt: HistoryFilter) -> list[tuple[str, str, int]]:
         """(UTC day ``YYYY-MM-DD`` of creation, gift card code, face value issued), by day then
         code, over the successful pulls matching ``flt``."""
-        where, params = filter_sql(flt)
+        where, params = filter_sql(flt, self._cipher)
         success = _where_and(where, "p.state = 'success'")
         sql = (
             "SELECT substr(p.created_at, 1, 10) AS day, p.gift_card_code, sum(p.amount) "  # noqa: S608

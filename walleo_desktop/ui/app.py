@@ -25,6 +25,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QCoreApplication
@@ -32,7 +33,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from walleo_desktop import APP_ID, APP_NAME, __version__
 from walleo_desktop.api.errors import ConfigurationError
-from walleo_desktop.engine import Connection, Profiles, Session, resolve_connection
+from walleo_desktop.engine import Connection, Profiles, Session, history_path, resolve_connection
+from walleo_desktop.engine.datakey import DataKey, keyring_timeout, load_data_key
 from walleo_desktop.store import StoreError, default_data_dir
 from walleo_desktop.ui.about_dialog import app_icon
 from walleo_desktop.ui.i18n import install_translator
@@ -84,7 +86,14 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
     while True:
         connection, problem = await resolve_connection_safely(profiles, profile_name)
         try:
-            session = Session.open(connection, data_dir, profiles=profiles, **session_options)  # type: ignore[arg-type]
+            data_key = await load_data_key_safely(history_path(data_dir, connection))
+            session = Session.open(
+                connection,
+                data_dir,
+                profiles=profiles,
+                data_key=data_key,
+                **session_options,  # type: ignore[arg-type]
+            )
         except (StoreError, ConfigurationError) as exc:
             log.error("cannot open the session: %s", exc)
             await show_fatal(_tr("Walleo Desktop cannot start"), str(exc))
@@ -101,6 +110,10 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
             if problem:  # the fallback to demo mode: say why, until something else is said
                 window.show_error(problem, sticky=True)
                 window.status.environment.setToolTip(problem)
+            if session.key_warning:  # the history's key is in a file: never silently
+                window.show_error(
+                    " ".join(t for t in (problem, session.key_warning) if t), sticky=True
+                )
             try:
                 await window.start()
             except StoreError as exc:  # the pulls stay journaled; the next start tries again
@@ -148,6 +161,17 @@ async def resolve_connection_safely(
         "Could not use your Walleo profile ({reason}). Running on the built-in simulator "
         "(DEMO): no real cards are issued."
     ).format(reason=reason.rstrip("."))
+
+
+async def load_data_key_safely(history: Path, *, seconds: float = KEYRING_TIMEOUT) -> DataKey:
+    """The key of the history at ``history`` (``engine.datakey``), read in a daemon thread and
+    bounded by ``seconds``: the keyring may block. ``KeyUnavailableError`` (a ``StoreError``)
+    when it does not answer in time."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await call_in_thread(load_data_key, history)
+    except TimeoutError:
+        raise keyring_timeout(seconds) from None
 
 
 async def call_in_thread[T](fn: Callable[..., T], *args: object) -> T:
