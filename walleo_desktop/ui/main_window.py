@@ -560,8 +560,11 @@ class MainWindow(QMainWindow):
 
     def _on_card_audit(self, card_id: str, action: str) -> None:
         pull = self.card_pane.pull
+        # Who, when (the event's time) and which card: the audit trail of reveals and copies.
         self._session.store.add_event(
-            pull.id if pull is not None else None, f"card_{action}", {"card_id": card_id}
+            pull.id if pull is not None else None,
+            f"card_{action}",
+            {"card_id": card_id, "agent": self._session.engine.agent},
         )
 
     # ------------------------------------------------------------------ messages
