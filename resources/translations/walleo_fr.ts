@@ -512,8 +512,12 @@ Inclure les codes&#xa0;?</translation>
         <translation>Chargement…</translation>
     </message>
     <message>
+        <source>1 pull</source>
+        <translation>1 émission</translation>
+    </message>
+    <message>
         <source>{count} pulls</source>
-        <translation>{count} émission(s)</translation>
+        <translation>{count} émissions</translation>
     </message>
     <message>
         <source>No pulls match</source>
@@ -524,8 +528,12 @@ Inclure les codes&#xa0;?</translation>
         <translation>Impossible de lire l’historique&#xa0;: {reason}</translation>
     </message>
     <message>
+        <source>&lt;b&gt;{count}&lt;/b&gt; card issued · face value &lt;b&gt;{face}&lt;/b&gt; · cost &lt;b&gt;{cost}&lt;/b&gt;</source>
+        <translation>&lt;b&gt;{count}&lt;/b&gt; carte émise · valeur faciale &lt;b&gt;{face}&lt;/b&gt; · coût &lt;b&gt;{cost}&lt;/b&gt;</translation>
+    </message>
+    <message>
         <source>&lt;b&gt;{count}&lt;/b&gt; cards issued · face value &lt;b&gt;{face}&lt;/b&gt; · cost &lt;b&gt;{cost}&lt;/b&gt;</source>
-        <translation>&lt;b&gt;{count}&lt;/b&gt; carte(s) émise(s) · valeur faciale &lt;b&gt;{face}&lt;/b&gt; · coût &lt;b&gt;{cost}&lt;/b&gt;</translation>
+        <translation>&lt;b&gt;{count}&lt;/b&gt; cartes émises · valeur faciale &lt;b&gt;{face}&lt;/b&gt; · coût &lt;b&gt;{cost}&lt;/b&gt;</translation>
     </message>
     <message>
         <source>&lt;span style=&quot;color:#d93025&quot;&gt;{n} failed&lt;/span&gt;</source>

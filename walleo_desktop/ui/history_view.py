@@ -293,11 +293,13 @@ class HistoryView(QWidget):
         self.status_label.setText(self.tr("Loading…"))
 
     def _on_query_finished(self, count: int) -> None:
-        self.status_label.setText(
-            self.tr("{count} pulls").format(count=_number(count))
-            if count
-            else self.tr("No pulls match")
-        )
+        if not count:
+            text = self.tr("No pulls match")
+        elif count == 1:
+            text = self.tr("1 pull")
+        else:
+            text = self.tr("{count} pulls").format(count=_number(count))
+        self.status_label.setText(text)
         self.export_button.setEnabled(count > 0)
 
     def _on_failed(self, message: str) -> None:
@@ -318,10 +320,15 @@ class HistoryView(QWidget):
         return format_amount(value, self._currency, cents=cents)
 
     def _show_totals(self, totals: Totals) -> None:
-        self.totals_label.setText(
-            self.tr(
+        template = (
+            self.tr("<b>{count}</b> card issued · face value <b>{face}</b> · cost <b>{cost}</b>")
+            if totals.count == 1
+            else self.tr(
                 "<b>{count}</b> cards issued · face value <b>{face}</b> · cost <b>{cost}</b>"
-            ).format(
+            )
+        )
+        self.totals_label.setText(
+            template.format(
                 count=_number(totals.count),
                 face=self._money(totals.face_value),
                 cost=self._money(totals.cost, cents=True),
