@@ -370,3 +370,15 @@ async def test_a_keyring_that_never_answers_is_abandoned(qtbot, profiles, monkey
         assert files_containing(tmp_path, API_KEY, SHARED_KEY) == []
     finally:
         release.set()
+
+
+def test_clipboard_delay_is_edited_in_settings(qtbot, memory_keyring):
+    from walleo_desktop.engine import Profiles
+    from walleo_desktop.ui.clipboard import saved_clear_after
+    from walleo_desktop.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Profiles())
+    qtbot.addWidget(dialog)
+    assert dialog.clear_after_spin.value() == 30
+    dialog.clear_after_spin.setValue(45)
+    assert saved_clear_after() == 45

@@ -757,3 +757,16 @@ async def test_view_menu_reaches_the_history_from_the_keyboard(window, qtbot):
         for a in (window.live_action, window.history_action, window.export_history_action)
     }
     assert shortcuts == {"Ctrl+1", "Ctrl+2", "Ctrl+E"}
+
+
+async def test_clipboard_delay_is_a_preference_the_window_applies(session, qtbot, window_ini):
+    from walleo_desktop.ui.clipboard import save_clear_after, saved_clear_after
+
+    assert saved_clear_after() == 30  # the default
+    save_clear_after(90)
+    window = await open_window(session, qtbot, window_ini)
+    assert window.card_pane.clipboard.clear_after == 90
+    save_clear_after(1)  # below the minimum: clamped
+    assert saved_clear_after() == 5
+    window.close()
+    await window.shutdown()

@@ -1238,6 +1238,18 @@ Inclure les codes&#xa0;?</translation>
         <translation>Enregistrer</translation>
     </message>
     <message>
+        <source> s</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <source>Seconds before the clipboard is cleared</source>
+        <translation>Secondes avant l’effacement du presse-papiers</translation>
+    </message>
+    <message>
+        <source>&amp;Clear copied codes and PINs from the clipboard after</source>
+        <translation>&amp;Effacer du presse-papiers les codes et PIN copiés après</translation>
+    </message>
+    <message>
         <source>Demo (built-in simulator)</source>
         <translation>Démo (simulateur intégré)</translation>
     </message>

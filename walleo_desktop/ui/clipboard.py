@@ -17,7 +17,15 @@ import hashlib
 import logging
 import sys
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QMimeData, QObject, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QCoreApplication,
+    QMimeData,
+    QObject,
+    QSettings,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QClipboard, QGuiApplication
 
 __all__ = ["DEFAULT_CLEAR_AFTER", "SecureClipboard"]
@@ -139,3 +147,28 @@ class SecureClipboard(QObject):
 
 def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+CLEAR_AFTER_KEY = "clipboard/clear_after_seconds"
+CLEAR_AFTER_RANGE = (5, 600)
+
+
+def saved_clear_after(settings: QSettings | None = None) -> int:
+    """The user's choice of seconds before a copied code or PIN is wiped (default 30)."""
+    from walleo_desktop.ui.i18n import preferences
+
+    value = (settings or preferences()).value(CLEAR_AFTER_KEY, int(DEFAULT_CLEAR_AFTER))
+    try:
+        seconds = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return int(DEFAULT_CLEAR_AFTER)
+    low, high = CLEAR_AFTER_RANGE
+    return min(max(seconds, low), high)
+
+
+def save_clear_after(seconds: int, settings: QSettings | None = None) -> None:
+    from walleo_desktop.ui.i18n import preferences
+
+    s = settings or preferences()
+    s.setValue(CLEAR_AFTER_KEY, int(seconds))
+    s.sync()

@@ -31,6 +31,7 @@ from walleo_desktop.engine.profiles import default_config_dir
 from walleo_desktop.store.records import CardRecord, PullRecord, PullState
 from walleo_desktop.ui.async_ops import AsyncOps
 from walleo_desktop.ui.card_pane import CardPane
+from walleo_desktop.ui.clipboard import saved_clear_after
 from walleo_desktop.ui.pull_form import PullForm
 from walleo_desktop.ui.pull_table_model import PullTableModel, explain, format_amount
 from walleo_desktop.ui.pull_table_view import PullTableView
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.card_pane = CardPane(self)
         self.card_pane.setObjectName("cardPane")
         self.card_pane.set_pdf_loader(session.cards.pdf)
+        self.card_pane.clipboard.clear_after = saved_clear_after()
 
         live = QWidget(self)
         live_layout = QVBoxLayout(live)
@@ -541,6 +543,7 @@ class MainWindow(QMainWindow):
 
         def finished(_result: int) -> None:
             self._forget_dialog(dialog)
+            self.card_pane.clipboard.clear_after = saved_clear_after()
             if changed["profiles"]:
                 # Reconnect on the profile now active. Pulls in flight stay in the journal and
                 # resume whenever their own profile is in use again.

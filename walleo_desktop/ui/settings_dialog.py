@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -50,6 +51,7 @@ from walleo_desktop.api.errors import ConfigurationError
 from walleo_desktop.engine import connection_test
 from walleo_desktop.engine.connection_test import DEFAULT_BASE_URL, Credentials, base_url_problem
 from walleo_desktop.engine.profiles import KeyringUnavailable, Profile, Profiles, keyring_available
+from walleo_desktop.ui.clipboard import CLEAR_AFTER_RANGE, save_clear_after, saved_clear_after
 
 __all__ = ["KEYRING_TIMEOUT", "SessionCredentials", "SettingsDialog", "session_credentials"]
 
@@ -309,10 +311,25 @@ class SettingsDialog(QDialog):
         columns = QHBoxLayout()
         columns.addLayout(left, 2)
         columns.addLayout(right, 5)
+        # Not a profile setting: how long a copied code or PIN stays on the clipboard.
+        self.clear_after_spin = QSpinBox(self)
+        self.clear_after_spin.setObjectName("clipboardClearAfter")
+        self.clear_after_spin.setRange(*CLEAR_AFTER_RANGE)
+        self.clear_after_spin.setSuffix(self.tr(" s"))
+        self.clear_after_spin.setValue(saved_clear_after())
+        self.clear_after_spin.setAccessibleName(self.tr("Seconds before the clipboard is cleared"))
+        self.clear_after_spin.valueChanged.connect(save_clear_after)
+        clear_label = QLabel(self.tr("&Clear copied codes and PINs from the clipboard after"), self)
+        clear_label.setBuddy(self.clear_after_spin)
+        general = QHBoxLayout()
+        general.addWidget(clear_label)
+        general.addWidget(self.clear_after_spin)
+        general.addStretch(1)
         close_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close_box.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)
+        layout.addLayout(general)
         layout.addWidget(close_box)
 
         self._reload_list(select=self._safe_active())
