@@ -777,3 +777,30 @@ def test_distinct_values(store: Store, hist: dict[str, int]) -> None:
     )
     with pytest.raises(ValueError, match="no value list"):
         store.distinct_values("request_id")
+
+
+def test_record_card_keeps_walleos_answer_in_the_same_transaction(path: Path) -> None:
+    from walleo_desktop.store.records import utcnow
+
+    with Store.open(path, cipher=CIPHER) as store:
+        (pull,) = store.add_pulls([NewPull(request_id="wd-rc-1", gift_card_code="X", amount=50)])
+        card = CardRecord(
+            card_id="c-1",
+            pull_id=pull.id,
+            code="1234567890123",
+            pin_code="9876",
+            expire_at=None,
+            amount=50,
+            gift_card_code="X",
+            pdf_url="",
+            created_at=utcnow(),
+        )
+        done = store.record_card(
+            pull.id, card, walleo_id="3db15189", walleo_status="success", attempts=3
+        )
+        assert (done.state, done.walleo_id, done.walleo_status, done.attempts) == (
+            PullState.SUCCESS,
+            "3db15189",
+            "success",
+            3,
+        )

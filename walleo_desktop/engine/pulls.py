@@ -497,8 +497,8 @@ class PullEngine:
                 pdf_url=c.pdf_url,
                 created_at=utcnow(),
             )
-            self.store.update_pull(pull.id, **common)
-            done = self.store.record_card(pull.id, card, detail={"card_id": c.id})
+            # One transaction: the card and Walleo's answer about it land together.
+            done = self.store.record_card(pull.id, card, detail={"card_id": c.id}, **common)
             self._emit("changed", done, card)
             return done
         if answer.status is PullStatus.ERROR:

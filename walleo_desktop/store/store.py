@@ -731,12 +731,20 @@ class Store:
             return self._get_pull(pull_id)
 
     def record_card(
-        self, pull_id: int, card: CardRecord, *, detail: Mapping[str, Any] | None = None
+        self,
+        pull_id: int,
+        card: CardRecord,
+        *,
+        detail: Mapping[str, Any] | None = None,
+        walleo_id: str | None = None,
+        walleo_status: str | None = None,
+        attempts: int | None = None,
     ) -> PullRecord:
         """Store the issued card and mark its pull ``success``, with a ``success`` event.
 
-        One transaction. Idempotent: recording the same card again changes nothing and logs no
-        second event. A card already stored for another pull, or a second card for this pull,
+        One transaction, which also records Walleo's pull id and status text and the attempt
+        count when given (the answer that carried the card). Idempotent: recording the same card
+        again changes nothing and logs no second event. A card already stored for another pull, or a second card for this pull,
         is refused (``StoreError``). The event names the card by id; neither its code nor its
         PIN ever reaches the event log (they are redacted from ``detail`` too).
         """
@@ -766,9 +774,19 @@ class Store:
                     ) from exc
             self._db.execute(
                 "UPDATE pulls SET state = ?, card_id = ?, finished_at = ?, error_code = '', "
-                "error_message = '', overdue = 0, next_check_at = NULL, updated_at = ? "
-                "WHERE id = ?",
-                [PullState.SUCCESS.value, card.card_id, to_db_time(now), to_db_time(now), pull_id],
+                "error_message = '', overdue = 0, next_check_at = NULL, updated_at = ?, "
+                "walleo_id = COALESCE(?, walleo_id), walleo_status = COALESCE(?, walleo_status), "
+                "attempts = COALESCE(?, attempts) WHERE id = ?",
+                [
+                    PullState.SUCCESS.value,
+                    card.card_id,
+                    to_db_time(now),
+                    to_db_time(now),
+                    walleo_id or None,
+                    walleo_status,
+                    attempts,
+                    pull_id,
+                ],
             )
             secrets = tuple(s for s in (card.code, card.pin_code) if s)
             event_detail = {
