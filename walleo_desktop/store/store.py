@@ -744,9 +744,10 @@ class Store:
 
         One transaction, which also records Walleo's pull id and status text and the attempt
         count when given (the answer that carried the card). Idempotent: recording the same card
-        again changes nothing and logs no second event. A card already stored for another pull, or a second card for this pull,
-        is refused (``StoreError``). The event names the card by id; neither its code nor its
-        PIN ever reaches the event log (they are redacted from ``detail`` too).
+        again changes nothing and logs no second event. A card already stored for another pull,
+        or a second card for this pull, is refused (``StoreError``). The event names the card by
+        id; neither its code nor its PIN ever reaches the event log (they are redacted from
+        ``detail`` too).
         """
         if card.pull_id != pull_id:
             raise ValueError(f"card {card.card_id} belongs to pull #{card.pull_id}, not #{pull_id}")
