@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "screenshots"
@@ -53,6 +54,22 @@ async def _wait(predicate: Callable[[], object], timeout: float, what: str) -> N
         await asyncio.sleep(0.05)
 
 
+def issue_through_form(
+    form: Any, code: str, amount: int, count: int = 1, reference: str = ""
+) -> list[Any]:
+    """Fill the real pull form and confirm, as an agent would (no engine shortcut)."""
+    form.brand.setCurrentIndex(form.brand.findData(code))
+    if form.amount.currentWidget() is form.amount_choice:
+        form.amount_choice.setCurrentIndex(form.amount_choice.findData(amount))
+    else:
+        form.amount_spin.setValue(amount)
+    form.quantity.setValue(count)
+    form.reference.setText(reference)
+    if not form.request_confirmation():
+        raise RuntimeError(form.form_error.text())
+    return form.confirm()
+
+
 async def _shoot(out: Path, tmp: Path) -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -76,16 +93,7 @@ async def _shoot(out: Path, tmp: Path) -> None:
         await _wait(lambda: form.brand.count() > 0, 10, "the catalog")
 
         def issue(code: str, amount: int, count: int = 1, reference: str = "") -> list[PullRecord]:
-            form.brand.setCurrentIndex(form.brand.findData(code))
-            if form.amount.currentWidget() is form.amount_choice:
-                form.amount_choice.setCurrentIndex(form.amount_choice.findData(amount))
-            else:
-                form.amount_spin.setValue(amount)
-            form.quantity.setValue(count)
-            form.reference.setText(reference)
-            if not form.request_confirmation():
-                raise RuntimeError(form.form_error.text())
-            return form.confirm()
+            return issue_through_form(form, code, amount, count, reference)
 
         done = issue("FNAC", 50, reference="TCK-20931")
         done += issue("GOOGLE-PLAY", 25, 2, reference="TCK-20932")

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from screenshots import _wait  # the sibling script: the same wait loop
+from screenshots import _wait, issue_through_form  # the sibling script's helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "screenshots"
@@ -122,16 +122,7 @@ async def _drive(out: Path, scene: str, problems: list[BaseException]) -> None:
         await _wait(lambda: form.brand.count() > 0, 20, "the catalog")
 
         def issue(code: str, amount: int, count: int = 1, reference: str = "") -> list:
-            form.brand.setCurrentIndex(form.brand.findData(code))
-            if form.amount.currentWidget() is form.amount_choice:
-                form.amount_choice.setCurrentIndex(form.amount_choice.findData(amount))
-            else:
-                form.amount_spin.setValue(amount)
-            form.quantity.setValue(count)
-            form.reference.setText(reference)
-            if not form.request_confirmation():
-                raise RuntimeError(form.form_error.text())
-            return form.confirm()
+            return issue_through_form(form, code, amount, count, reference)
 
         first = issue("FNAC", 50, reference="TCK-20931")
         issue("GOOGLE-PLAY", 25, 2, reference="TCK-20932")
