@@ -59,12 +59,6 @@ from walleo_desktop.ui.card_pane import display_code
 from walleo_desktop.ui.main_window import MainWindow
 from walleo_desktop.ui.settings_dialog import SettingsDialog, session_credentials
 
-pytestmark = pytest.mark.qt_log_ignore(
-    "This plugin does not support raise",
-    "This plugin does not support grabbing the keyboard",
-    extend=True,
-)
-
 FAST = PollPolicy(first_check=0.05, min_interval=0.1, max_interval=0.2, slow_interval=0.5)
 DEMO = Connection(profile="demo", base_url="", credentials=None, demo=True)
 MIN_SECRET = 10  # shorter strings occur by chance in timestamps and ids

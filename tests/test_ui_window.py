@@ -53,14 +53,6 @@ from walleo_desktop.ui.pull_table_model import (
 )
 from walleo_desktop.ui.pull_table_view import PullTableView
 
-# The offscreen platform cannot raise windows nor grab the keyboard; the completer's popup and
-# message boxes ask it to. Harmless here, and not seen on a real display.
-pytestmark = pytest.mark.qt_log_ignore(
-    "This plugin does not support raise",
-    "This plugin does not support grabbing the keyboard",
-    extend=True,
-)
-
 FAST = PollPolicy(first_check=0.05, min_interval=0.1, max_interval=0.2, slow_interval=0.5)
 DEMO = Connection(profile="demo", base_url="", credentials=None, demo=True)
 
