@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
 import logging
 import os
 import sys
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import qasync
@@ -37,6 +34,7 @@ from walleo_desktop.engine import Connection, Profiles, Session, history_path, r
 from walleo_desktop.engine.datakey import DataKey, keyring_timeout, load_data_key
 from walleo_desktop.store import StoreError, default_data_dir
 from walleo_desktop.ui.about_dialog import app_icon
+from walleo_desktop.ui.async_ops import call_in_thread
 from walleo_desktop.ui.i18n import install_translator
 from walleo_desktop.ui.main_window import MainWindow
 from walleo_desktop.ui.settings_dialog import session_credentials
@@ -172,37 +170,6 @@ async def load_data_key_safely(history: Path, *, seconds: float = KEYRING_TIMEOU
             return await call_in_thread(load_data_key, history)
     except TimeoutError:
         raise keyring_timeout(seconds) from None
-
-
-async def call_in_thread[T](fn: Callable[..., T], *args: object) -> T:
-    """``fn(*args)`` in a daemon thread; bound the wait with ``asyncio.timeout``.
-
-    Like ``run_in_executor``, except that a call that never returns cannot keep the process
-    alive at exit (executor threads are joined at interpreter shutdown; daemon threads are not).
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def deliver(ok: bool, value: object) -> None:
-        if future.done():
-            return
-        if ok:
-            future.set_result(value)  # type: ignore[arg-type]
-        else:
-            future.set_exception(value)  # type: ignore[arg-type]
-
-    def work() -> None:
-        try:
-            result: object = fn(*args)
-            ok = True
-        except BaseException as exc:
-            result, ok = exc, False
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-            loop.call_soon_threadsafe(deliver, ok, result)
-
-    name = f"walleo-{getattr(fn, '__name__', 'call')}"
-    threading.Thread(target=work, name=name, daemon=True).start()
-    return await future
 
 
 async def show_fatal(title: str, text: str) -> None:

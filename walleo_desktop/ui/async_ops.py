@@ -14,7 +14,9 @@ Slots stay plain functions: nothing here nests an event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -122,3 +124,34 @@ class AsyncOps(QObject):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def call_in_thread[T](fn: Callable[..., T], *args: object) -> T:
+    """``fn(*args)`` in a daemon thread; bound the wait with ``asyncio.timeout``.
+
+    Like ``run_in_executor``, except that a call that never returns cannot keep the process
+    alive at exit (executor threads are joined at interpreter shutdown; daemon threads are not).
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def deliver(ok: bool, value: object) -> None:
+        if future.done():
+            return
+        if ok:
+            future.set_result(value)  # type: ignore[arg-type]
+        else:
+            future.set_exception(value)  # type: ignore[arg-type]
+
+    def work() -> None:
+        try:
+            result: object = fn(*args)
+            ok = True
+        except BaseException as exc:
+            result, ok = exc, False
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(deliver, ok, result)
+
+    name = f"walleo-{getattr(fn, '__name__', 'call')}"
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return await future

@@ -20,7 +20,6 @@ Signals:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable, Coroutine
@@ -51,6 +50,7 @@ from walleo_desktop.api.errors import ConfigurationError
 from walleo_desktop.engine import connection_test
 from walleo_desktop.engine.connection_test import DEFAULT_BASE_URL, Credentials, base_url_problem
 from walleo_desktop.engine.profiles import KeyringUnavailable, Profile, Profiles, keyring_available
+from walleo_desktop.ui.async_ops import call_in_thread
 from walleo_desktop.ui.clipboard import CLEAR_AFTER_RANGE, save_clear_after, saved_clear_after
 
 __all__ = ["KEYRING_TIMEOUT", "SessionCredentials", "SettingsDialog", "session_credentials"]
@@ -113,35 +113,6 @@ class SessionCredentials:
 
 
 session_credentials = SessionCredentials()
-
-
-class _DaemonThreadExecutor(concurrent.futures.Executor):
-    """One daemon thread per call.
-
-    A keyring call that never returns must neither freeze the window nor keep the application
-    from quitting (a pooled non-daemon worker would be joined at exit).
-    """
-
-    def submit(
-        self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
-    ) -> concurrent.futures.Future[T]:
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-
-        threading.Thread(target=run, name="walleo-keyring", daemon=True).start()
-        return future
-
-
-_KEYRING_EXECUTOR = _DaemonThreadExecutor()
 
 
 @dataclass(frozen=True, slots=True)
@@ -599,11 +570,8 @@ class SettingsDialog(QDialog):
 
     async def _keyring_call(self, fn: Callable[[], T]) -> T:
         """Run a blocking keyring call off the GUI thread, giving up after KEYRING_TIMEOUT."""
-        loop = asyncio.get_running_loop()
         try:
-            return await asyncio.wait_for(
-                loop.run_in_executor(_KEYRING_EXECUTOR, fn), KEYRING_TIMEOUT
-            )
+            return await asyncio.wait_for(call_in_thread(fn), KEYRING_TIMEOUT)
         except TimeoutError:
             raise KeyringUnavailable(
                 f"The system keyring did not answer within {KEYRING_TIMEOUT:.0f} s."
