@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 
 from walleo_desktop.api.client import WalleoClient
+from walleo_desktop.engine.files import write_private
 from walleo_desktop.store import Store
 from walleo_desktop.store.records import CardRecord
 
@@ -37,7 +37,7 @@ class CardFiles:
                 raise FileNotFoundError("Walleo gave no PDF for this card.")
             content = await self._client.download_pdf(card.pdf_url)
             path = self.directory / f"{_safe(card.card_id)}.pdf"
-            _write_private(path, content)
+            write_private(path, content)
             self._store.set_card_pdf_path(card.card_id, str(path))
             log.info("saved the PDF of card %s (%d bytes)", card.card_id, len(content))
             return path
@@ -45,19 +45,3 @@ class CardFiles:
 
 def _safe(name: str) -> str:
     return "".join(ch for ch in name if ch.isalnum() or ch in "-_") or "card"
-
-
-def _write_private(path: Path, content: bytes) -> None:
-    """Write atomically with owner-only permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, path)

@@ -34,6 +34,7 @@ from typing import Literal
 import keyring
 import keyring.errors
 
+from walleo_desktop.engine.files import write_private
 from walleo_desktop.engine.profiles import KEYRING_SERVICE
 from walleo_desktop.logs import register_secret
 from walleo_desktop.store import Store
@@ -152,18 +153,8 @@ def _write_file(path: Path, keys: dict[str, str]) -> None:
     if not keys:
         path.unlink(missing_ok=True)
         return
-    tmp = path.with_name(path.name + ".tmp")
     text = json.dumps({"format": _FILE_FORMAT, "version": 1, "keys": keys}, indent=2)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_private(path, (text + "\n").encode("utf-8"))
 
 
 # -- the keyring ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import platformdirs
 
 from walleo_desktop.api.client import DEFAULT_BASE_URL, Credentials, is_loopback_url
 from walleo_desktop.api.errors import ConfigurationError
+from walleo_desktop.engine.files import write_private
 
 __all__ = [
     "KEYRING_SERVICE",
@@ -107,12 +108,7 @@ class Profiles:
         return data
 
     def _write(self, data: dict[str, Any]) -> None:
-        self.config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps(data, indent=2, sort_keys=True).encode("utf-8"))
 
     def list(self) -> list[Profile]:
         out = []
