@@ -135,14 +135,26 @@ def test_close_and_reopen_keeps_everything(path: Path) -> None:
         assert store.get_setting("theme") == {"dark": True}
 
 
-def test_an_empty_file_is_migrated(path: Path) -> None:
+def test_an_empty_file_is_refused_never_replaced(path: Path) -> None:
+    """A 0-byte history is a damaged one (a new history is never an empty file: it is created
+    whole and linked into place), so it is refused like one and left as it is."""
     path.parent.mkdir(parents=True)
     path.touch()
+    with pytest.raises(CorruptStoreError, match="empty"):
+        Store.open(path, cipher=CIPHER)
+    with pytest.raises(CorruptStoreError, match="empty"):
+        Store.key_info(path)
+    assert path.stat().st_size == 0
+    assert sorted(p.name for p in path.parent.iterdir()) == ["history.sqlite3"]
+
+
+def test_a_new_history_is_created_whole(path: Path) -> None:
     with Store.open(path, cipher=CIPHER) as store:
         assert store.recent_pulls() == []
     conn = raw(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
+    assert not [p.name for p in path.parent.iterdir() if p.name.endswith(".new")]
 
 
 def test_migrations_run_in_order_each_in_one_transaction(

@@ -16,8 +16,16 @@ A new key is made only for a history that has none yet (no key fingerprint in th
 history's codes are encrypted and the key cannot be found, ``KeyUnavailableError`` says where
 it was looked for: making a new key would make every code unreadable.
 
-Every call here may block on the keyring (an unlock prompt): the window runs ``load_data_key``
-in a thread with a timeout (``ui.app``); the CLI calls it directly.
+**Several processes.** Two first starts at once (two `walleo-desktop pull`, a window and a
+CLI) must end with one history and one key that is stored. Creating a history and its key is
+one act under the history's lock file (``<history>.lock``): the first process makes the key,
+stores it, and creates the history file bound to it (history id and key fingerprint) before it
+lets go; the second waits, then finds a history with a key and uses it. Changes to the
+fallback file (shared by the demo and the real history of one data dir) are read, changed and
+written back under its own lock (``history.key.lock``).
+
+Every call here may block on the keyring (an unlock prompt) or on another process's lock: the
+window runs ``load_data_key`` in a thread with a timeout (``ui.app``); the CLI calls it directly.
 """
 
 from __future__ import annotations
@@ -27,12 +35,15 @@ import json
 import logging
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import keyring
 import keyring.errors
+from filelock import FileLock
+from filelock import Timeout as LockTimeout
 
 from walleo_desktop.engine.files import write_private
 from walleo_desktop.engine.profiles import KEYRING_SERVICE
@@ -48,6 +59,7 @@ from walleo_desktop.store.crypto import (
 
 __all__ = [
     "FALLBACK_FILE",
+    "LOCK_TIMEOUT",
     "DataKey",
     "KeyUnavailableError",
     "fallback_path",
@@ -61,6 +73,33 @@ log = logging.getLogger("walleo.engine.datakey")
 
 FALLBACK_FILE = "history.key"
 _FILE_FORMAT = "walleo-desktop data keys"
+# How long a process waits for another one creating or upgrading the same history (the one-time
+# encryption of a large old history takes about 30 s per million cards).
+LOCK_TIMEOUT = 180.0
+
+
+@contextlib.contextmanager
+def _locked(path: Path, what: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the lock file ``path`` (created owner-only), waiting up to ``timeout`` seconds."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = FileLock(path, timeout=timeout, mode=0o600, thread_local=False)
+    try:
+        lock.acquire()
+    except LockTimeout:
+        raise KeyUnavailableError(
+            f"Another Walleo Desktop has been {what} for over {int(timeout)} s "
+            f"(lock file {path}). Wait for it to finish, then try again."
+        ) from None
+    except OSError as exc:
+        raise KeyUnavailableError(f"Cannot take the lock file {path}: {exc}") from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def history_lock_path(history: Path) -> Path:
+    return Path(history).with_name(Path(history).name + ".lock")
 
 
 def keyring_entry(history_id: str) -> str:
@@ -183,11 +222,20 @@ def load_data_key(history: Path) -> DataKey:
     """The key of the history at ``history`` (the file may not exist yet): from the keyring,
     else from the fallback file; made when the history has none yet. Blocking.
 
+    A history that has no key yet (a new file, or one written before encryption) is created or
+    bound to its new key before this returns, under the history's lock: a second process
+    opening it at the same moment waits and then uses that key.
+
     Raises ``KeyUnavailableError`` (a ``StoreError``) when the history's codes are encrypted
     and the key is in neither place, and ``NewerSchemaError`` / ``CorruptStoreError`` for a
     file ``Store.open`` would refuse (no key is made for it).
     """
     history = Path(history)
+    with _locked(history_lock_path(history), "creating or upgrading this history"):
+        return _load_data_key_locked(history)
+
+
+def _load_data_key_locked(history: Path) -> DataKey:
     info = Store.key_info(history)
     history_id = info.history_id or new_history_id()
     file = fallback_path(history)
@@ -197,16 +245,17 @@ def load_data_key(history: Path) -> DataKey:
     except keyring.errors.KeyringError as exc:
         text, keyring_problem = None, str(exc) or type(exc).__name__
     if text:
-        return DataKey(history_id, _decode(text, "the system keyring"), "keyring")
+        return _bound(history, DataKey(history_id, _decode(text, "the system keyring"), "keyring"))
 
-    stored = _read_file(file).get(history_id)
-    if stored is not None:
-        key = _decode(stored, str(file))
-        if not keyring_problem and _keyring_put(history_id, stored):
-            _forget_in_file(file, history_id)
-            log.info("history key moved from %s into the system keyring", file)
-            return DataKey(history_id, key, "keyring")
-        return DataKey(history_id, key, "file", file)
+    with _locked(_file_lock_path(file), "writing the key file"):
+        stored = _read_file(file).get(history_id)
+        if stored is not None:
+            key = _decode(stored, str(file))
+            if not keyring_problem and _keyring_put(history_id, stored):
+                _forget_in_file(file, history_id)
+                log.info("history key moved from %s into the system keyring", file)
+                return _bound(history, DataKey(history_id, key, "keyring"))
+            return _bound(history, DataKey(history_id, key, "file", file))
 
     if info.key_check is not None:  # codes are encrypted with a key we cannot find
         entry = f"entry {keyring_entry(history_id)!r} of service {KEYRING_SERVICE!r}"
@@ -230,18 +279,48 @@ def load_data_key(history: Path) -> DataKey:
     register_secret(text)
     if not keyring_problem and _keyring_put(history_id, text):
         log.info("made a new key for history %s, kept in the system keyring", history_id)
-        return DataKey(history_id, key, "keyring", created=True)
-    keys = _read_file(file)
-    keys[history_id] = text
-    _write_file(file, keys)
-    # Info, not a warning: the front end tells the user (DataKey.warning), once.
-    log.info(
-        "made a new key for history %s; no usable system keyring (%s): kept in %s",
-        history_id,
-        keyring_problem or "it does not keep what is stored",
-        file,
-    )
-    return DataKey(history_id, key, "file", file, created=True)
+        made = DataKey(history_id, key, "keyring", created=True)
+    else:
+        with _locked(_file_lock_path(file), "writing the key file"):
+            keys = _read_file(file)
+            keys[history_id] = text
+            _write_file(file, keys)
+        # Info, not a warning: the front end tells the user (DataKey.warning), once.
+        log.info(
+            "made a new key for history %s; no usable system keyring (%s): kept in %s",
+            history_id,
+            keyring_problem or "it does not keep what is stored",
+            file,
+        )
+        made = DataKey(history_id, key, "file", file, created=True)
+    try:
+        return _bound(history, made, created=True)
+    except BaseException:
+        _discard(made)  # the history was not bound to it: a key for nothing
+        raise
+
+
+def _bound(history: Path, data_key: DataKey, *, created: bool = False) -> DataKey:
+    """``data_key``, after making sure the history file exists and records this key (its id
+    and fingerprint): creating the file, or encrypting an old one, happens here, under the
+    history's lock, so that no other process can bind another key meanwhile."""
+    info = Store.key_info(history)
+    if created or info.history_id is None or info.key_check is None:
+        Store.open(history, cipher=data_key.cipher()).close()
+    return data_key
+
+
+def _discard(data_key: DataKey) -> None:
+    with contextlib.suppress(Exception):
+        if data_key.location == "keyring":
+            keyring.delete_password(KEYRING_SERVICE, keyring_entry(data_key.history_id))
+        elif data_key.file is not None:
+            with _locked(_file_lock_path(data_key.file), "writing the key file"):
+                _forget_in_file(data_key.file, data_key.history_id)
+
+
+def _file_lock_path(file: Path) -> Path:
+    return file.with_name(file.name + ".lock")
 
 
 def _forget_in_file(file: Path, history_id: str) -> None:
@@ -261,6 +340,9 @@ def keyring_timeout(seconds: float) -> KeyUnavailableError:
 
 
 def open_history(history: Path, data_key: DataKey | None = None) -> tuple[Store, DataKey]:
-    """Open the history at ``history`` with its key (loaded here when not given). Blocking."""
+    """Open the history at ``history`` with its key (loaded here when not given). Blocking.
+
+    The history exists and is bound to its key once ``load_data_key`` has returned, so the
+    store opened here never creates a file nor binds a key of its own."""
     data_key = data_key or load_data_key(history)
     return Store.open(history, cipher=data_key.cipher()), data_key

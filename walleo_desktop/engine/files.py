@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 __all__ = ["write_private"]
@@ -12,13 +13,16 @@ def write_private(path: Path, content: bytes) -> None:
     """Replace ``path`` atomically with ``content``: mode 0600, in a directory made 0700 if new.
 
     The bytes are fsynced before the rename, so a crash leaves the old file or the new one,
-    never a torn one; a failed write leaves no temporary file behind.
+    never a torn one; a failed write leaves no temporary file behind. Each call writes its own
+    uniquely named temporary file, so two processes replacing the same file at once each
+    rename a whole file of their own (one of them wins) instead of renaming each other's
+    half-written one. Callers that read, change and write back hold a lock around all three.
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:  # mkstemp: 0600, O_EXCL
             fh.write(content)
             fh.flush()
             os.fsync(fh.fileno())

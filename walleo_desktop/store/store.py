@@ -20,6 +20,7 @@ columns, field names); every value is a bound parameter. Hence the ``noqa: S608`
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -221,9 +222,31 @@ def _create_private_file(path: Path) -> None:
     os.close(fd)
 
 
+def _refuse_empty(path: Path) -> None:
+    """A history file of 0 bytes is damaged, never "new": a new history is created whole under
+    a temporary name and linked into place (``Store._create``), so an empty file means what it
+    held is gone (a truncated copy, a failed disk). Opening it would silently start an empty
+    history in its place and every unfinished pull it held would vanish."""
+    if path.stat().st_size == 0:
+        raise CorruptStoreError(
+            path, "it is empty (0 bytes): the history it held is missing or was cut short"
+        )
+
+
 def _make_private(path: Path) -> None:
     if os.name == "posix" and path.stat().st_mode & 0o077:
         os.chmod(path, 0o600)
+
+
+def _sync_dir(directory: Path) -> None:
+    """Make a new name in ``directory`` durable (POSIX: fsync the directory)."""
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _database_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
@@ -392,8 +415,9 @@ class Store:
         """
         path = Path(path)
         try:
-            if not path.is_file() or path.stat().st_size == 0:
+            if not path.is_file():
                 return KeyInfo(None, None)
+            _refuse_empty(path)
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the history file {path}: {exc}") from exc
@@ -442,7 +466,9 @@ class Store:
         path = Path(path)
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _create_private_file(path)
+            if not path.exists():
+                cls._create(path, cipher)
+            _refuse_empty(path)
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the history file {path}: {exc}") from exc
@@ -461,6 +487,35 @@ class Store:
             conn.close()
             raise
         return store
+
+    @classmethod
+    def _create(cls, path: Path, cipher: CardCipher | None) -> None:
+        """Create a new history at ``path`` whole: schema, history id and key fingerprint are
+        written to a private temporary file, which is then linked into place in one step.
+        Another process creating the same history at the same moment keeps its own file (the
+        link fails here, and the temporary one is discarded), so ``path`` is never an empty or
+        half-made file and never two histories."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.new")
+        _create_private_file(tmp)
+        try:
+            conn = sqlite3.connect(tmp, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            try:
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                conn.create_function("wd_casefold", 1, _casefold, deterministic=True)
+                cardcodes.register_functions(conn, cipher)
+                store = cls(sqlite_utils.Database(conn, execute_plugins=False), tmp, cipher)
+                store._migrate(0)
+                store._bind_key()
+            finally:
+                conn.close()
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+            _sync_dir(path.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+            for suffix in ("-journal", "-wal", "-shm"):
+                tmp.with_name(tmp.name + suffix).unlink(missing_ok=True)
 
     def reopen(self) -> Store:
         """Another connection to this history, for another thread (``Store`` is per-thread).
