@@ -440,3 +440,23 @@ async def test_start_resumes_only_this_profiles_pulls(store):
         await h.close()
     assert store.get_pull(theirs.id).state is PullState.QUEUED
     assert {r.request_id for r in sim.records if r.request_id} == {"wd-a-1"}
+
+
+@pytest.mark.parametrize("amount", [2**63, 2**64 + 5, 10**30, 1_000_001, 0, -5])
+async def test_an_amount_that_cannot_be_a_card_is_refused_before_journaling(store, amount):
+    """An open-amount brand (no min, no max) accepts any positive amount by its own rules; the
+    engine still refuses what cannot be a card (and what SQLite could not even store)."""
+    sim = make_sim()
+    h = Harness(sim, store)
+    try:
+        open_amount = GiftCard(code="OPEN", name="Open", facial_values=FacialValues(type="free"))
+        with pytest.raises(ValueError, match="amount must be a whole number from 1 to"):
+            h.engine.submit(open_amount, amount)
+        with pytest.raises(ValueError, match="quantity"):
+            h.engine.submit(open_amount, 10, count=10**20)
+        with pytest.raises(ValueError, match="one line"):
+            h.engine.submit(open_amount, 10, reference="A\nB")
+    finally:
+        await h.close()
+    assert store.recent_pulls() == []
+    assert sim.records == []

@@ -158,7 +158,10 @@ def test_standard_preset_reads_back(store: Store, tmp_path: Path) -> None:
         "No stock",
     )
     assert four["card_id"] == four["code_last4"] == four["expire_at"] == ""
-    assert by_rid(rows)["REQ-8"]["cost"] == "40.00"  # no discount known
+    # Cost exists only where a card was issued: failed, rejected, in doubt and pending cost 0.
+    assert [by_rid(rows)[f"REQ-{i}"]["cost"] for i in (4, 5, 6, 8)] == ["", "", "", ""]
+    paid = sum(float(r["cost"]) for r in rows if r["cost"])
+    assert round(paid, 2) == round(store.totals(HistoryFilter()).cost, 2) == 48 + 19.2 + 97 + 14.4
 
 
 def test_excel_fr_preset_reads_back(store: Store, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from walleo_desktop.store import (
     FINAL_STATES,
+    AlreadyRetriedError,
     BrandTotal,
     CardRecord,
     CorruptStoreError,
@@ -516,12 +517,49 @@ def test_pulls_by_ids_recent_and_retries(store: Store, clock: Clock) -> None:
     for i in range(4):
         clock(T0 + timedelta(minutes=i))
         made += store.add_pulls([new(f"r{i}")])
+    made[0] = store.update_pull(made[0].id, state=PullState.ERROR)
     [retry] = store.add_pulls([new("r0-retry", retry_of=made[0].id)])
     assert store.pulls([made[2].id, 999, made[0].id]) == [made[2], made[0]]
     assert store.pulls(list(range(1, 1200))) == [*made, retry]  # more ids than one chunk
     assert [p.request_id for p in store.recent_pulls(limit=3)] == ["r0-retry", "r3", "r2"]
     assert store.retries_of(made[0].id) == [retry]
     assert store.retries_of(made[1].id) == []
+
+
+def test_a_failure_gets_one_retry_and_only_a_failure_gets_one(store: Store, path: Path) -> None:
+    [failed, running] = store.add_pulls([new("f"), new("r")])
+    with pytest.raises(StoreError, match="has not failed"):
+        store.add_pulls([new("r-retry", retry_of=running.id)])
+    store.update_pull(failed.id, state=PullState.REJECTED)
+    [retry] = store.add_pulls([new("f-retry", retry_of=failed.id)])
+    with pytest.raises(AlreadyRetriedError) as caught:
+        store.add_pulls([new("f-retry-2", retry_of=failed.id)])
+    assert caught.value.retry_id == retry.id
+    assert store.retries_of(failed.id) == [retry]
+    # The rule holds for any writer of the file, not only through Store (another process, an
+    # older build): SQLite itself refuses.
+    conn = raw(path)
+    insert = (
+        "INSERT INTO pulls (request_id, gift_card_code, amount, state, created_at, updated_at, "
+        "retry_of) VALUES (?, 'AMZ', 5, 'queued', 'x', 'x', ?)"
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="already retried"):
+        conn.execute(insert, ["raw-retry", failed.id])
+    with pytest.raises(sqlite3.IntegrityError, match="only a pull that failed"):
+        conn.execute(insert, ["raw-retry-2", running.id])
+    conn.close()
+
+
+def test_a_final_state_is_never_left(store: Store, path: Path) -> None:
+    [pull] = store.add_pulls([new("f")])
+    store.update_pull(pull.id, state=PullState.ERROR)
+    with pytest.raises(StoreError, match="never changes state"):
+        store.update_pull(pull.id, state=PullState.WAITING)
+    conn = raw(path)
+    with pytest.raises(sqlite3.IntegrityError, match="never changes state"):
+        conn.execute("UPDATE pulls SET state = 'queued' WHERE id = ?", [pull.id])
+    conn.close()
+    assert store.get_pull(pull.id).state is PullState.ERROR
 
 
 def test_two_stores_writing_from_two_threads(path: Path) -> None:

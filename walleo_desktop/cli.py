@@ -159,14 +159,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         from walleo_desktop.ui.app import run
 
         return run(args)
+    from walleo_desktop.store import StoreError
+
     try:
         if args.command == "profile":
             return _profile_command(args)
         if args.command == "export":
             return _export_command(args)
+        if args.command == "history":
+            return _history_command(args)
         return asyncio.run(_run(args))
     except UsageError as exc:
         print(f"walleo-desktop: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:  # the history cannot be read or written: a plain sentence
+        log.debug("history error", exc_info=True)
+        sent = " Nothing was sent to Walleo." if args.command == "pull" and not _journaled else ""
+        print(f"walleo-desktop: {exc}{sent}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(
@@ -184,6 +193,7 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 _key_warned = False
+_journaled = False  # set once `pull` has journaled its intents (they are then in the journal)
 
 
 def _warn_about_key(warning: str) -> None:
@@ -197,7 +207,6 @@ def _warn_about_key(warning: str) -> None:
 def _open_session(args: argparse.Namespace) -> Any:
     from walleo_desktop.api.errors import ConfigurationError
     from walleo_desktop.engine import Profiles, Session, resolve_connection
-    from walleo_desktop.store import StoreError
 
     profiles = Profiles()
     try:
@@ -215,7 +224,7 @@ def _open_session(args: argparse.Namespace) -> Any:
             agent=getattr(args, "agent", None),
             profiles=profiles,
         )
-    except (ConfigurationError, StoreError) as exc:
+    except ConfigurationError as exc:
         raise UsageError(str(exc)) from exc
     _warn_about_key(session.key_warning)
     return session
@@ -232,8 +241,6 @@ async def _run(args: argparse.Namespace) -> int:
             return await _pull(session, args)
         if args.command == "resume":
             return await _resume(session, args)
-        if args.command == "history":
-            return _history(session, args)
         if args.command == "catalog":
             return await _catalog(session, args)
         raise UsageError(f"unknown command {args.command}")
@@ -271,6 +278,8 @@ async def _pull(session: Any, args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(f"{gift_card.name}: {exc}") from exc
+    global _journaled
+    _journaled = True
     if not args.json:
         print(
             f"Journaled {len(pulls)} pull(s) of {gift_card.name} {args.amount} "
@@ -283,12 +292,35 @@ async def _pull(session: Any, args: argparse.Namespace) -> int:
 async def _resume(session: Any, args: argparse.Namespace) -> int:
     pending = await session.engine.start()
     if not pending:
-        if not args.json:
+        others = _unfinished_elsewhere(session)
+        if others:
+            names = ", ".join(f"{name} ({count})" for name, count in sorted(others.items()))
+            print(
+                f"Nothing to resume for {_profile_label(session)}, but unfinished pulls of "
+                f"other profiles wait in the journal: {names}. Resume them with their own "
+                "credentials: `walleo-desktop --profile NAME resume`.",
+                file=sys.stderr,
+            )
+        elif not args.json:
             print("Nothing to resume: every pull in the journal is finished.", file=sys.stderr)
         return EXIT_OK
     if not args.json:
         print(f"Resuming {len(pending)} unfinished pull(s)…", file=sys.stderr)
     return await _finish(session, [p.id for p in pending], args)
+
+
+def _profile_label(session: Any) -> str:
+    connection = session.connection
+    return "demo mode" if connection.demo else f"profile {connection.profile!r}"
+
+
+def _unfinished_elsewhere(session: Any) -> dict[str, int]:
+    """Unfinished pulls of other profiles in this history: profile -> count."""
+    counts: dict[str, int] = {}
+    for pull in session.store.unfinished_pulls():
+        if pull.profile != session.engine.profile:
+            counts[pull.profile or "?"] = counts.get(pull.profile or "?", 0) + 1
+    return counts
 
 
 async def _finish(session: Any, ids: list[int], args: argparse.Namespace) -> int:
@@ -310,10 +342,22 @@ async def _finish(session: Any, ids: list[int], args: argparse.Namespace) -> int
         if pull.id not in results:
             results[pull.id] = pull
             _print_pull(session, pull, args, out)
-    failed = sum(1 for p in final if p.state.value != "success")
+    unfinished = [p for p in final if not p.final]
+    failed = sum(1 for p in final if p.final and p.state.value != "success")
     if not args.json:
-        ok = len(final) - failed
+        ok = len(final) - failed - len(unfinished)
         print(f"{ok} issued, {failed} failed.", file=sys.stderr)
+    if unfinished:
+        reasons = sorted(
+            {(session.engine.stopped_reason(p.id) or "unknown").rstrip(".") for p in unfinished}
+        )
+        print(
+            f"walleo-desktop: {len(unfinished)} pull(s) could not be finished: "
+            f"{'; '.join(reasons)}. They stay in the journal (nothing is lost): fix the problem, "
+            "then run `walleo-desktop resume`.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -341,8 +385,11 @@ def _print_pull(session: Any, pull: Any, args: argparse.Namespace, out: TextIO) 
         out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         out.flush()
         return
-    brand = pull.gift_card_name or pull.gift_card_code
-    line = f"{pull.state.label:<9} {brand} {pull.amount} {pull.currency}  {pull.request_id}"
+    brand = _printable(pull.gift_card_name or pull.gift_card_code)
+    line = (
+        f"{pull.state.label:<9} {brand} {pull.amount} {_printable(pull.currency)}  "
+        f"{_printable(pull.request_id)}"
+    )
     if card is not None:
         if args.show_codes:
             pin = f"  PIN {card.pin_code}" if card.pin_code else ""
@@ -352,7 +399,7 @@ def _print_pull(session: Any, pull: Any, args: argparse.Namespace, out: TextIO) 
         if card.expire_at:
             line += f"  expires {card.expire_at.date().isoformat()}"
     elif pull.error_message:
-        line += f"  — {pull.error_message}"
+        line += f"  — {_printable(pull.error_message)}"
     print(line, file=out, flush=True)
 
 
@@ -382,13 +429,47 @@ def _local_day_range(
     )
 
 
-def _history(session: Any, args: argparse.Namespace) -> int:
+def _open_history_to_read(args: argparse.Namespace, *, need_codes: bool) -> Any:
+    """The history the window would open, for reading it offline (no credentials, no network).
+
+    Without its key, the history is still readable (everything but the full codes and PINs:
+    last 4 digits, amounts, states, totals): said on stderr, and refused only when the codes
+    themselves are asked for."""
+    from walleo_desktop.engine.datakey import open_history
+    from walleo_desktop.store import Store, StoreError
+    from walleo_desktop.store.crypto import KeyUnavailableError
+
+    path = _export_history_path(args)
+    if not path.exists():
+        raise UsageError(f"there is no history at {path} (see --data-dir and --profile)")
+    try:
+        store, data_key = open_history(path)  # the key: codes, and a history to encrypt
+    except KeyUnavailableError as exc:
+        if need_codes:
+            raise UsageError(str(exc)) from exc
+        print(
+            f"walleo-desktop: warning: {exc} Card codes and PINs cannot be read; everything "
+            "else in the history can.",
+            file=sys.stderr,
+        )
+        try:
+            return Store.open(path)
+        except StoreError as again:
+            raise UsageError(str(again)) from again
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+    _warn_about_key(data_key.warning)
+    return store
+
+
+def _history_command(args: argparse.Namespace) -> int:
     from walleo_desktop.store import HistoryFilter
 
     states = _parse_states(args.status)
     since, until = _local_day_range(args.since, args.until)
     flt = HistoryFilter(since=since, until=until, states=states)
-    page = session.store.history(flt, limit=args.limit)
+    with _open_history_to_read(args, need_codes=False) as store:
+        page = store.history(flt, limit=args.limit)
     for row in page.rows:
         p = row.pull
         if args.json:
@@ -414,13 +495,21 @@ def _history(session: Any, args: argparse.Namespace) -> int:
                 )
             )
         else:
-            last4 = f"…{row.card_code_last4}" if row.card_code_last4 else ""
+            last4 = f"…{_printable(row.card_code_last4)}" if row.card_code_last4 else ""
             print(
                 f"{p.created_at.astimezone().strftime('%Y-%m-%d %H:%M')}  {p.state.label:<10} "
-                f"{p.gift_card_code:<12} {p.amount:>6} {p.currency}  {p.reference:<16} "
-                f"{p.request_id} {last4}"
+                f"{_printable(p.gift_card_code):<12} {p.amount:>6} {_printable(p.currency)}  "
+                f"{_printable(p.reference):<16} {_printable(p.request_id)} {last4}"
             )
     return EXIT_OK
+
+
+def _printable(text: str) -> str:
+    """``text`` for one line of a text report: line breaks and other control characters shown
+    as escapes (``\\n``), so that a value can never forge a line of its own."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _export_history_path(args: argparse.Namespace) -> Path:
@@ -441,7 +530,6 @@ def _export_history_path(args: argparse.Namespace) -> Path:
 
 
 def _export_command(args: argparse.Namespace) -> int:
-    from walleo_desktop.engine.datakey import open_history
     from walleo_desktop.engine.pulls import default_agent
     from walleo_desktop.store import HistoryFilter, StoreError
     from walleo_desktop.store.export import export_csv
@@ -455,18 +543,10 @@ def _export_command(args: argparse.Namespace) -> int:
         states=states,
         gift_card_codes=tuple(code.strip() for code in args.gift_card if code.strip()),
     )
-    path = _export_history_path(args)
-    if not path.exists():
-        raise UsageError(f"there is no history at {path} (see --data-dir and --profile)")
     out: Path = args.out
     if not out.parent.is_dir():
         raise UsageError(f"the folder {out.parent} does not exist")
-    try:
-        store, data_key = open_history(path)  # the key: codes, and a history to encrypt
-    except StoreError as exc:
-        raise UsageError(str(exc)) from exc
-    _warn_about_key(data_key.warning)
-    with store:
+    with _open_history_to_read(args, need_codes=args.with_codes) as store:
         if args.with_codes and not args.yes:
             if not sys.stdin.isatty():
                 raise UsageError(

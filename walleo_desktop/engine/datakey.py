@@ -31,6 +31,7 @@ window runs ``load_data_key`` in a thread with a timeout (``ui.app``); the CLI c
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -91,11 +92,24 @@ def _locked(path: Path, what: str, timeout: float = LOCK_TIMEOUT) -> Iterator[No
             f"(lock file {path}). Wait for it to finish, then try again."
         ) from None
     except OSError as exc:
-        raise KeyUnavailableError(f"Cannot take the lock file {path}: {exc}") from exc
+        raise _LockUnavailable(path, exc) from exc
     try:
         yield
     finally:
         lock.release()
+
+
+class _LockUnavailable(KeyUnavailableError):
+    """The lock file cannot even be created (a read-only folder or disk, no permission)."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        folder = path.parent
+        reason = (
+            f"the folder {folder} is read-only"
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+            else str(exc)
+        )
+        super().__init__(f"Cannot take the lock file {path}: {reason}.")
 
 
 def history_lock_path(history: Path) -> Path:
@@ -231,7 +245,16 @@ def load_data_key(history: Path) -> DataKey:
     file ``Store.open`` would refuse (no key is made for it).
     """
     history = Path(history)
-    with _locked(history_lock_path(history), "creating or upgrading this history"):
+    try:
+        with _locked(history_lock_path(history), "creating or upgrading this history"):
+            return _load_data_key_locked(history)
+    except _LockUnavailable:
+        # A read-only folder (a backup on read-only media, a locked-down share): nothing can
+        # be created there anyway, so a history that already has its key is read without the
+        # lock; one that would need creating or binding is refused, as said.
+        info = Store.key_info(history)
+        if info.history_id is None or info.key_check is None:
+            raise
         return _load_data_key_locked(history)
 
 
@@ -247,15 +270,16 @@ def _load_data_key_locked(history: Path) -> DataKey:
     if text:
         return _bound(history, DataKey(history_id, _decode(text, "the system keyring"), "keyring"))
 
-    with _locked(_file_lock_path(file), "writing the key file"):
-        stored = _read_file(file).get(history_id)
-        if stored is not None:
-            key = _decode(stored, str(file))
-            if not keyring_problem and _keyring_put(history_id, stored):
-                _forget_in_file(file, history_id)
+    stored = _read_file(file).get(history_id)  # replaced whole, never torn: no lock to read
+    if stored is not None:
+        key = _decode(stored, str(file))
+        if not keyring_problem and _keyring_put(history_id, stored):
+            with contextlib.suppress(_LockUnavailable):  # read-only: it stays in the file too
+                with _locked(_file_lock_path(file), "writing the key file"):
+                    _forget_in_file(file, history_id)
                 log.info("history key moved from %s into the system keyring", file)
-                return _bound(history, DataKey(history_id, key, "keyring"))
-            return _bound(history, DataKey(history_id, key, "file", file))
+            return _bound(history, DataKey(history_id, key, "keyring"))
+        return _bound(history, DataKey(history_id, key, "file", file))
 
     if info.key_check is not None:  # codes are encrypted with a key we cannot find
         entry = f"entry {keyring_entry(history_id)!r} of service {KEYRING_SERVICE!r}"

@@ -36,7 +36,7 @@ from walleo_desktop.api.client import WalleoClient
 from walleo_desktop.api.models import GiftCard, PullRequest, PullStatus
 from walleo_desktop.engine.policy import PollPolicy
 from walleo_desktop.logs import register_secret
-from walleo_desktop.store import Store
+from walleo_desktop.store import AlreadyRetriedError, CardConflictError, Store, StoreError
 from walleo_desktop.store.records import (
     CardRecord,
     NewPull,
@@ -45,9 +45,56 @@ from walleo_desktop.store.records import (
     utcnow,
 )
 
-__all__ = ["PullEngine", "PullEvent", "new_request_id", "validate_amount"]
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_QUANTITY",
+    "AlreadyRetried",
+    "PullEngine",
+    "PullEvent",
+    "new_request_id",
+    "validate_amount",
+]
 
 log = logging.getLogger("walleo.engine")
+
+# The most one card may be worth (major units) and the most cards one order may hold: far above
+# any real gift card or order, far below what SQLite's 64-bit integers or Walleo's JSON allow.
+MAX_AMOUNT = 1_000_000
+MAX_QUANTITY = 1000
+
+# Walleo's documented refusals of a create: each means "nothing was created for this request
+# id". Anything else a create can answer (an undocumented 4xx such as 409 "conflict", a 4xx
+# without an envelope, an answer we cannot read) may come after Walleo created the pull: the
+# pull is in doubt and a GET by request id decides (walleo-api.md, Decision 3).
+_DEFINITE_REFUSALS: tuple[type[E.WalleoError], ...] = (
+    E.ConfigurationError,  # refused by the client itself: never sent
+    E.GiftCardNotFound,
+    E.NotEnoughFunds,
+    E.OutOfStock,
+    E.InvalidAmount,
+    E.Unauthorized,
+    E.InvalidSignature,
+)
+
+
+class AlreadyRetried(ValueError):
+    """A failed pull has at most one retry; this one has it already (``retry``)."""
+
+    def __init__(self, pull: PullRecord, retry: PullRecord) -> None:
+        super().__init__(
+            f"This pull was already retried as {retry.request_id}: a failure gets one retry."
+        )
+        self.pull = pull
+        self.retry = retry
+
+
+def _one_line(text: str, what: str) -> str:
+    """``text`` stripped, refused when it holds a line break or another control character (a
+    reference is one line: a newline in it would forge lines in text reports)."""
+    text = text.strip()
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text):
+        raise ValueError(f"The {what} must be one line of text, without control characters.")
+    return text
 
 
 def new_request_id() -> str:
@@ -119,6 +166,8 @@ class PullEngine:
         self._workers: dict[int, _Worker] = {}
         self._done: dict[int, list[asyncio.Future[PullRecord]]] = {}
         self._observers: list[Callable[[PullEvent], None]] = []
+        self._stopped: dict[int, str] = {}
+        self._failures_logged: set[str] = set()
         self._closed = False
 
     # ------------------------------------------------------------------ observing
@@ -191,11 +240,15 @@ class PullEngine:
         """
         if self._closed:
             raise RuntimeError("the engine is closed")
-        if not 1 <= count <= 1000:
-            raise ValueError("The quantity must be between 1 and 1000.")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_QUANTITY:
+            raise ValueError(f"The quantity must be between 1 and {MAX_QUANTITY:,}.")
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+            raise ValueError(f"The amount must be a whole number from 1 to {MAX_AMOUNT:,}.")
         problem = validate_amount(gift_card, amount)
         if problem:
             raise ValueError(problem)
+        reference = _one_line(reference, "reference")
+        note = _one_line(note, "note")
         batch = uuid.uuid4().hex[:12]
         intents = [
             NewPull(
@@ -207,8 +260,8 @@ class PullEngine:
                 discount=gift_card.discount,
                 catalog_snapshot=dict(gift_card.raw) or _snapshot(gift_card),
                 agent=self.agent,
-                reference=reference.strip(),
-                note=note.strip(),
+                reference=reference,
+                note=note,
                 profile=self.profile,
                 batch_id=batch,
             )
@@ -221,6 +274,9 @@ class PullEngine:
         old = self.store.get_pull(pull_id)
         if old.state not in (PullState.ERROR, PullState.REJECTED):
             raise ValueError("Only a pull that ended in error or was rejected can be retried.")
+        earlier = self.store.retries_of(old.id)
+        if earlier:
+            raise AlreadyRetried(old, earlier[0])
         intent = NewPull(
             request_id=new_request_id(),
             gift_card_code=old.gift_card_code,
@@ -236,7 +292,10 @@ class PullEngine:
             batch_id=old.batch_id,
             retry_of=old.id,
         )
-        (new,) = self._journal_and_spawn([intent])
+        try:
+            (new,) = self._journal_and_spawn([intent])
+        except AlreadyRetriedError as exc:  # another window or process retried it meanwhile
+            raise AlreadyRetried(old, self.store.get_pull(exc.retry_id)) from None
         self.store.add_event(
             old.id, "retried", {"new_pull_id": new.id, "request_id": new.request_id}
         )
@@ -251,7 +310,14 @@ class PullEngine:
         return True
 
     async def wait(self, pull_ids: Iterable[int]) -> list[PullRecord]:
-        """Wait until every given pull is final; returns their final records in order."""
+        """Wait until every given pull is final, or no longer driven by this engine; returns
+        their records in order.
+
+        A record that is not final means its driving stopped (``stopped_reason`` says why: the
+        history could not be written, for one) or that this engine never drove it (another
+        profile's pull): it stays in the journal, for a later ``start``. ``wait`` never waits
+        for a pull nobody drives.
+        """
         ids = list(pull_ids)
         futures: list[asyncio.Future[PullRecord]] = []
         loop = asyncio.get_running_loop()
@@ -260,10 +326,17 @@ class PullEngine:
             pull = self.store.get_pull(pid)
             if pull.final:
                 fut.set_result(pull)
+            elif pid not in self._workers:
+                self._stopped.setdefault(pid, "it is not being driven by this session")
+                fut.set_result(pull)
             else:
                 self._done.setdefault(pid, []).append(fut)
             futures.append(fut)
         return list(await asyncio.gather(*futures))
+
+    def stopped_reason(self, pull_id: int) -> str | None:
+        """Why this engine stopped driving an unfinished pull (None: it did not)."""
+        return self._stopped.get(pull_id)
 
     async def close(self) -> None:
         """Stop driving pulls. Their journal state stays; the next start resumes them."""
@@ -326,11 +399,31 @@ class PullEngine:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug or a store failure: keep the pull for the next start
-            log.exception("pull %s stopped unexpectedly; it stays in the journal", pull.request_id)
-            with contextlib.suppress(Exception):
-                self.store.add_event(pull.id, "engine_failure", {"error": type(exc).__name__})
+            self._stop_driving(pull, exc)
         finally:
             self._workers.pop(pull.id, None)
+
+    def _stop_driving(self, pull: PullRecord, exc: Exception) -> None:
+        """A pull's worker could not go on (the history cannot be written: disk full, read-only
+        folder; or a bug). The pull stays in the journal as last written; whoever waits for it
+        gets its record back with the reason, instead of waiting forever."""
+        reason = str(exc) if isinstance(exc, StoreError) else f"an internal error ({exc!r})"
+        self._stopped[pull.id] = reason
+        kind = f"{type(exc).__name__}: {exc}"
+        if kind in self._failures_logged:  # the same failure for a thousand pulls: said once
+            log.debug("pull %s stopped too (%s)", pull.request_id, reason)
+        elif isinstance(exc, StoreError):  # the environment, not a bug: no traceback
+            self._failures_logged.add(kind)
+            log.error("pull %s stopped (%s); it stays in the journal", pull.request_id, reason)
+        else:
+            self._failures_logged.add(kind)
+            log.exception("pull %s stopped; it stays in the journal", pull.request_id)
+        if not isinstance(exc, StoreError):
+            with contextlib.suppress(Exception):
+                self.store.add_event(pull.id, "engine_failure", {"error": type(exc).__name__})
+        for fut in self._done.pop(pull.id, []):
+            if not fut.done():
+                fut.set_result(pull)
 
     async def _sleep_until_check(self, pull: PullRecord, worker: _Worker) -> None:
         while pull.next_check_at is not None and not worker.wake.is_set():
@@ -402,19 +495,9 @@ class PullEngine:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(worker.wake.wait(), timeout=wait)
             return pull
-        except (E.AmbiguousError, E.UnexpectedResponseError) as exc:
-            worker.create_failures += 1
-            return self._update(
-                pull,
-                "in_doubt",
-                {"error": exc.code, "http_status": getattr(exc, "http_status", None)},
-                state=PullState.IN_DOUBT,
-                error_code=exc.code,
-                error_message=exc.message,
-                next_check_at=self._schedule(self.policy.first_check),
-            )
-        except (E.ApiError, E.ConfigurationError) as exc:
-            # A definite refusal: Walleo created nothing for this request id.
+        except _DEFINITE_REFUSALS as exc:
+            # A definite refusal (or a request we could not even build): Walleo created
+            # nothing for this request id.
             return self._update(
                 pull,
                 "rejected",
@@ -424,6 +507,19 @@ class PullEngine:
                 error_message=exc.message,
                 finished_at=utcnow(),
                 next_check_at=None,
+            )
+        except (E.AmbiguousError, E.UnexpectedResponseError, E.ApiError) as exc:
+            # The create may have reached Walleo: a lost or unreadable answer, or an answer
+            # that is not one of the documented refusals. Ask Walleo by request id.
+            worker.create_failures += 1
+            return self._update(
+                pull,
+                "in_doubt",
+                {"error": exc.code, "http_status": getattr(exc, "http_status", None)},
+                state=PullState.IN_DOUBT,
+                error_code=exc.code,
+                error_message=exc.message,
+                next_check_at=self._schedule(self.policy.first_check),
             )
         worker.create_failures = 0
         worker.last_get = 0.0
@@ -478,6 +574,9 @@ class PullEngine:
     def _apply(
         self, pull: PullRecord, answer: PullRequest, worker: _Worker, *, after_create: bool = False
     ) -> PullRecord:
+        wrong = self._mismatch(pull, answer)
+        if wrong:
+            return self._distrust(pull, answer, wrong, worker, after_create=after_create)
         common: dict[str, Any] = {
             "walleo_id": answer.id or pull.walleo_id,
             "walleo_status": answer.status_text,
@@ -498,7 +597,10 @@ class PullEngine:
                 created_at=utcnow(),
             )
             # One transaction: the card and Walleo's answer about it land together.
-            done = self.store.record_card(pull.id, card, detail={"card_id": c.id}, **common)
+            try:
+                done = self.store.record_card(pull.id, card, detail={"card_id": c.id}, **common)
+            except CardConflictError as exc:  # that card is another pull's (or this has one)
+                return self._distrust(pull, answer, str(exc), worker, after_create=after_create)
             self._emit("changed", done, card)
             return done
         if answer.status is PullStatus.ERROR:
@@ -545,6 +647,74 @@ class PullEngine:
             next_check_at=self._schedule(delay),
             overdue=self._overdue(pull),
             **common,
+        )
+
+    def _mismatch(self, pull: PullRecord, answer: PullRequest) -> str:
+        """Why ``answer`` cannot be about ``pull`` ('' when it can): every answer is checked
+        against the pull it is for before anything of it is believed."""
+        if answer.request_id != pull.request_id:
+            return f"it is about another pull (request id {answer.request_id[:80]!r})"
+        if pull.walleo_id and answer.id and answer.id != pull.walleo_id:
+            return f"it names another Walleo pull ({answer.id[:80]!r}, not {pull.walleo_id!r})"
+        if answer.amount_cents is not None and answer.amount_cents != pull.amount * 100:
+            return f"it is for {answer.amount_cents / 100:g}, not {pull.amount}"
+        card = answer.card
+        if card is not None and answer.status is PullStatus.SUCCESS:
+            if card.amount is not None and card.amount != pull.amount:
+                return f"its card is worth {card.amount}, not {pull.amount}"
+            if card.gift_card_code and card.gift_card_code != pull.gift_card_code:
+                return (
+                    f"its card is a {card.gift_card_code[:40]!r} card, not {pull.gift_card_code!r}"
+                )
+            owner = self.store.pull_of_card(card.id)
+            if owner is not None and owner != pull.id:
+                return f"its card {card.id[:80]!r} is already recorded for pull #{owner}"
+        return ""
+
+    def _distrust(
+        self,
+        pull: PullRecord,
+        answer: PullRequest,
+        reason: str,
+        worker: _Worker,
+        *,
+        after_create: bool,
+    ) -> PullRecord:
+        """Keep and say an answer that cannot be this pull's, record nothing of it, and ask
+        again later (slowly: a server that mixes pulls up needs time to be fixed)."""
+        worker.check_failures += 1
+        card = answer.card
+        detail: dict[str, Any] = {
+            "reason": reason,
+            "answered_request_id": answer.request_id[:200],
+            "answered_walleo_id": answer.id[:200],
+            "answered_status": answer.status_text[:64],
+            "answered_amount_cents": answer.amount_cents,
+        }
+        if card is not None:  # never its code or PIN: the event log is not a vault
+            detail.update(
+                card_id=card.id[:200],
+                card_amount=card.amount,
+                card_gift_card_code=card.gift_card_code[:64],
+            )
+        log.warning("pull %s: Walleo's answer not recorded: %s", pull.request_id, reason)
+        state = PullState.IN_DOUBT if after_create or pull.state is PullState.SENDING else None
+        fields: dict[str, Any] = {"state": state} if state is not None else {}
+        return self._update(
+            pull,
+            "answer_mismatch",
+            detail,
+            error_code="answer_mismatch",
+            error_message=(
+                f"Walleo's answer could not be about this pull: {reason}. Nothing of it was "
+                "recorded; still checking."
+            ),
+            next_check_at=self._schedule(
+                max(self.policy.slow_interval / 2, self._poll_delay(pull, worker.check_failures))
+            ),
+            attempts=pull.attempts,
+            overdue=self._overdue(pull),
+            **fields,
         )
 
 

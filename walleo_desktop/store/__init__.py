@@ -2,6 +2,8 @@
 the catalog cache and the history queries. No Qt, no HTTP."""
 
 from walleo_desktop.store.errors import (
+    AlreadyRetriedError,
+    CardConflictError,
     CorruptStoreError,
     NewerSchemaError,
     NotFoundError,
@@ -14,7 +16,9 @@ from walleo_desktop.store.records import __all__ as _records_all
 from walleo_desktop.store.store import Store, default_data_dir
 
 __all__ = [
+    "AlreadyRetriedError",
     "BrandTotal",
+    "CardConflictError",
     "FINAL_STATES",
     "CorruptStoreError",
     "HistoryFilter",

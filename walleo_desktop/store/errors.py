@@ -3,14 +3,23 @@
 StoreError                  any failure to read or write the history file
 ├── NotFoundError           (also a KeyError) no pull with that id
 ├── NewerSchemaError        written by a newer app version; the file was not touched
-└── CorruptStoreError       damaged, or not a Walleo Desktop history; the file was not touched
+├── CorruptStoreError       damaged, or not a Walleo Desktop history; the file was not touched
+├── AlreadyRetriedError     a failed pull has one retry, and this one has it; nothing written
+└── CardConflictError       a card that is another pull's, or a second card; nothing written
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["CorruptStoreError", "NewerSchemaError", "NotFoundError", "StoreError"]
+__all__ = [
+    "AlreadyRetriedError",
+    "CardConflictError",
+    "CorruptStoreError",
+    "NewerSchemaError",
+    "NotFoundError",
+    "StoreError",
+]
 
 
 class StoreError(Exception):
@@ -48,3 +57,20 @@ class CorruptStoreError(StoreError):
         )
         self.path = path
         self.reason = reason
+
+
+class AlreadyRetriedError(StoreError):
+    """A failed intent gets at most one retry: ``retry_id`` is the one it already has."""
+
+    def __init__(self, pull_id: int, retry_id: int) -> None:
+        super().__init__(
+            f"Pull #{pull_id} was already retried (pull #{retry_id}): a failure gets one retry. "
+            "Nothing was journaled."
+        )
+        self.pull_id = pull_id
+        self.retry_id = retry_id
+
+
+class CardConflictError(StoreError):
+    """A card that cannot be this pull's: already recorded for another pull, or the pull has
+    another card already. Nothing was written."""

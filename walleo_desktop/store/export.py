@@ -17,7 +17,8 @@ Presets (``PRESETS``):
   is the useful one).
 
 Amounts are whole units of ``currency`` (the face value); ``cost`` is what the partner paid
-(face value less the partner discount), exact to the cent.
+(face value less the partner discount), exact to the cent, and only where a card was issued:
+it is empty for a pull that failed, was rejected or is not finished.
 
 Codes and PINs are left out unless ``with_codes``. Exporting them is logged in the history's
 event log (kind ``codes_exported``: agent, rows, file name, the filter; never a code, and not
@@ -50,6 +51,7 @@ from typing import Literal
 
 from walleo_desktop.store.errors import StoreError
 from walleo_desktop.store.history import HistoryFilter, HistoryLine
+from walleo_desktop.store.records import PullState
 from walleo_desktop.store.store import Store
 
 __all__ = [
@@ -188,7 +190,9 @@ def _row_formatter(
             *safe[0:5],
             str(line.amount),
             safe[5],
-            _cents(line.cost_cents, decimal),
+            # What was paid: only an issued card costs anything (a failed or rejected pull,
+            # or one still pending, costs nothing, and summing the column must say so).
+            _cents(line.cost_cents, decimal) if line.state is PullState.SUCCESS else "",
             *safe[6:10],
             when(line.expire_at),
             *safe[10:],

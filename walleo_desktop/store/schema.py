@@ -217,11 +217,40 @@ def _v3_encrypted_cards(db: sqlite_utils.Database, cipher: CardCipher | None) ->
     )
 
 
+# The journal's rules, kept by SQLite itself whoever writes (another process, an older build):
+# - a final state (success, error, rejected) is never left;
+# - a failed intent (error, rejected) gets at most one retry, and only a failed one gets one.
+# A trigger rather than a UNIQUE index on retry_of: a history written before this version may
+# already hold two retries of one failure (the defect this guards against), and must still open.
+_V4 = """
+CREATE TRIGGER pulls_final_is_final BEFORE UPDATE OF state ON pulls
+WHEN OLD.state IN ('error', 'rejected', 'success') AND NEW.state IS NOT OLD.state
+BEGIN SELECT RAISE(ABORT, 'a finished pull never changes state'); END;
+
+CREATE TRIGGER pulls_one_retry BEFORE INSERT ON pulls WHEN NEW.retry_of IS NOT NULL
+BEGIN
+    SELECT RAISE(ABORT, 'this pull was already retried')
+    WHERE EXISTS (SELECT 1 FROM pulls WHERE retry_of = NEW.retry_of);
+    SELECT RAISE(ABORT, 'only a pull that failed can be retried')
+    WHERE (SELECT state FROM pulls WHERE id = NEW.retry_of) NOT IN ('error', 'rejected');
+END;
+"""
+
+
+def _v4_journal_rules(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
+    db.executescript(_V4)
+
+
 # A migration gets the connection (inside its transaction) and the history's cipher (None when
 # the store was opened without the key: a migration that needs it raises KeyUnavailableError).
 Migration = Callable[[sqlite_utils.Database, CardCipher | None], None]
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_history_indexes, _v3_encrypted_cards]
+MIGRATIONS: list[Migration] = [
+    _v1_initial,
+    _v2_history_indexes,
+    _v3_encrypted_cards,
+    _v4_journal_rules,
+]
 # The first schema version whose cards are encrypted.
 ENCRYPTED_SINCE = 3
 SCHEMA_VERSION = len(MIGRATIONS)

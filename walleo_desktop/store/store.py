@@ -38,6 +38,8 @@ import sqlite_utils
 from walleo_desktop.store import cardcodes
 from walleo_desktop.store.crypto import CardCipher, KeyMismatchError, KeyUnavailableError
 from walleo_desktop.store.errors import (
+    AlreadyRetriedError,
+    CardConflictError,
     CorruptStoreError,
     NewerSchemaError,
     NotFoundError,
@@ -87,6 +89,9 @@ log = logging.getLogger(__name__)
 
 # How long a writer waits for another writer's lock before giving up (sqlite3 busy timeout).
 BUSY_TIMEOUT_S = 30.0
+# The WAL is kept at most this big after a checkpoint; a bigger leftover WAL (a disk that was
+# full, a crash) is checkpointed and truncated when the history is opened.
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 
 def default_data_dir() -> Path:
@@ -249,10 +254,51 @@ def _sync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _why(exc: BaseException, path: Path) -> str:
+    """What went wrong with the history file at ``path``, in words a user can act on.
+
+    SQLite says "disk I/O error" for a full disk as often as "database or disk is full", and
+    "unable to open database file" or "attempt to write a readonly database" for a read-only
+    folder: the file system itself is asked what the matter is.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    errno_ = getattr(exc, "errno", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    folder = path.parent
+    try:
+        fs = os.statvfs(folder)
+        read_only = bool(fs.f_flag & os.ST_RDONLY) or not os.access(folder, os.W_OK)
+    except (OSError, AttributeError):
+        read_only = False
+    if _disk_full(exc, path):
+        return f"the disk holding {folder} is full. Free some space on it, then try again"
+    if read_only:
+        return f"the folder {folder} is read-only (or cannot be written by you)"
+    if primary == sqlite3.SQLITE_READONLY or errno_ in (13, 30):
+        return f"it cannot be written ({exc}): check that {folder} is writable"
+    return str(exc)
+
+
+def _disk_full(exc: BaseException | None, path: Path) -> bool:
+    if exc is None:
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == sqlite3.SQLITE_FULL or getattr(exc, "errno", None) == 28:
+        return True
+    if primary != sqlite3.SQLITE_IOERR:
+        return False
+    try:
+        fs = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize < 64 * 1024
+
+
 def _database_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
     if exc.sqlite_errorcode in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return CorruptStoreError(path, f"it is damaged or not a database ({exc})")
-    return StoreError(f"Cannot read the history file {path}: {exc}")
+    return StoreError(f"Cannot read the history file {path}: {_why(exc, path)}.")
 
 
 def _inspect(conn: sqlite3.Connection, path: Path) -> int:
@@ -331,6 +377,9 @@ def _configure(conn: sqlite3.Connection, cipher: CardCipher | None) -> None:
     # Freed space is zeroed, not left holding what was deleted (cards are never deleted, but a
     # migration rewrites tables).
     conn.execute("PRAGMA secure_delete=ON")
+    # After a checkpoint, the WAL file is cut back to this size instead of keeping its largest
+    # size forever (SQLite's default): the space goes back to the disk.
+    conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT:d}")
     conn.create_function("wd_casefold", 1, _casefold, deterministic=True)
     cardcodes.register_functions(conn, cipher)
 
@@ -420,7 +469,7 @@ class Store:
             _refuse_empty(path)
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"Cannot open the history file {path}: {exc}") from exc
+            raise StoreError(f"Cannot open the history file {path}: {_why(exc, path)}.") from exc
         try:
             conn.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)  # never write
             conn.execute("BEGIN")
@@ -471,18 +520,19 @@ class Store:
             _refuse_empty(path)
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"Cannot open the history file {path}: {exc}") from exc
+            raise StoreError(f"Cannot open the history file {path}: {_why(exc, path)}.") from exc
         try:
             version = _inspect(conn, path)
             _make_private(path)
             _configure(conn, cipher)
             # Plugins could hook our connection: the journal runs with none.
             store = cls(sqlite_utils.Database(conn, execute_plugins=False), path, cipher)
+            store._reclaim_leftover_wal()
             store._migrate(version)
             store._bind_key()
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(f"Cannot open the history file {path}: {exc}") from exc
+            raise StoreError(f"Cannot open the history file {path}: {_why(exc, path)}.") from exc
         except BaseException:
             conn.close()
             raise
@@ -528,12 +578,16 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except sqlite3.Error as exc:
-            raise StoreError(f"Cannot open the history file {self.path}: {exc}") from exc
+            raise StoreError(
+                f"Cannot open the history file {self.path}: {_why(exc, self.path)}."
+            ) from exc
         try:
             _configure(conn, self._cipher)
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(f"Cannot open the history file {self.path}: {exc}") from exc
+            raise StoreError(
+                f"Cannot open the history file {self.path}: {_why(exc, self.path)}."
+            ) from exc
         return type(self)(
             sqlite_utils.Database(conn, execute_plugins=False), self.path, self._cipher
         )
@@ -574,7 +628,10 @@ class Store:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"Cannot write to the history file {self.path}: {exc}") from exc
+            raise StoreError(
+                f"Cannot write to the history file {self.path}: {_why(exc, self.path)}. "
+                "Nothing was changed."
+            ) from exc
         try:
             yield
             conn.execute("COMMIT")
@@ -586,9 +643,54 @@ class Store:
                     log.exception("ROLLBACK failed after %r", exc)
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(
-                    f"Cannot write to the history file {self.path}: {exc}. Nothing was changed."
+                    f"Cannot write to the history file {self.path}: {_why(exc, self.path)}. "
+                    "Nothing was changed."
                 ) from exc
             raise
+
+    def _transaction[T](self, body: Callable[[], T]) -> T:
+        """``body()`` in one write transaction (``_write``), and its result.
+
+        A write refused because the disk is full is tried once more after giving back the space
+        the WAL holds (a checkpoint that truncates it): on a nearly full disk the WAL cannot
+        grow to its automatic checkpoint (4 MB), and every later write would fail while the
+        space it needs sits in the WAL.
+        """
+        try:
+            with self._write():
+                return body()
+        except StoreError as exc:
+            if not _disk_full(exc.__cause__, self.path) or not self._reclaim_wal():
+                raise
+        with self._write():
+            return body()
+
+    def _reclaim_leftover_wal(self) -> None:
+        """A WAL left bigger than ``WAL_SIZE_LIMIT`` (a full disk stopped the checkpoints, a
+        crash) is checkpointed and truncated now, before new writes need that space. Another
+        process busy with the history is not waited for: then it stays for a later checkpoint."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            if wal.stat().st_size <= WAL_SIZE_LIMIT:
+                return
+        except OSError:
+            return
+        conn = self._db.conn
+        conn.execute("PRAGMA busy_timeout=200")
+        try:
+            self._reclaim_wal()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000):d}")
+
+    def _reclaim_wal(self) -> bool:
+        """Checkpoint the WAL into the file and truncate it; True if that happened in full."""
+        try:
+            busy: int = self._db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as exc:
+            log.info("history %s: reclaiming the WAL failed: %s", self.path, exc)
+            return False
+        log.info("history %s: disk full; WAL checkpointed and truncated (busy=%s)", self.path, busy)
+        return busy == 0
 
     def _user_version(self) -> int:
         version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -653,11 +755,14 @@ class Store:
             )
         check = self.get_setting(KEY_CHECK_SETTING)
         if check is None:
-            with self._write():
+
+            def body() -> None:
                 self._db.execute(
                     "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
                     [KEY_CHECK_SETTING, dump_json(cipher.key_check)],
                 )
+
+            self._transaction(body)
             check = self.get_setting(KEY_CHECK_SETTING)
         if check != cipher.key_check:
             raise KeyMismatchError(
@@ -715,9 +820,12 @@ class Store:
             return []
         now = utcnow()
         rows = [_intent_row(pull, to_db_time(now)) for pull in pulls]
-        ids: list[int] = []
-        with self._write():
+
+        def body() -> list[PullRecord]:
+            ids: list[int] = []
             for pull, row in zip(pulls, rows, strict=True):
+                if pull.retry_of is not None:
+                    self._check_retry(pull.retry_of)
                 try:
                     pull_id = self._insert("pulls", row)
                 except sqlite3.IntegrityError as exc:
@@ -741,6 +849,29 @@ class Store:
                 self._insert_event(pull_id, "journaled", detail, now)
                 ids.append(pull_id)
             return self.pulls(ids)
+
+        return self._transaction(body)
+
+    def _check_retry(self, failed_id: int) -> None:
+        """A retry is journaled only for a pull that failed and has no retry yet (the same rule
+        as the ``pulls_one_retry`` trigger, said here with the retry's id)."""
+        found = self._select_pulls("WHERE id = ?", [failed_id])
+        if not found:
+            raise StoreError(
+                f"Cannot journal a retry of pull #{failed_id}: there is no such pull. "
+                "Nothing was journaled."
+            )
+        failed = found[0]
+        if failed.state not in _FAILED:
+            raise StoreError(
+                f"Pull #{failed_id} has not failed ({failed.state.label}): only a pull that "
+                "ended in error or was rejected can be retried. Nothing was journaled."
+            )
+        row = self._db.execute(
+            "SELECT id FROM pulls WHERE retry_of = ? ORDER BY id LIMIT 1", [failed_id]
+        ).fetchone()
+        if row is not None:
+            raise AlreadyRetriedError(failed_id, row[0])
 
     def get_pull(self, pull_id: int) -> PullRecord:
         """The pull ``pull_id``; ``NotFoundError`` (a ``StoreError`` and ``KeyError``) if none."""
@@ -771,7 +902,8 @@ class Store:
         now = utcnow()
         values["updated_at"] = to_db_time(now)
         assignments = ", ".join(f"{column} = :{column}" for column in values)
-        with self._write():
+
+        def body() -> PullRecord:
             before = self._get_pull(pull_id)
             self._db.execute(
                 f"UPDATE pulls SET {assignments} WHERE id = :pull_id_",  # noqa: S608
@@ -784,6 +916,8 @@ class Store:
                     event_detail.setdefault("to_state", values["state"])
                 self._insert_event(pull_id, event, event_detail, now)
             return self._get_pull(pull_id)
+
+        return self._transaction(body)
 
     def record_card(
         self,
@@ -808,14 +942,15 @@ class Store:
             raise ValueError(f"card {card.card_id} belongs to pull #{card.pull_id}, not #{pull_id}")
         row = cardcodes.card_to_row(card, self._cipher)  # encrypted; KeyUnavailableError
         now = utcnow()
-        with self._write():
+
+        def body() -> PullRecord:
             before = self._get_pull(pull_id)
             existing = self._db.execute(
                 "SELECT pull_id FROM cards WHERE card_id = ?", [card.card_id]
             ).fetchone()
             if existing is not None:
                 if existing[0] != pull_id:
-                    raise StoreError(
+                    raise CardConflictError(
                         f"Card {card.card_id} is already recorded for pull #{existing[0]}."
                     )
                 if before.state is PullState.SUCCESS and before.card_id == card.card_id:
@@ -824,7 +959,7 @@ class Store:
                 try:
                     self._insert("cards", row)
                 except sqlite3.IntegrityError as exc:
-                    raise StoreError(
+                    raise CardConflictError(
                         f"Cannot record card {card.card_id} for pull #{pull_id}: the pull "
                         f"already has another card ({exc})."
                     ) from exc
@@ -855,6 +990,8 @@ class Store:
             self._insert_event(pull_id, "success", event_detail, now)
             return self._get_pull(pull_id)
 
+        return self._transaction(body)
+
     def add_event(
         self, pull_id: int | None, kind: str, detail: Mapping[str, Any] | None = None
     ) -> None:
@@ -866,8 +1003,11 @@ class Store:
         ``pin_code``, ``api_key``, ``shared_key``, ``signature``, ...) are redacted as a last
         line of defence, with a warning in the log.
         """
-        with self._write():
+
+        def body() -> None:
             self._insert_event(pull_id, kind, detail, utcnow())
+
+        self._transaction(body)
 
     def events(self, pull_id: int | None = None, *, limit: int | None = None) -> list[EventRecord]:
         """Events of one pull (or of the whole history), oldest first; with ``limit``, the
@@ -916,6 +1056,11 @@ class Store:
             return cardcodes.card_from_row(row, self._cipher)
         return None
 
+    def pull_of_card(self, card_id: str) -> int | None:
+        """The pull a card is recorded for (None: no such card), read without the key."""
+        row = self._db.execute("SELECT pull_id FROM cards WHERE card_id = ?", [card_id]).fetchone()
+        return None if row is None else int(row[0])
+
     def get_card(self, card_id: str) -> CardRecord | None:
         return self._card_where("card_id = ?", [card_id])
 
@@ -924,12 +1069,15 @@ class Store:
 
     def set_card_pdf_path(self, card_id: str, path: str) -> None:
         """Remember where the card's PDF was saved."""
-        with self._write():
+
+        def body() -> None:
             cursor = self._db.execute(
                 "UPDATE cards SET pdf_path = ? WHERE card_id = ?", [path, card_id]
             )
             if cursor.rowcount != 1:
                 raise NotFoundError(f"There is no card {card_id} in the history.")
+
+        self._transaction(body)
 
     # -- settings and catalog cache -----------------------------------------------------------
 
@@ -941,23 +1089,29 @@ class Store:
 
     def set_setting(self, key: str, value: Any) -> None:
         text = dump_json(value)
-        with self._write():
+
+        def body() -> None:
             self._db.execute(
                 "INSERT INTO settings (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [key, text],
             )
 
+        self._transaction(body)
+
     def save_catalog(self, profile: str, items: list[dict[str, Any]], fetched_at: datetime) -> None:
         """Cache a profile's gift-card catalog (the raw JSON objects), replacing the previous."""
         text = dump_json(items)
-        with self._write():
+
+        def body() -> None:
             self._db.execute(
                 "INSERT INTO catalog_cache (profile, fetched_at, items) VALUES (?, ?, ?) "
                 "ON CONFLICT (profile) DO UPDATE SET fetched_at = excluded.fetched_at, "
                 "items = excluded.items",
                 [profile, to_db_time(fetched_at), text],
             )
+
+        self._transaction(body)
 
     def load_catalog(self, profile: str) -> tuple[datetime, list[dict[str, Any]]] | None:
         sql = "SELECT fetched_at, items FROM catalog_cache WHERE profile = ?"
