@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import hashlib
 import hmac
 import json
@@ -21,7 +22,7 @@ import httpx
 import pytest
 
 from walleo_desktop.api import errors as E
-from walleo_desktop.api.client import Credentials, WalleoClient
+from walleo_desktop.api.client import MAX_RETRY_AFTER, Credentials, WalleoClient
 from walleo_desktop.api.models import (
     Card,
     FacialValues,
@@ -568,6 +569,43 @@ async def test_rate_limit_is_typed_with_retry_after(make_server, connect):
     with pytest.raises(E.RateLimitedError) as info:
         await connect(server).create_pull_request("FNAC", 50, new_id())
     assert info.value.retry_after == 2.0
+    assert server.simulator.pull_request_creates == 0
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        (86400, MAX_RETRY_AFTER),  # a day: cut to the cap (it once parked a pull for 24 h)
+        (1e9, MAX_RETRY_AFTER),
+        ("Infinity", MAX_RETRY_AFTER),
+        (MAX_RETRY_AFTER - 1, MAX_RETRY_AFTER - 1),  # below the cap: honoured as sent
+        (-5, None),  # nonsense: ignored, the engine's own backoff applies
+        ("nan", None),
+        ("soon", None),
+        ("in-two-days", None),
+    ],
+)
+async def test_retry_after_is_honoured_up_to_a_cap(make_server, connect, sent, expected):
+    server = make_server()
+    server.simulator.faults.rate_limit = 1.0
+    server.simulator.faults.retry_after_seconds = sent
+    with pytest.raises(E.RateLimitedError) as info:
+        await connect(server).get_pull_request(new_id())
+    assert info.value.retry_after == expected
+
+
+async def test_a_retry_after_date_is_honoured_up_to_the_cap(make_server, connect):
+    server = make_server()
+    server.simulator.faults.rate_limit = 1.0
+    client = connect(server)
+    for ahead, expected in ((2 * 86400, MAX_RETRY_AFTER), (-3600, 0.0)):
+        server.simulator.faults.retry_after_seconds = email.utils.formatdate(
+            time.time() + ahead, usegmt=True
+        )
+        with pytest.raises(E.RateLimitedError) as info:
+            await client.create_pull_request("FNAC", 50, new_id())
+        assert info.value.retry_after == expected
+        assert f"{expected:.0f} s" in str(info.value)
     assert server.simulator.pull_request_creates == 0
 
 

@@ -11,6 +11,7 @@ import email.utils
 import ipaddress
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from walleo_desktop.api.signing import (
 __all__ = [
     "CLOCK_SKEW_TOLERANCE",
     "DEFAULT_BASE_URL",
+    "MAX_RETRY_AFTER",
     "Credentials",
     "WalleoClient",
     "is_loopback_url",
@@ -44,6 +46,13 @@ DEFAULT_BASE_URL = "https://api.walleo.io/partners/v1"
 CLOCK_SKEW_TOLERANCE = 30.0  # seconds (walleo-api.md, Decision 6)
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_LOGO_BYTES = 512 * 1024
+
+#: Longest wait a server may impose with ``Retry-After``, in seconds: honoured up to this, cut to
+#: it beyond. The engine journals the next check, so an obeyed ``Retry-After: 86400`` parked a pull
+#: for a day, across restarts (issue 10). Five minutes outlasts the windows rate limits use (per
+#: second to per minute) and still checks a pull twelve times an hour. A negative or unreadable
+#: value is ignored (``retry_after=None``: the engine's own backoff applies).
+MAX_RETRY_AFTER = 300.0
 _PDF_TYPES = frozenset({"application/pdf", "application/octet-stream", "binary/octet-stream"})
 _IMAGE_TYPES = frozenset({"image/svg+xml", "image/png", "image/jpeg", "image/webp"})
 
@@ -93,18 +102,25 @@ def _describe_http_status(status: int) -> str:
 
 
 def _retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header, at most ``MAX_RETRY_AFTER``.
+
+    Delay-seconds or an HTTP date. More than the cap (infinity included) → the cap; negative,
+    NaN or unreadable → None (ignored). A date in the past means now (0).
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        seconds = max(0.0, when.timestamp() - now)
+    if math.isnan(seconds) or seconds < 0:
         return None
-    return max(0.0, when.timestamp() - now)
+    return min(seconds, MAX_RETRY_AFTER)
 
 
 def _format_skew(seconds: float) -> str:

@@ -106,7 +106,9 @@ class Faults:
     - ``error_500``: JSON 500; a POST commits first or not, at random.
     - ``html_502``: a proxy's HTML 502 page; nothing is committed.
     - ``slow``: processed, then held ``slow_seconds`` before answering (until the client leaves).
-    - ``rate_limit``: 429 with ``Retry-After: retry_after_seconds``; nothing is committed.
+    - ``rate_limit``: 429 with ``Retry-After: retry_after_seconds``; nothing is committed. A number
+      is sent as delay-seconds (``86400``, ``-5``); a string is sent verbatim (an HTTP date,
+      ``"soon"``...), to try what a client makes of a huge, negative or unreadable value.
     """
 
     drop: float = 0.0
@@ -115,7 +117,7 @@ class Faults:
     slow: float = 0.0
     rate_limit: float = 0.0
     slow_seconds: float = 3.0
-    retry_after_seconds: float = 1
+    retry_after_seconds: float | str = 1
     methods: set[str] = field(default_factory=lambda: {"GET", "POST"})
     paths_prefix: str | None = None
 
@@ -805,10 +807,9 @@ class Simulator:
         sent: int | None = None
         try:
             if fault == "rate_limit":
-                after = self.faults.retry_after_seconds
                 status, headers, content = _canned(
                     _error(429, "too_many_requests", "Rate limit exceeded"),
-                    [(b"retry-after", f"{after:g}".encode("ascii"))],
+                    [(b"retry-after", _retry_after(self.faults.retry_after_seconds))],
                 )
             elif fault == "html_502":
                 status, headers, content = 502, [(b"content-type", b"text/html")], _HTML_502
@@ -872,6 +873,15 @@ def _parse_body(body: bytes, root: str, required: tuple[str, ...]) -> dict[str, 
             return _error(422, "parameter_invalid", f"param is invalid: {name}")
         fields[name] = value
     return fields
+
+
+def _retry_after(value: float | str) -> bytes:
+    """A ``Retry-After`` value: a number as delay-seconds (``1``, ``0.2``), a string verbatim."""
+    if isinstance(value, str):
+        return value.encode("latin-1")
+    number = float(value)
+    text = str(int(number)) if number.is_integer() else repr(number)
+    return text.encode("ascii")
 
 
 def _internal_error() -> Response:
