@@ -21,6 +21,7 @@ from walleo_desktop.api.models import PullStatus, parse_timestamp
 from walleo_desktop.api.signing import authorization_header, canonical_json, sign, signing_token
 from walleo_desktop.simulator import (
     DEMO_CREDENTIALS,
+    FAULT_KINDS,
     IN_PROCESS_BASE_URL,
     Faults,
     RequestRecord,
@@ -623,3 +624,141 @@ async def test_creation_answers_waiting_even_with_no_delay(walleo):
     client = walleo(make_sim(delay_scale=0.0))
     assert (await client.create_pull_request("FNAC", 50, "instant")).status is PullStatus.WAITING
     assert (await client.get_pull_request("instant")).status is PullStatus.SUCCESS
+
+
+# ------------------------------------------------------------- armed and hostile-server faults
+
+
+async def test_an_armed_fault_hits_the_next_matching_requests_then_is_used_up(http):
+    sim = make_sim()
+    client = http(sim)
+    armed = sim.arm("error_500", path="/gift_cards", times=2)
+    assert sim.armed == [armed]
+    other = await client.send(signed("GET", f"{BASE}/inventories/FNAC"))
+    assert other.status_code == 200 and armed.remaining == 2  # another path: not used
+    statuses = [(await client.send(signed("GET", f"{BASE}/gift_cards"))).status_code for _ in "abc"]
+    assert statuses == [500, 500, 200]
+    assert armed.remaining == 0 and sim.armed == []
+    assert [r.fault for r in sim.records] == [None, "error_500", "error_500", None]
+
+
+async def test_a_fault_armed_for_a_request_id_waits_for_it(http):
+    sim = make_sim()
+    client = http(sim)
+    sim.arm("rate_limit", request_id="r-2", retry_after="86400")
+    first = await client.send(signed("POST", f"{BASE}/pull_requests", pull_body("r-1")))
+    assert first.status_code == 200
+    second = await client.send(signed("POST", f"{BASE}/pull_requests", pull_body("r-2")))
+    assert second.status_code == 429 and second.headers["retry-after"] == "86400"
+    assert set(sim.pull_requests) == {"r-1"}  # a 429 commits nothing
+    sim.arm("html_502", method="GET", request_id="r-1")
+    assert (await client.send(signed("POST", f"{BASE}/pull_requests", pull_body("r-2")))).is_success
+    shown = await client.send(signed("GET", f"{BASE}/pull_requests/r-1"))
+    assert shown.status_code == 502 and sim.armed == []
+
+
+async def test_armed_faults_win_over_probabilities_and_can_be_disarmed(http):
+    sim = make_sim()
+    client = http(sim)
+    sim.faults.rate_limit = 1.0
+    sim.arm("html_502")
+    url = f"{BASE}/gift_cards/FNAC"
+    assert (await client.send(signed("GET", url))).status_code == 502
+    assert (await client.send(signed("GET", url))).status_code == 429
+    sim.faults.rate_limit = 0.0
+    sim.arm("html_502", times=5)
+    sim.disarm()
+    assert sim.armed == [] and (await client.send(signed("GET", url))).status_code == 200
+
+
+def test_arming_checks_the_kind_and_its_options():
+    sim = make_sim()
+    with pytest.raises(ValueError, match="unknown fault"):
+        sim.arm("gremlins")
+    with pytest.raises(TypeError, match="no option"):
+        sim.arm("slow", bytes=3)
+    with pytest.raises(ValueError, match="at least 1"):
+        sim.arm("drop", times=0)
+    assert sim.armed == []
+
+
+async def test_an_armed_error_500_commits_or_not_as_asked(http):
+    sim = make_sim()
+    client = http(sim)
+    sim.arm("error_500", commit=True)
+    sim.arm("error_500", commit=False)
+    for request_id in ("committed", "not-committed"):
+        answer = await client.send(signed("POST", f"{BASE}/pull_requests", pull_body(request_id)))
+        assert answer.status_code == 500
+    assert set(sim.pull_requests) == {"committed"}
+
+
+async def test_trickle_sends_the_whole_answer_a_byte_at_a_time_over_tcp():
+    sim = make_sim()
+    with serve_in_thread(sim) as server:
+        async with httpx.AsyncClient() as client:
+            url = f"{server.base_url}/pull_requests/nobody"
+            plain = await client.send(signed("GET", url))
+            sim.arm("trickle", seconds=0.01)
+            pieces: list[bytes] = []
+            async with client.stream("GET", url, headers=signed("GET", url).headers) as response:
+                async for piece in response.aiter_raw():
+                    pieces.append(piece)
+    assert response.status_code == 404 == plain.status_code
+    assert b"".join(pieces) == plain.content  # the same answer, only slower
+    assert len(pieces) > 1 and max(len(p) for p in pieces) < len(plain.content)
+    assert sim.records[-1].fault == "trickle" and sim.records[-1].status == 404
+
+
+async def test_trickle_commits_the_post_and_stops_when_the_client_leaves():
+    sim = make_sim()
+    with serve_in_thread(sim) as server:
+        sim.arm("trickle", seconds=0.3)
+        async with httpx.AsyncClient(timeout=httpx.Timeout(5.0, read=0.1)) as client:
+            url = f"{server.base_url}/pull_requests"
+            with pytest.raises(httpx.ReadTimeout):
+                await client.send(signed("POST", url, pull_body("trickled")))
+        deadline = time.monotonic() + 5
+        while sim.records[-1].fault != "trickle":  # closed once the server saw the client go
+            assert time.monotonic() < deadline, "the trickle went on after the client left"
+            await asyncio.sleep(0.01)
+    assert sim.records[-1].status is None
+    assert sim.pull_request_creates == 1 and "trickled" in sim.pull_requests
+
+
+async def test_huge_body_inflates_a_field_of_the_answer_or_pads_it(http):
+    sim = make_sim()
+    client = http(sim)
+    created = await client.send(signed("POST", f"{BASE}/pull_requests", pull_body("hb-1")))
+    assert created.status_code == 200
+    url = f"{BASE}/pull_requests/hb-1"
+    sim.arm("huge_body")  # default: 5 MiB more in the status
+    status = (await client.send(signed("GET", url))).json()["pull_request"]["status"]
+    assert status == "waiting" + "x" * (5 * 1024 * 1024)
+    sim.arm("huge_body", bytes=100, field="request_id")
+    assert (await client.send(signed("GET", url))).json()["pull_request"]["request_id"] == (
+        "hb-1" + "x" * 100
+    )
+    sim.arm("huge_body", bytes=1000, field=None)
+    padded = await client.send(signed("GET", url))
+    assert padded.json()["padding"] == "x" * 1000
+    assert int(padded.headers["content-length"]) == len(padded.content) > 1000
+    sim.arm("huge_body", bytes=50, field="name")
+    catalog = (await client.send(signed("GET", f"{BASE}/gift_cards"))).json()
+    assert catalog[0]["name"].endswith("x" * 50) and not catalog[1]["name"].endswith("x")
+    assert [r.fault for r in sim.records[1:]] == ["huge_body"] * 4
+
+
+async def test_huge_body_on_a_create_comes_after_the_commit(http):
+    sim = make_sim()
+    sim.faults.huge_body = 1.0
+    sim.faults.huge_body_bytes = 2 * 1024 * 1024
+    answer = await http(sim).send(signed("POST", f"{BASE}/pull_requests", pull_body("hb-2")))
+    assert len(answer.content) > 2 * 1024 * 1024
+    assert sim.pull_request_creates == 1 and sim.records[-1].fault == "huge_body"
+
+
+def test_spread_keeps_to_the_five_recoverable_kinds():
+    faults = Faults()
+    faults.spread(0.5)
+    assert [getattr(faults, k) for k in FAULT_KINDS] == [0.1] * 5 + [0.0] * (len(FAULT_KINDS) - 5)

@@ -45,7 +45,9 @@ from walleo_desktop.simulator._render import CardSheet, card_pdf, logo_svg
 __all__ = [
     "API_PREFIX",
     "DEMO_CREDENTIALS",
+    "FAULT_KINDS",
     "IN_PROCESS_BASE_URL",
+    "ArmedFault",
     "Faults",
     "RequestRecord",
     "SimCard",
@@ -97,10 +99,11 @@ class Faults:
     """Failures to inject, as probabilities per request (all 0.0 by default).
 
     One random draw per eligible request picks at most one fault, in this order: ``rate_limit``,
-    ``html_502``, ``error_500``, ``drop``, ``slow`` (if the probabilities add up to more than 1,
-    the later ones are squeezed). A request is eligible when its method is in ``methods`` and,
-    if ``paths_prefix`` is set, its path (relative to ``/partners/v1``, or absolute) starts with
-    it. The simulator's own assets (``/simulator/...``: logos, PDFs) never fail.
+    ``html_502``, ``error_500``, ``drop``, ``slow``, ``trickle``, ``huge_body`` (if the
+    probabilities add up to more than 1, the later ones are squeezed). A request is eligible when
+    its method is in ``methods`` and, if ``paths_prefix`` is set, its path (relative to
+    ``/partners/v1``, or absolute) starts with it. The simulator's own assets (``/simulator/...``:
+    logos, PDFs) never fail.
 
     - ``drop``: the request is processed (a POST commits), then the connection is cut mid-body.
     - ``error_500``: JSON 500; a POST commits first or not, at random.
@@ -109,6 +112,18 @@ class Faults:
     - ``rate_limit``: 429 with ``Retry-After: retry_after_seconds``; nothing is committed. A number
       is sent as delay-seconds (``86400``, ``-5``); a string is sent verbatim (an HTTP date,
       ``"soon"``...), to try what a client makes of a huge, negative or unreadable value.
+    - ``trickle``: processed (a POST commits), then the headers go at once and the body one byte
+      every ``trickle_seconds``, until it is all sent or the client leaves: a server no
+      per-read timeout ever catches.
+    - ``huge_body``: processed (a POST commits), then the JSON answer grows by
+      ``huge_body_bytes``: the string field ``huge_body_field`` of the answer's object (the
+      wrapped ``pull_request``/``card``/``inventories``, a bare gift card, or a catalog's first
+      entry) gets that many ``x`` appended (``"status"``: ``"waitingxxxx…"``); with
+      ``huge_body_field=None`` a ``"padding"`` field of that size is added at the top level.
+
+    ``spread`` shares a rate among the first five only: they are the faults a correct client
+    survives with every card issued once, which the engine's fault soak checks. The hostile
+    kinds are for tests that look at one answer at a time, usually armed (``Simulator.arm``).
     """
 
     drop: float = 0.0
@@ -116,15 +131,57 @@ class Faults:
     html_502: float = 0.0
     slow: float = 0.0
     rate_limit: float = 0.0
+    trickle: float = 0.0
+    huge_body: float = 0.0
     slow_seconds: float = 3.0
     retry_after_seconds: float | str = 1
+    trickle_seconds: float = 5.0
+    huge_body_bytes: int = 5 * 1024 * 1024
+    huge_body_field: str | None = "status"
     methods: set[str] = field(default_factory=lambda: {"GET", "POST"})
     paths_prefix: str | None = None
 
     def spread(self, rate: float) -> None:
-        """Share ``rate`` equally between the five kinds of fault."""
+        """Share ``rate`` equally between the five recoverable kinds of fault (not the hostile
+        ones: see the class docstring)."""
         share = max(0.0, min(rate, 1.0)) / 5
         self.drop = self.error_500 = self.html_502 = self.slow = self.rate_limit = share
+
+
+#: Every fault kind, in the order of the random draw (``Faults``).
+FAULT_KINDS = ("rate_limit", "html_502", "error_500", "drop", "slow", "trickle", "huge_body")
+
+#: What ``Simulator.arm`` accepts beside the matching rules, per kind (overriding ``Faults``).
+_ARM_OPTIONS: dict[str, frozenset[str]] = {
+    "rate_limit": frozenset({"retry_after"}),
+    "html_502": frozenset(),
+    "error_500": frozenset({"commit"}),
+    "drop": frozenset(),
+    "slow": frozenset({"seconds"}),
+    "trickle": frozenset({"seconds"}),
+    "huge_body": frozenset({"bytes", "field"}),
+}
+#: Kinds decided before the request reaches the API (nothing is committed).
+_BEFORE_KINDS = frozenset({"rate_limit", "html_502"})
+
+
+@dataclass
+class ArmedFault:
+    """A fault armed for the next matching request(s) (see ``Simulator.arm``)."""
+
+    kind: str
+    request_id: str | None = None
+    method: str | None = None
+    path: str | None = None
+    remaining: int = 1
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, method: str, path: str, request_id: str | None) -> bool:
+        if self.method is not None and self.method.upper() != method.upper():
+            return False
+        if self.path is not None and not _path_starts(path, self.path):
+            return False
+        return self.request_id is None or self.request_id == request_id
 
 
 @dataclass
@@ -360,6 +417,7 @@ class Simulator:
         self._pull_request_creates = 0
         self._card_creates = 0
         self._transport_ports = itertools.count(40001)
+        self._armed: list[ArmedFault] = []
         self.app: Starlette = self._build_app()
 
     # ------------------------------------------------------------------ read-only views
@@ -402,6 +460,81 @@ class Simulator:
     def transport(self) -> httpx.AsyncBaseTransport:
         """An httpx transport that talks to this simulator in-process (use IN_PROCESS_BASE_URL)."""
         return _InProcessTransport(self.app, ("127.0.0.1", next(self._transport_ports)))
+
+    # ------------------------------------------------------------------ armed faults
+
+    def arm(
+        self,
+        kind: str,
+        *,
+        request_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        times: int = 1,
+        **options: Any,
+    ) -> ArmedFault:
+        """Inject ``kind`` into the next ``times`` requests that match, whatever the
+        probabilities in ``faults`` (armed faults are looked at first, oldest first).
+
+        A request matches when its method is ``method`` (any if None), its path (relative to
+        ``/partners/v1``, or absolute) starts with ``path``, and its request id (from a
+        ``POST /pull_requests`` body or a ``/pull_requests/:request_id`` path) is
+        ``request_id``. A kind that needs something of the answer (a committed create, a card to
+        tamper with...) is used up only by a request where it applies. ``options`` override
+        the ``Faults`` settings for this fault:
+
+        - ``rate_limit``: ``retry_after`` (number or verbatim string);
+        - ``error_500``: ``commit`` (True / False; None or absent: at random for a POST);
+        - ``slow``: ``seconds``; ``trickle``: ``seconds`` between two bytes;
+        - ``huge_body``: ``bytes``, ``field`` (None: a top-level padding field).
+
+        Returns the armed fault; its ``remaining`` counts down as requests use it.
+        """
+        if kind not in _ARM_OPTIONS:
+            raise ValueError(f"unknown fault {kind!r}; choose one of {sorted(_ARM_OPTIONS)}")
+        unknown = set(options) - _ARM_OPTIONS[kind]
+        if unknown:
+            raise TypeError(f"fault {kind!r} takes no option {sorted(unknown)}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        armed = ArmedFault(kind, request_id, method, path, times, dict(options))
+        with self._lock:
+            self._armed.append(armed)
+        return armed
+
+    @property
+    def armed(self) -> list[ArmedFault]:
+        """The faults still armed, oldest first."""
+        with self._lock:
+            return list(self._armed)
+
+    def disarm(self) -> None:
+        """Forget every armed fault."""
+        with self._lock:
+            self._armed.clear()
+
+    def _find_armed(
+        self, method: str, path: str, request_id: str | None, *, take: bool
+    ) -> ArmedFault | None:
+        if not _is_api_path(path):
+            return None
+        with self._lock:
+            for armed in self._armed:
+                if armed.matches(method, path, request_id):
+                    if take:
+                        self._use(armed)
+                    return armed
+        return None
+
+    def _use(self, armed: ArmedFault) -> bool:
+        """Count one use of ``armed``; False when another request used it up meanwhile."""
+        with self._lock:
+            if armed.remaining <= 0 or armed not in self._armed:
+                return False
+            armed.remaining -= 1
+            if armed.remaining == 0:
+                self._armed.remove(armed)
+            return True
 
     # ------------------------------------------------------------------ app
 
@@ -761,20 +894,14 @@ class Simulator:
 
     def _draw_fault(self, method: str, path: str) -> str | None:
         faults = self.faults
-        if not path.startswith(API_PREFIX + "/") or path.startswith(API_PREFIX + "/simulator/"):
+        if not _is_api_path(path):
             return None
         if method.upper() not in {m.upper() for m in faults.methods}:
             return None
         prefix = faults.paths_prefix
-        if prefix and not (path[len(API_PREFIX) :].startswith(prefix) or path.startswith(prefix)):
+        if prefix and not _path_starts(path, prefix):
             return None
-        table = [
-            ("rate_limit", faults.rate_limit),
-            ("html_502", faults.html_502),
-            ("error_500", faults.error_500),
-            ("drop", faults.drop),
-            ("slow", faults.slow),
-        ]
+        table = [(name, float(getattr(faults, name))) for name in FAULT_KINDS]
         if not any(p > 0 for _, p in table):
             return None
         with self._lock:
@@ -798,28 +925,83 @@ class Simulator:
         date = email.utils.formatdate(self.now(), usegmt=True).encode("ascii")
         return [*kept, (b"content-length", str(length).encode("ascii")), (b"date", date)]
 
+    def _choose_fault(
+        self, method: str, path: str, request_id: str | None
+    ) -> tuple[str | None, dict[str, Any], ArmedFault | None]:
+        """An armed fault that matches (not used up yet), else one drawn at random."""
+        armed = self._find_armed(method, path, request_id, take=False)
+        if armed is not None:
+            return armed.kind, armed.options, armed
+        return self._draw_fault(method, path), {}, None
+
+    def _claim(self, armed: ArmedFault | None) -> bool:
+        return armed is None or self._use(armed)
+
+    def _error_commits(self, method: str, options: dict[str, Any]) -> bool:
+        """Whether an ``error_500`` lets the request through first (a POST then commits)."""
+        commit = options.get("commit")
+        if commit is not None:
+            return bool(commit)
+        return method == "POST" and not self._coin()
+
+    def _early_answer(
+        self, fault: str, options: dict[str, Any]
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The answer of a fault that stops the request before the API sees it."""
+        if fault == "rate_limit":
+            after = options.get("retry_after", self.faults.retry_after_seconds)
+            return _canned(
+                _error(429, "too_many_requests", "Rate limit exceeded"),
+                [(b"retry-after", _retry_after(after))],
+            )
+        if fault == "html_502":
+            return 502, [(b"content-type", b"text/html")], _HTML_502
+        return _canned(_internal_error())  # error_500, nothing committed
+
+    def _answer_after(
+        self,
+        fault: str,
+        options: dict[str, Any],
+        answer: tuple[int, list[tuple[bytes, bytes]], bytes],
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """The answer of a fault applied once the API has processed the request, or None when
+        the fault does not apply to this answer."""
+        status, headers, content = answer
+        if fault == "error_500":
+            return _canned(_internal_error())
+        if fault == "huge_body":
+            size = int(options.get("bytes", self.faults.huge_body_bytes))
+            name = options.get("field", self.faults.huge_body_field)
+            inflated = _inflate(content, name, size)
+            return None if inflated is None else (status, headers, inflated)
+        return answer  # drop, slow, trickle: the answer itself, delivered badly
+
     async def _handle(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
         client = scope.get("client")
         body = await _read_body(receive)
+        request_id = _request_id_of(path, body)
         entry = self._open_record(method, path, tuple(client) if client else None)
-        fault = self._draw_fault(method, path)
+        fault, options, armed = self._choose_fault(method, path, request_id)
         sent: int | None = None
         try:
-            if fault == "rate_limit":
-                status, headers, content = _canned(
-                    _error(429, "too_many_requests", "Rate limit exceeded"),
-                    [(b"retry-after", _retry_after(self.faults.retry_after_seconds))],
-                )
-            elif fault == "html_502":
-                status, headers, content = 502, [(b"content-type", b"text/html")], _HTML_502
-            elif fault == "error_500" and (method != "POST" or self._coin()):
-                status, headers, content = _canned(_internal_error())
+            early = fault in _BEFORE_KINDS or (
+                fault == "error_500" and not self._error_commits(method, options)
+            )
+            if early and not self._claim(armed):
+                fault, early = None, False
+            if fault is not None and early:
+                status, headers, content = self._early_answer(fault, options)
             else:
-                status, headers, content = await _run_buffered(app, scope, body, receive)
-                if fault == "error_500":  # after the POST committed
-                    status, headers, content = _canned(_internal_error())
-                elif fault == "drop":
+                answer = await _run_buffered(app, scope, body, receive)
+                status, headers, content = answer
+                if fault is not None:
+                    changed = self._answer_after(fault, options, answer)
+                    if changed is None or not self._claim(armed):
+                        fault = None  # does not apply here (an armed fault waits for one)
+                    else:
+                        status, headers, content = changed
+                if fault == "drop":
                     await send(
                         {
                             "type": "http.response.start",
@@ -835,8 +1017,14 @@ class Simulator:
                         }
                     )
                     raise SimulatedDrop(f"simulated connection drop on {method} {path}")
-                elif fault == "slow" and not await _linger(receive, self.faults.slow_seconds):
-                    return  # the client gave up: nothing to send
+                if fault == "slow":
+                    seconds = float(options.get("seconds", self.faults.slow_seconds))
+                    if not await _linger(receive, seconds):
+                        return  # the client gave up: nothing to send
+                if fault == "trickle":
+                    seconds = float(options.get("seconds", self.faults.trickle_seconds))
+                    sent = await self._trickle(send, receive, status, headers, content, seconds)
+                    return
             await send(
                 {
                     "type": "http.response.start",
@@ -847,7 +1035,40 @@ class Simulator:
             await send({"type": "http.response.body", "body": content})
             sent = status
         finally:
-            self._close_record(entry, _request_id_of(path, body), sent, fault)
+            self._close_record(entry, request_id, sent, fault)
+
+    async def _trickle(
+        self,
+        send: Send,
+        receive: Receive,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        content: bytes,
+        seconds: float,
+    ) -> int | None:
+        """Headers at once, then one byte every ``seconds``; None if the client left first."""
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": self._headers(headers, len(content)),
+            }
+        )
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            for i in range(len(content)):
+                done, _ = await asyncio.wait({gone}, timeout=max(seconds, 0.0))
+                if done:
+                    return None
+                more = i + 1 < len(content)
+                await send(
+                    {"type": "http.response.body", "body": content[i : i + 1], "more_body": more}
+                )
+            if not content:
+                await send({"type": "http.response.body", "body": b""})
+        finally:
+            gone.cancel()
+        return status
 
 
 def _parse_body(body: bytes, root: str, required: tuple[str, ...]) -> dict[str, Any] | Response:
@@ -873,6 +1094,56 @@ def _parse_body(body: bytes, root: str, required: tuple[str, ...]) -> dict[str, 
             return _error(422, "parameter_invalid", f"param is invalid: {name}")
         fields[name] = value
     return fields
+
+
+def _is_api_path(path: str) -> bool:
+    """An API route, not one of the simulator's own assets (which never fail)."""
+    return path.startswith(API_PREFIX + "/") and not path.startswith(API_PREFIX + "/simulator/")
+
+
+def _path_starts(path: str, prefix: str) -> bool:
+    """``path`` starts with ``prefix``, taken relative to ``/partners/v1`` or absolute."""
+    return path[len(API_PREFIX) :].startswith(prefix) or path.startswith(prefix)
+
+
+_WRAPPERS = ("pull_request", "card", "inventories")
+
+
+def _answer_object(data: Any) -> dict[str, Any] | None:
+    """The object an answer is about: the wrapped one, a bare object, or a list's first."""
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if not isinstance(data, dict):
+        return None
+    for key in _WRAPPERS:
+        inner = data.get(key)
+        if isinstance(inner, dict):
+            return inner
+    return data
+
+
+def _inflate(content: bytes, name: str | None, size: int) -> bytes | None:
+    """``content`` (JSON) with ``size`` more characters in field ``name`` of its object, or a
+    top-level ``padding`` field (``name=None``); None when it is not JSON."""
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    filler = "x" * max(size, 0)
+    if name is None:
+        if isinstance(data, dict):
+            data["padding"] = filler
+        elif isinstance(data, list):
+            data.append({"padding": filler})
+        else:
+            return None
+    else:
+        target = _answer_object(data)
+        if target is None:
+            return None
+        value = target.get(name)
+        target[name] = ("" if value is None else str(value)) + filler
+    return _dumps(data)
 
 
 def _retry_after(value: float | str) -> bytes:
@@ -920,14 +1191,15 @@ async def _run_buffered(
     return int(start["status"]), list(start.get("headers", [])), b"".join(chunks)
 
 
+async def _disconnected(receive: Receive) -> None:
+    """Return when the client has disconnected."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 async def _linger(receive: Receive, seconds: float) -> bool:
     """Wait ``seconds``; False as soon as the client disconnects."""
-
-    async def disconnected() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    watcher = asyncio.ensure_future(disconnected())
+    watcher = asyncio.ensure_future(_disconnected(receive))
     try:
         done, _ = await asyncio.wait({watcher}, timeout=max(seconds, 0.0))
     finally:
