@@ -22,7 +22,13 @@ import httpx
 import pytest
 
 from walleo_desktop.api import errors as E
-from walleo_desktop.api.client import MAX_RETRY_AFTER, Credentials, WalleoClient
+from walleo_desktop.api.client import (
+    MAX_CATALOG_BYTES,
+    MAX_JSON_BYTES,
+    MAX_RETRY_AFTER,
+    Credentials,
+    WalleoClient,
+)
 from walleo_desktop.api.models import (
     Card,
     FacialValues,
@@ -607,6 +613,51 @@ async def test_a_retry_after_date_is_honoured_up_to_the_cap(make_server, connect
         assert info.value.retry_after == expected
         assert f"{expected:.0f} s" in str(info.value)
     assert server.simulator.pull_request_creates == 0
+
+
+async def test_an_answer_over_the_byte_cap_after_a_get_is_unexpected(make_server, connect):
+    server = make_server()
+    client = connect(server)
+    request_id = new_id()
+    await client.create_pull_request("FNAC", 50, request_id)
+    server.simulator.arm("huge_body", method="GET")  # 5 MiB more in the status
+    with pytest.raises(E.UnexpectedResponseError, match="more than 1 MiB") as info:
+        await client.get_pull_request(request_id)
+    assert info.value.http_status == 200
+    assert (await client.get_pull_request(request_id)).request_id == request_id  # next time: fine
+
+
+async def test_an_error_over_the_byte_cap_is_not_taken_for_not_found(make_server, connect):
+    server = make_server()
+    server.simulator.arm("huge_body", request_id="nobody", bytes=2 * MAX_JSON_BYTES)
+    with pytest.raises(E.UnexpectedResponseError) as info:
+        await connect(server).get_pull_request("nobody")
+    assert not isinstance(info.value, E.ApiError) and info.value.http_status == 404
+
+
+async def test_an_answer_over_the_byte_cap_after_a_create_is_ambiguous(make_server, connect):
+    server = make_server()
+    sim = server.simulator
+    client = connect(server)
+    request_id = new_id()
+    sim.arm("huge_body", request_id=request_id, field=None, bytes=MAX_JSON_BYTES)
+    with pytest.raises(E.AmbiguousError, match="may or may not"):
+        await client.create_pull_request("FNAC", 50, request_id)
+    assert sim.pull_request_creates == 1  # it did happen: the engine resolves it by GET
+    assert (await client.get_pull_request(request_id)).request_id == request_id
+
+
+async def test_the_catalog_has_a_larger_cap_of_its_own(make_server, connect):
+    server = make_server()
+    client = connect(server)
+    server.simulator.arm("huge_body", path="/gift_cards", field=None, bytes=2 * MAX_JSON_BYTES)
+    assert len(await client.list_gift_cards()) == 12  # 2 MiB: a big catalog, still read
+    server.simulator.arm("huge_body", path="/gift_cards", field=None, bytes=MAX_CATALOG_BYTES)
+    with pytest.raises(E.UnexpectedResponseError, match="more than 16 MiB"):
+        await client.list_gift_cards()
+    server.simulator.arm("huge_body", path="/gift_cards/FNAC", bytes=2 * MAX_JSON_BYTES)
+    with pytest.raises(E.UnexpectedResponseError, match="more than 1 MiB"):
+        await client.get_gift_card("FNAC")  # one gift card is not the catalog
 
 
 async def test_connection_refused_is_not_sent(connect):

@@ -3,11 +3,17 @@
 One ``WalleoClient`` owns one ``httpx.AsyncClient`` (keep-alive pool, explicit timeouts). Every
 request is signed over the exact bytes it sends (see ``signing``). Answers become typed models
 (``models``) and failures typed errors (``errors``); nothing here knows about Qt or SQLite.
+
+A server cannot bloat the client: answers are streamed under a byte cap (``MAX_JSON_BYTES``,
+``MAX_CATALOG_BYTES``) and ``Retry-After`` is honoured up to ``MAX_RETRY_AFTER``. After a POST,
+an oversized answer is ``AmbiguousError`` (the create may have happened); after a GET,
+``UnexpectedResponseError``.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import ipaddress
 import json
 import logging
@@ -34,6 +40,8 @@ from walleo_desktop.api.signing import (
 __all__ = [
     "CLOCK_SKEW_TOLERANCE",
     "DEFAULT_BASE_URL",
+    "MAX_CATALOG_BYTES",
+    "MAX_JSON_BYTES",
     "MAX_RETRY_AFTER",
     "Credentials",
     "WalleoClient",
@@ -53,6 +61,17 @@ MAX_LOGO_BYTES = 512 * 1024
 #: second to per minute) and still checks a pull twelve times an hour. A negative or unreadable
 #: value is ignored (``retry_after=None``: the engine's own backoff applies).
 MAX_RETRY_AFTER = 300.0
+
+#: Largest answer read for one pull request, card, gift card, inventory or error, in bytes. Those
+#: are under 2 KB; one with every field at its cap in ``models`` is under 10 KB. 1 MiB is ample
+#: headroom and bounds memory: 16 concurrent requests hold at most 16 MiB of answers.
+MAX_JSON_BYTES = 1024 * 1024
+
+#: Largest catalog (``GET /gift_cards``, the one list answer) read, in bytes. An entry is 1 to 5 KB
+#: (mostly its terms of use); 16 MiB holds over 3,000 entries of 5 KB where Walleo lists hundreds,
+#: and each entry is also capped on its own (``models.MAX_GIFT_CARD_JSON``).
+MAX_CATALOG_BYTES = 16 * 1024 * 1024
+
 _PDF_TYPES = frozenset({"application/pdf", "application/octet-stream", "binary/octet-stream"})
 _IMAGE_TYPES = frozenset({"image/svg+xml", "image/png", "image/jpeg", "image/webp"})
 
@@ -121,6 +140,28 @@ def _retry_after_seconds(value: str | None, now: float) -> float | None:
     if math.isnan(seconds) or seconds < 0:
         return None
     return min(seconds, MAX_RETRY_AFTER)
+
+
+class _TooLarge(Exception):
+    def __init__(self, status: int, cap: int) -> None:
+        super().__init__(status, cap)
+        self.status = status
+        self.cap = cap
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> bytes:
+    """The whole body of a streamed ``response``, or ``_TooLarge`` once it passes ``cap``."""
+    declared = response.headers.get("content-length", "").strip()
+    if declared.isdigit() and len(declared) < 20 and int(declared) > cap:
+        raise _TooLarge(response.status_code, cap)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise _TooLarge(response.status_code, cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _format_skew(seconds: float) -> str:
@@ -195,7 +236,7 @@ class WalleoClient:
     # ------------------------------------------------------------------ endpoints
 
     async def list_gift_cards(self) -> list[GiftCard]:
-        data = await self._request("GET", "/gift_cards")
+        data = await self._request("GET", "/gift_cards", max_bytes=MAX_CATALOG_BYTES)
         if not isinstance(data, list):
             raise E.UnexpectedResponseError("The catalog answer is not a list of gift cards.")
         cards = []
@@ -311,11 +352,13 @@ class WalleoClient:
         *,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        max_bytes: int = MAX_JSON_BYTES,
     ) -> Any:
         payload = canonical_json(body) if body is not None else b""
+        send = functools.partial(self._send, method, path, payload, headers, max_bytes=max_bytes)
         if method == "GET":
             try:
-                return await self._send(method, path, payload, headers, self.get_signing)
+                return await send(self.get_signing)
             except E.InvalidSignature as first:
                 if self._get_signing_confirmed:
                     raise
@@ -325,7 +368,7 @@ class WalleoClient:
                     else GetSigning.EMPTY_SEGMENT
                 )
                 try:
-                    result = await self._send(method, path, payload, headers, other)
+                    result = await send(other)
                 except E.InvalidSignature:
                     raise first from None
                 log.warning(
@@ -339,7 +382,7 @@ class WalleoClient:
                 if self._on_get_signing_learned is not None:
                     self._on_get_signing_learned(other)
                 return result
-        return await self._send(method, path, payload, headers, self.get_signing)
+        return await send(self.get_signing)
 
     async def _send(
         self,
@@ -348,6 +391,8 @@ class WalleoClient:
         payload: bytes,
         extra_headers: dict[str, str] | None,
         get_signing: GetSigning,
+        *,
+        max_bytes: int,
     ) -> Any:
         request = self._http.build_request(
             method,
@@ -372,7 +417,26 @@ class WalleoClient:
         )
         started = time.monotonic()
         try:
-            response = await self._http.send(request)
+            response = await self._http.send(request, stream=True)
+            try:
+                # A 429's body is never needed: do not read what a limiter sends.
+                content = (
+                    b"" if response.status_code == 429 else await _read_capped(response, max_bytes)
+                )
+            finally:
+                await response.aclose()
+        except _TooLarge as exc:
+            log.info("%s %s refused: answer over %d bytes", method, path, exc.cap)
+            message = (
+                f"Walleo answered {_describe_http_status(exc.status)} with more than "
+                f"{exc.cap / (1024 * 1024):g} MiB, far more than any real answer: refused."
+            )
+            if method == "POST":  # the create may have happened: in doubt, never failed
+                raise E.AmbiguousError(
+                    message + " The request may or may not have been processed.",
+                    http_status=exc.status,
+                ) from None
+            raise E.UnexpectedResponseError(message, http_status=exc.status) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             log.info("%s %s not sent: %s", method, path, type(exc).__name__)
             raise E.NotSentError(
@@ -394,9 +458,9 @@ class WalleoClient:
         )
         if method == "GET" and response.status_code < 400:
             self._get_signing_confirmed = True
-        return self._interpret(response)
+        return self._interpret(response, content)
 
-    def _interpret(self, response: httpx.Response) -> Any:
+    def _interpret(self, response: httpx.Response, content: bytes) -> Any:
         status = response.status_code
         if status == 429:
             after = _retry_after_seconds(response.headers.get("retry-after"), self._clock())
@@ -405,7 +469,7 @@ class WalleoClient:
                 f"Walleo is limiting the request rate (HTTP 429).{wait}", retry_after=after
             )
         try:
-            data = json.loads(response.content) if response.content else None
+            data = json.loads(content) if content else None
         except (ValueError, UnicodeDecodeError):
             data = _UNPARSEABLE
         if status >= 500:
