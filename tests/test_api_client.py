@@ -15,6 +15,7 @@ import hmac
 import json
 import re
 import socket
+import threading
 import time
 import uuid
 
@@ -658,6 +659,78 @@ async def test_the_catalog_has_a_larger_cap_of_its_own(make_server, connect):
     server.simulator.arm("huge_body", path="/gift_cards/FNAC", bytes=2 * MAX_JSON_BYTES)
     with pytest.raises(E.UnexpectedResponseError, match="more than 1 MiB"):
         await client.get_gift_card("FNAC")  # one gift card is not the catalog
+
+
+async def test_a_trickled_answer_to_a_get_ends_at_the_deadline(make_server, connect):
+    server = make_server()
+    client = connect(server, deadline=1.0)
+    request_id = new_id()
+    await client.create_pull_request("FNAC", 50, request_id)
+    # ~200 bytes at 0.5 s each: 100 s, and never a read timeout (each read comes in time).
+    server.simulator.arm("trickle", method="GET", seconds=0.5)
+    with pytest.raises(E.AmbiguousError, match="within 1 s") as info:
+        await asyncio.wait_for(client.get_pull_request(request_id), 15)  # 15: only to catch a hang
+    assert isinstance(info.value, E.TransportError)  # the engine checks again later
+    assert (await client.get_pull_request(request_id)).request_id == request_id
+
+
+async def test_a_trickled_answer_to_a_create_is_ambiguous_at_the_deadline(make_server, connect):
+    server = make_server()
+    sim = server.simulator
+    client = connect(server, deadline=1.0)
+    request_id = new_id()
+    sim.arm("trickle", request_id=request_id, seconds=0.5)
+    with pytest.raises(E.AmbiguousError, match="may or may not"):
+        await asyncio.wait_for(client.create_pull_request("FNAC", 50, request_id), 15)
+    assert sim.pull_request_creates == 1  # the create happened: in doubt, not failed
+    assert (await client.get_pull_request(request_id)).request_id == request_id
+
+
+@contextlib.contextmanager
+def trickling_pdf_server(interval: float):
+    """A bare HTTP server on 127.0.0.1 that sends a PDF's headers, then a byte per ``interval``."""
+    body = b"%PDF-1.4\n" + b"0" * 200
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            )
+            for i in range(len(body)):
+                if stop.wait(interval):
+                    return
+                try:
+                    conn.sendall(body[i : i + 1])
+                except OSError:  # the client left
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/card.pdf"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=5)
+
+
+async def test_a_trickled_pdf_download_ends_at_its_deadline(make_server, connect):
+    client = connect(make_server(), download_deadline=1.0)
+    with trickling_pdf_server(0.3) as url, pytest.raises(E.AmbiguousError, match="longer than 1 s"):
+        await asyncio.wait_for(client.download_pdf(url), 15)
+
+
+@pytest.mark.parametrize("value", [0, -1.0, float("inf"), float("nan")])
+def test_a_deadline_must_be_a_positive_number_of_seconds(value):
+    with pytest.raises(E.ConfigurationError, match="positive number of seconds"):
+        WalleoClient("http://127.0.0.1:1/partners/v1", DEMO_CREDENTIALS, deadline=value)
+    with pytest.raises(E.ConfigurationError, match="positive number of seconds"):
+        WalleoClient("http://127.0.0.1:1/partners/v1", DEMO_CREDENTIALS, download_deadline=value)
 
 
 async def test_connection_refused_is_not_sent(connect):

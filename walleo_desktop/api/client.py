@@ -4,14 +4,18 @@ One ``WalleoClient`` owns one ``httpx.AsyncClient`` (keep-alive pool, explicit t
 request is signed over the exact bytes it sends (see ``signing``). Answers become typed models
 (``models``) and failures typed errors (``errors``); nothing here knows about Qt or SQLite.
 
-A server cannot bloat the client: answers are streamed under a byte cap (``MAX_JSON_BYTES``,
-``MAX_CATALOG_BYTES``) and ``Retry-After`` is honoured up to ``MAX_RETRY_AFTER``. After a POST,
-an oversized answer is ``AmbiguousError`` (the create may have happened); after a GET,
-``UnexpectedResponseError``.
+A server cannot park or bloat the client: each request has a total deadline (``deadline``,
+from waiting for a connection to the answer's last byte), answers are streamed under a byte cap
+(``MAX_JSON_BYTES``, ``MAX_CATALOG_BYTES``) and ``Retry-After`` is honoured up to
+``MAX_RETRY_AFTER``. After a POST, a deadline passed or an oversized answer is
+``AmbiguousError`` (the create may have happened); after a GET, an oversized answer is
+``UnexpectedResponseError`` and a deadline passed ``AmbiguousError`` (a transport error: check
+again later).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import functools
 import ipaddress
@@ -40,6 +44,8 @@ from walleo_desktop.api.signing import (
 __all__ = [
     "CLOCK_SKEW_TOLERANCE",
     "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_DOWNLOAD_DEADLINE",
     "MAX_CATALOG_BYTES",
     "MAX_JSON_BYTES",
     "MAX_RETRY_AFTER",
@@ -71,6 +77,16 @@ MAX_JSON_BYTES = 1024 * 1024
 #: (mostly its terms of use); 16 MiB holds over 3,000 entries of 5 KB where Walleo lists hundreds,
 #: and each entry is also capped on its own (``models.MAX_GIFT_CARD_JSON``).
 MAX_CATALOG_BYTES = 16 * 1024 * 1024
+
+#: Total time for one API request, in seconds: waiting for a connection, connecting, sending and
+#: reading the whole answer. httpx's timeouts count per read, so a server trickling a byte every
+#: 5 s never trips them (10 pulls took 203 s instead of 3, issue 10). A healthy answer takes well
+#: under a second; 60 s is twice the read timeout.
+DEFAULT_DEADLINE = 60.0
+
+#: The same for downloading a card's PDF or a logo: 20 MiB (``MAX_PDF_BYTES``) in 120 s needs
+#: 1.4 Mbit/s; a real card PDF is about 100 KB.
+DEFAULT_DOWNLOAD_DEADLINE = 120.0
 
 _PDF_TYPES = frozenset({"application/pdf", "application/octet-stream", "binary/octet-stream"})
 _IMAGE_TYPES = frozenset({"image/svg+xml", "image/png", "image/jpeg", "image/webp"})
@@ -164,6 +180,12 @@ async def _read_capped(response: httpx.Response, cap: int) -> bytes:
     return b"".join(chunks)
 
 
+def _check_deadline(name: str, value: float) -> float:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise E.ConfigurationError(f"The {name} must be a positive number of seconds.")
+    return float(value)
+
+
 def _format_skew(seconds: float) -> str:
     total = round(abs(seconds))
     hours, rest = divmod(total, 3600)
@@ -181,6 +203,8 @@ class WalleoClient:
     ``transport`` lets tests and demo mode plug in the in-process simulator. ``clock`` returns
     Unix seconds (used for the signed timestamp and the clock-skew diagnosis).
     ``on_get_signing_learned`` is called once when the GET-signing variant had to change.
+    ``timeout`` is httpx's (per phase, per read); ``deadline`` caps one API request as a whole
+    and ``download_deadline`` one PDF or logo download (seconds, see ``DEFAULT_DEADLINE``).
     """
 
     def __init__(
@@ -194,8 +218,12 @@ class WalleoClient:
         get_signing: GetSigning = GetSigning.EMPTY_SEGMENT,
         on_get_signing_learned: Callable[[GetSigning], None] | None = None,
         clock: Callable[[], float] = time.time,
+        deadline: float = DEFAULT_DEADLINE,
+        download_deadline: float = DEFAULT_DOWNLOAD_DEADLINE,
     ) -> None:
         credentials.validate()
+        self.deadline = _check_deadline("request deadline", deadline)
+        self.download_deadline = _check_deadline("download deadline", download_deadline)
         parts = urlsplit(base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise E.ConfigurationError(
@@ -313,9 +341,10 @@ class WalleoClient:
             )
         too_big = f"{what[0].upper()}{what[1:]} is larger than allowed."
         try:
-            async with self._http.stream(
-                "GET", parsed, headers={"Accept": ", ".join(sorted(types))}
-            ) as r:
+            async with (
+                asyncio.timeout(self.download_deadline),
+                self._http.stream("GET", parsed, headers={"Accept": ", ".join(sorted(types))}) as r,
+            ):
                 if r.status_code != 200:
                     raise E.UnexpectedResponseError(
                         f"Downloading {what} answered {_describe_http_status(r.status_code)}.",
@@ -340,6 +369,10 @@ class WalleoClient:
         except httpx.HTTPError as exc:
             raise E.AmbiguousError(
                 f"Downloading {what} failed: {_describe_transport(exc)}"
+            ) from exc
+        except TimeoutError as exc:
+            raise E.AmbiguousError(
+                f"Downloading {what} took longer than {self.download_deadline:g} s; stopped."
             ) from exc
         return b"".join(chunks)
 
@@ -417,14 +450,24 @@ class WalleoClient:
         )
         started = time.monotonic()
         try:
-            response = await self._http.send(request, stream=True)
-            try:
-                # A 429's body is never needed: do not read what a limiter sends.
-                content = (
-                    b"" if response.status_code == 429 else await _read_capped(response, max_bytes)
-                )
-            finally:
-                await response.aclose()
+            # One deadline for the whole exchange, the body's last byte included (issue 10).
+            async with asyncio.timeout(self.deadline):
+                response = await self._http.send(request, stream=True)
+                try:
+                    # A 429's body is never needed: do not read what a limiter sends.
+                    content = (
+                        b""
+                        if response.status_code == 429
+                        else await _read_capped(response, max_bytes)
+                    )
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:
+            log.info("%s %s ambiguous: past the %g s deadline", method, path, self.deadline)
+            raise E.AmbiguousError(
+                f"No complete answer from Walleo within {self.deadline:g} s; the connection was "
+                "closed. The request may or may not have been processed."
+            ) from exc
         except _TooLarge as exc:
             log.info("%s %s refused: answer over %d bytes", method, path, exc.cap)
             message = (
