@@ -31,8 +31,22 @@ from walleo_desktop.api.client import (
     WalleoClient,
 )
 from walleo_desktop.api.models import (
+    MAX_CODE_LENGTH,
+    MAX_GIFT_CARD_CODE_LENGTH,
+    MAX_GIFT_CARD_JSON,
+    MAX_ID_LENGTH,
+    MAX_INTEGER,
+    MAX_LIST_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PIN_LENGTH,
+    MAX_REQUEST_ID_LENGTH,
+    MAX_STATUS_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_TIMESTAMP_LENGTH,
+    MAX_URL_LENGTH,
     Card,
     FacialValues,
+    FieldTooLarge,
     GiftCard,
     Inventory,
     PullRequest,
@@ -743,6 +757,116 @@ async def test_connection_refused_is_not_sent(connect):
 
     with pytest.raises(E.NotSentError):
         await connect(Closed).create_pull_request("FNAC", 50, new_id())
+
+
+# ------------------------------------------------------------------------------- field caps
+
+
+async def test_a_pull_whose_status_is_too_long_is_refused_not_kept(make_server, connect):
+    server = make_server()
+    client = connect(server)
+    request_id = new_id()
+    await client.create_pull_request("FNAC", 50, request_id)
+    server.simulator.arm("huge_body", method="GET", bytes=MAX_STATUS_LENGTH)  # "waitingxxx…"
+    with pytest.raises(E.UnexpectedResponseError, match=r"'status' is \d+ characters") as info:
+        await client.get_pull_request(request_id)
+    assert not isinstance(info.value, E.AmbiguousError)
+    second = new_id()
+    server.simulator.arm("huge_body", request_id=second, bytes=MAX_STATUS_LENGTH)
+    with pytest.raises(E.AmbiguousError, match="'status'"):  # after a create: in doubt
+        await client.create_pull_request("FNAC", 50, second)
+    assert server.simulator.pull_request_creates == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "cap"),
+    [
+        ("card.code", MAX_CODE_LENGTH),
+        ("card.pin_code", MAX_PIN_LENGTH),
+        ("card.pdf_url", MAX_URL_LENGTH),
+        ("card.id", MAX_ID_LENGTH),
+        ("card.gift_card_code", MAX_GIFT_CARD_CODE_LENGTH),
+        ("card.expire_at", MAX_TIMESTAMP_LENGTH),
+        ("id", MAX_ID_LENGTH),
+        ("request_id", MAX_REQUEST_ID_LENGTH),
+        ("updated_at", MAX_TIMESTAMP_LENGTH),
+    ],
+)
+async def test_a_card_with_a_field_over_its_cap_is_refused(make_server, connect, field, cap):
+    server = make_server()
+    client = connect(server)
+    request_id = new_id()
+    await client.create_pull_request("FNAC", 50, request_id)
+    await wait_done(client, request_id)
+    server.simulator.arm("huge_body", request_id=request_id, field=field, bytes=cap)
+    name = field.rsplit(".", 1)[-1]
+    with pytest.raises(E.UnexpectedResponseError, match=f"field '{name}' is .* long") as info:
+        await client.get_pull_request(request_id)
+    assert "xxxx" not in str(info.value)  # the message never carries the value (a code, a PIN)
+    assert server.simulator.records[-1].request_id == request_id
+
+
+def test_fields_at_their_cap_are_kept_and_extra_fields_tolerated():
+    card = {
+        "id": "i" * MAX_ID_LENGTH,
+        "code": "c" * MAX_CODE_LENGTH,
+        "pin_code": "1" * MAX_PIN_LENGTH,
+        "pdf_url": "https://x/" + "p" * (MAX_URL_LENGTH - 10),
+        "gift_card_code": "G" * MAX_GIFT_CARD_CODE_LENGTH,
+        "amount": MAX_INTEGER,
+        "unknown": "u" * 100_000,
+    }
+    pull = {"id": "p", "request_id": "r" * MAX_REQUEST_ID_LENGTH, "status": "s" * 64, "card": card}
+    parsed = PullRequest.from_json(pull)
+    assert parsed.card is not None and parsed.card.code == card["code"]
+    assert parsed.status is PullStatus.UNKNOWN and parsed.status_text == "s" * 64
+    assert parsed.card.raw["unknown"] == card["unknown"]
+    for key, too_big in (("amount", MAX_INTEGER + 1), ("amount", -MAX_INTEGER - 1)):
+        with pytest.raises(FieldTooLarge, match="'amount' is out of range"):
+            Card.from_json({**card, key: too_big})
+    with pytest.raises(FieldTooLarge, match="'amount_cents'"):
+        PullRequest.from_json({**pull, "amount_cents": str(10**40)})
+
+
+def test_a_catalog_entry_over_its_caps_is_skipped_like_a_malformed_one():
+    good = json.loads(DOC_GIFT_CARDS)
+    assert GiftCard.from_json(good[0]).code == "IKEA"
+    for change in (
+        {"term_of_use": "t" * (MAX_TEXT_LENGTH + 1)},
+        {"name": "n" * (MAX_NAME_LENGTH + 1)},
+        {"logo_url": "https://l/" + "l" * MAX_URL_LENGTH},
+        {"code_pin": "p" * 65},
+        {"unknown": "u" * MAX_GIFT_CARD_JSON},  # unknown fields count in the entry's size
+        {"facial_values": {"type": "fixed", "amounts": list(range(1, MAX_LIST_LENGTH + 2))}},
+        {"discount": 10**13},
+    ):
+        with pytest.raises(FieldTooLarge):
+            GiftCard.from_json({**good[0], **change})
+
+
+async def test_the_catalog_skips_an_entry_over_its_caps_and_keeps_the_rest(make_server, connect):
+    server = make_server()
+    server.simulator.arm(
+        "huge_body", path="/gift_cards", field="term_of_use", bytes=MAX_TEXT_LENGTH
+    )
+    cards = await connect(server).list_gift_cards()
+    assert len(cards) == 11 and all(len(c.term_of_use) <= MAX_TEXT_LENGTH for c in cards)
+
+
+def test_error_envelopes_are_cut_to_size_or_not_understood():
+    long_message = {"errors": [{"code": "out_of_stock", "message": "m" * 100_000}], "status": "s"}
+    error = E.api_error_from_envelope(422, long_message)
+    assert isinstance(error, E.OutOfStock) and len(error.message) == E.MAX_ERROR_MESSAGE_LENGTH
+    long_code = {"errors": [{"code": "not_enough_funds" + "x" * 100, "message": "m"}]}
+    assert E.api_error_from_envelope(422, long_code) is None  # no code of Walleo's
+
+
+def test_inventory_refuses_an_absurd_stock_list():
+    data = json.loads(DOC_INVENTORY)["inventories"]
+    assert Inventory.from_json(data).stock_for(50) == 13
+    line = {"facial_value": 1, "owned_quantity": 1, "shared_quantity": 0}
+    with pytest.raises(FieldTooLarge, match="'stocks'"):
+        Inventory.from_json({**data, "stocks": [line] * (MAX_LIST_LENGTH + 1)})
 
 
 # --------------------------------------------------------------- the documented JSON examples

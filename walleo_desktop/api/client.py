@@ -6,11 +6,11 @@ request is signed over the exact bytes it sends (see ``signing``). Answers becom
 
 A server cannot park or bloat the client: each request has a total deadline (``deadline``,
 from waiting for a connection to the answer's last byte), answers are streamed under a byte cap
-(``MAX_JSON_BYTES``, ``MAX_CATALOG_BYTES``) and ``Retry-After`` is honoured up to
-``MAX_RETRY_AFTER``. After a POST, a deadline passed or an oversized answer is
-``AmbiguousError`` (the create may have happened); after a GET, an oversized answer is
-``UnexpectedResponseError`` and a deadline passed ``AmbiguousError`` (a transport error: check
-again later).
+(``MAX_JSON_BYTES``, ``MAX_CATALOG_BYTES``), ``Retry-After`` is honoured up to
+``MAX_RETRY_AFTER``, and the models cap every field (``models.MAX_*``). After a POST, a
+deadline passed, an oversized answer or an oversized field is ``AmbiguousError`` (the create
+may have happened); after a GET, an oversized answer or field is ``UnexpectedResponseError``
+and a deadline passed ``AmbiguousError`` (a transport error: check again later).
 """
 
 from __future__ import annotations

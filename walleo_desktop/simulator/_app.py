@@ -118,8 +118,9 @@ class Faults:
     - ``huge_body``: processed (a POST commits), then the JSON answer grows by
       ``huge_body_bytes``: the string field ``huge_body_field`` of the answer's object (the
       wrapped ``pull_request``/``card``/``inventories``, a bare gift card, or a catalog's first
-      entry) gets that many ``x`` appended (``"status"``: ``"waitingxxxx…"``); with
-      ``huge_body_field=None`` a ``"padding"`` field of that size is added at the top level.
+      entry) gets that many ``x`` appended (``"status"``: ``"waitingxxxx…"``; a dotted name
+      reaches inside: ``"card.code"``); with ``huge_body_field=None`` a ``"padding"`` field of
+      that size is added at the top level. Not JSON, or no such object: the fault does not apply.
 
     ``spread`` shares a rate among the first five only: they are the faults a correct client
     survives with every card issued once, which the engine's fault soak checks. The hostile
@@ -1139,10 +1140,13 @@ def _inflate(content: bytes, name: str | None, size: int) -> bytes | None:
             return None
     else:
         target = _answer_object(data)
-        if target is None:
+        *parents, last = name.split(".")
+        for part in parents:
+            target = target.get(part) if isinstance(target, dict) else None
+        if not isinstance(target, dict):
             return None
-        value = target.get(name)
-        target[name] = ("" if value is None else str(value)) + filler
+        value = target.get(last)
+        target[last] = ("" if value is None else str(value)) + filler
     return _dumps(data)
 
 
