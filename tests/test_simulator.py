@@ -762,3 +762,148 @@ def test_spread_keeps_to_the_five_recoverable_kinds():
     faults = Faults()
     faults.spread(0.5)
     assert [getattr(faults, k) for k in FAULT_KINDS] == [0.1] * 5 + [0.0] * (len(FAULT_KINDS) - 5)
+
+
+async def post_pull(
+    client: httpx.AsyncClient, request_id: str, amount: object = 50
+) -> httpx.Response:
+    return await client.send(
+        signed("POST", f"{BASE}/pull_requests", pull_body(request_id, amount=amount))
+    )
+
+
+async def show_pull(client: httpx.AsyncClient, request_id: str) -> dict:
+    answer = await client.send(signed("GET", f"{BASE}/pull_requests/{request_id}"))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["pull_request"]
+
+
+async def test_conflict_409_commits_the_create_and_answers_409(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    sim.arm("conflict_409")
+    assert (await client.send(signed("GET", f"{BASE}/pull_requests/x"))).status_code == 404
+    assert (await client.send(signed("POST", f"{BASE}/cards", canonical_json(
+        {"card": {"amount": 20, "gift_card_code": "FNAC"}}
+    )))).status_code == 200  # fmt: skip
+    assert len(sim.armed) == 1  # neither a GET nor another POST uses it
+    answer = await post_pull(client, "c-409")
+    assert answer.status_code == 409
+    assert answer.content == (
+        b'{"errors":[{"code":"conflict","message":"Conflict"}],"status":"conflict"}'
+    )
+    assert sim.records[-1].fault == "conflict_409" and sim.armed == []
+    assert sim.pull_request_creates == 1
+    assert (await show_pull(client, "c-409"))["card"]["gift_card_code"] == "FNAC"  # issued
+
+
+async def test_unknown_4xx_commits_the_create_with_an_undocumented_error(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    sim.arm("unknown_4xx")
+    sim.arm("unknown_4xx", http_status=418, code="teapot", message="I'm a teapot")
+    first, second = await post_pull(client, "u-1"), await post_pull(client, "u-2")
+    assert (first.status_code, first.json()) == (
+        400,
+        {"errors": [{"code": "bad_request", "message": "The request could not be handled"}],
+         "status": "bad_request"},
+    )  # fmt: skip
+    assert (second.status_code, second.json()["errors"]) == (
+        418,
+        [{"code": "teapot", "message": "I'm a teapot"}],
+    )
+    assert set(sim.pull_requests) == {"u-1", "u-2"}
+    assert [r.fault for r in sim.records] == ["unknown_4xx", "unknown_4xx"]
+    with pytest.raises(ValueError, match="400 to 499"):
+        sim.arm("unknown_4xx", http_status=503)
+
+
+async def test_create_faults_wait_for_a_create_that_commits(http):
+    sim = make_sim()
+    client = http(sim)
+    sim.arm("conflict_409")
+    refused = await post_pull(client, "bad-amount", amount=7)  # FNAC takes 20 to 500
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "invalid_amount"
+    assert sim.records[-1].fault is None and len(sim.armed) == 1
+    assert (await post_pull(client, "good")).status_code == 409
+
+
+async def test_wrong_pull_answers_another_pull_request_with_its_card(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    for request_id in ("mine", "theirs"):
+        assert (await post_pull(client, request_id)).status_code == 200
+    theirs = await show_pull(client, "theirs")
+    assert theirs["status"] == "success"
+    sim.arm("wrong_pull", request_id="mine")
+    assert await show_pull(client, "mine") == theirs  # well-formed, and someone else's
+    assert sim.records[-1].fault == "wrong_pull"
+    assert (await show_pull(client, "mine"))["request_id"] == "mine"  # used up
+
+
+async def test_wrong_pull_other_names_whose_answer_to_send(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    for request_id in ("a", "b", "c"):
+        await post_pull(client, request_id)
+    sim.arm("wrong_pull", request_id="c", other_request_id="a")
+    assert (await show_pull(client, "c"))["request_id"] == "a"
+    solo = make_sim(delay_scale=0.0)
+    alone = http(solo)
+    await post_pull(alone, "lonely")
+    solo.arm("wrong_pull", request_id="lonely")
+    assert (await show_pull(alone, "lonely"))["request_id"] == "lonely"
+    assert solo.records[-1].fault is None and len(solo.armed) == 1  # nobody else to lie with
+
+
+async def test_wrong_pull_amount_and_brand_wait_for_the_success_to_tamper_with(http):
+    clock = FakeClock(time.time())
+    sim = make_sim(clock=clock, delay_scale=1.0, async_error_rate=0.0)
+    client = http(sim)
+    await post_pull(client, "p-1")
+    sim.arm("wrong_pull", request_id="p-1", variant="amount")
+    sim.arm("wrong_pull", request_id="p-1", variant="brand")
+    sim.arm("wrong_pull", request_id="p-1", variant="amount", amount=20)
+    assert (await show_pull(client, "p-1"))["card"] is None  # not issued yet: nothing to lie with
+    assert len(sim.armed) == 3
+    clock.t += 10
+    doubled, rebranded, twenty = [(await show_pull(client, "p-1"))["card"] for _ in "abc"]
+    true = (await show_pull(client, "p-1"))["card"]
+    assert (true["amount"], true["gift_card_code"]) == (50, "FNAC")
+    assert doubled == {**true, "amount": 100}
+    assert rebranded == {**true, "gift_card_code": rebranded["gift_card_code"]}
+    assert rebranded["gift_card_code"] not in ("FNAC", "") and twenty["amount"] == 20
+    card = await client.send(signed("GET", f"{BASE}/cards/{true['id']}"))
+    assert card.json()["card"] == true  # only the answers lied, not the simulator's state
+    with pytest.raises(ValueError, match="no variant"):
+        sim.arm("wrong_pull", variant="colour")
+
+
+async def test_duplicate_card_reuses_the_id_of_another_pulls_card(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    for request_id in ("first", "second"):
+        await post_pull(client, request_id)
+    first = (await show_pull(client, "first"))["card"]
+    second = (await show_pull(client, "second"))["card"]
+    sim.arm("duplicate_card", request_id="second")
+    sim.arm("duplicate_card", request_id="second", variant="card")
+    same_id, same_card = [(await show_pull(client, "second"))["card"] for _ in "ab"]
+    assert same_id == {**second, "id": first["id"]} and second["id"] != first["id"]
+    assert same_card == first
+    assert [r.fault for r in sim.records[-2:]] == ["duplicate_card"] * 2
+    sim.arm("duplicate_card", request_id="first", other_request_id="nobody")
+    assert (await show_pull(client, "first"))["card"] == first  # no such card: not injected
+
+
+async def test_hostile_kinds_are_drawn_only_on_their_endpoint(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    await post_pull(client, "one")
+    await post_pull(client, "two")
+    sim.faults.wrong_pull = 1.0
+    sim.faults.conflict_409 = 1.0
+    assert (await client.send(signed("GET", f"{BASE}/gift_cards/FNAC"))).status_code == 200
+    assert (await show_pull(client, "one"))["request_id"] == "two"
+    assert (await post_pull(client, "three")).status_code == 409
+    assert [r.fault for r in sim.records[2:]] == [None, "wrong_pull", "conflict_409"]

@@ -98,12 +98,15 @@ def _iso(ts: float) -> str:
 class Faults:
     """Failures to inject, as probabilities per request (all 0.0 by default).
 
-    One random draw per eligible request picks at most one fault, in this order: ``rate_limit``,
-    ``html_502``, ``error_500``, ``drop``, ``slow``, ``trickle``, ``huge_body`` (if the
-    probabilities add up to more than 1, the later ones are squeezed). A request is eligible when
-    its method is in ``methods`` and, if ``paths_prefix`` is set, its path (relative to
-    ``/partners/v1``, or absolute) starts with it. The simulator's own assets (``/simulator/...``:
-    logos, PDFs) never fail.
+    One random draw per eligible request picks at most one fault, in the order of
+    ``FAULT_KINDS``: ``rate_limit``, ``html_502``, ``error_500``, ``drop``, ``slow``,
+    ``trickle``, ``huge_body``, ``conflict_409``, ``unknown_4xx``, ``wrong_pull``,
+    ``duplicate_card`` (if the probabilities add up to more than 1, the later ones are squeezed).
+    A request is eligible when its method is in ``methods`` and, if ``paths_prefix`` is set, its
+    path (relative to ``/partners/v1``, or absolute) starts with it; the last four kinds are only
+    drawn on the endpoint they are about. The simulator's own assets (``/simulator/...``: logos,
+    PDFs) never fail. A drawn fault that does not apply to the answer (no card to tamper with...)
+    is not injected and not recorded.
 
     - ``drop``: the request is processed (a POST commits), then the connection is cut mid-body.
     - ``error_500``: JSON 500; a POST commits first or not, at random.
@@ -122,6 +125,23 @@ class Faults:
       reaches inside: ``"card.code"``); with ``huge_body_field=None`` a ``"padding"`` field of
       that size is added at the top level. Not JSON, or no such object: the fault does not apply.
 
+    Well-formed but wrong answers, from a hostile or broken server (they leave the simulator's
+    own state as it is: only the answer lies):
+
+    - ``conflict_409`` (``POST /pull_requests``): the create is committed (the card will be
+      issued), and the answer is ``409 {"errors":[{"code":"conflict","message":"Conflict"}],
+      "status":"conflict"}``. Applies when the create succeeded (or was replayed).
+    - ``unknown_4xx`` (``POST /pull_requests``): the same with another undocumented 4xx,
+      ``unknown_4xx_status`` with the envelope code ``unknown_4xx_code``.
+    - ``wrong_pull`` (``GET /pull_requests/:request_id``): the JSON of *another* existing pull
+      request (another request id; a successful one with its card when there is one). Variants
+      when armed (``variant=``): ``"amount"`` / ``"brand"``, this pull's own success whose card
+      has another amount / another ``gift_card_code`` than the pull asked for (applies once the
+      pull succeeded).
+    - ``duplicate_card`` (``GET /pull_requests/:request_id``, once it succeeded): its card comes
+      with the ``id`` of a card already issued for another pull (``variant="card"``: that other
+      card entirely, code included).
+
     ``spread`` shares a rate among the first five only: they are the faults a correct client
     survives with every card issued once, which the engine's fault soak checks. The hostile
     kinds are for tests that look at one answer at a time, usually armed (``Simulator.arm``).
@@ -134,11 +154,17 @@ class Faults:
     rate_limit: float = 0.0
     trickle: float = 0.0
     huge_body: float = 0.0
+    conflict_409: float = 0.0
+    unknown_4xx: float = 0.0
+    wrong_pull: float = 0.0
+    duplicate_card: float = 0.0
     slow_seconds: float = 3.0
     retry_after_seconds: float | str = 1
     trickle_seconds: float = 5.0
     huge_body_bytes: int = 5 * 1024 * 1024
     huge_body_field: str | None = "status"
+    unknown_4xx_status: int = 400
+    unknown_4xx_code: str = "bad_request"
     methods: set[str] = field(default_factory=lambda: {"GET", "POST"})
     paths_prefix: str | None = None
 
@@ -150,7 +176,19 @@ class Faults:
 
 
 #: Every fault kind, in the order of the random draw (``Faults``).
-FAULT_KINDS = ("rate_limit", "html_502", "error_500", "drop", "slow", "trickle", "huge_body")
+FAULT_KINDS = (
+    "rate_limit",
+    "html_502",
+    "error_500",
+    "drop",
+    "slow",
+    "trickle",
+    "huge_body",
+    "conflict_409",
+    "unknown_4xx",
+    "wrong_pull",
+    "duplicate_card",
+)
 
 #: What ``Simulator.arm`` accepts beside the matching rules, per kind (overriding ``Faults``).
 _ARM_OPTIONS: dict[str, frozenset[str]] = {
@@ -161,7 +199,35 @@ _ARM_OPTIONS: dict[str, frozenset[str]] = {
     "slow": frozenset({"seconds"}),
     "trickle": frozenset({"seconds"}),
     "huge_body": frozenset({"bytes", "field"}),
+    "conflict_409": frozenset(),
+    "unknown_4xx": frozenset({"http_status", "code", "message"}),
+    "wrong_pull": frozenset({"variant", "other_request_id", "amount", "gift_card_code"}),
+    "duplicate_card": frozenset({"variant", "other_request_id"}),
 }
+_VARIANTS = {"wrong_pull": ("other", "amount", "brand"), "duplicate_card": ("id", "card")}
+#: Kinds about one endpoint only: (method, exact path or path prefix ending in "/").
+_ENDPOINTS = {
+    "conflict_409": ("POST", API_PREFIX + "/pull_requests"),
+    "unknown_4xx": ("POST", API_PREFIX + "/pull_requests"),
+    "wrong_pull": ("GET", API_PREFIX + "/pull_requests/"),
+    "duplicate_card": ("GET", API_PREFIX + "/pull_requests/"),
+}
+_UNKNOWN_4XX_WORDS = {400: "bad_request", 403: "forbidden", 409: "conflict", 418: "im_a_teapot"}
+
+
+def _eligible(kind: str, method: str, path: str) -> bool:
+    """Whether ``kind`` may hit a request to ``method path`` at all."""
+    endpoint = _ENDPOINTS.get(kind)
+    if endpoint is None:
+        return True
+    want_method, want_path = endpoint
+    if method.upper() != want_method:
+        return False
+    if want_path.endswith("/"):
+        return path.startswith(want_path) and len(path) > len(want_path)
+    return path == want_path
+
+
 #: Kinds decided before the request reaches the API (nothing is committed).
 _BEFORE_KINDS = frozenset({"rate_limit", "html_502"})
 
@@ -178,6 +244,8 @@ class ArmedFault:
     options: dict[str, Any] = field(default_factory=dict)
 
     def matches(self, method: str, path: str, request_id: str | None) -> bool:
+        if not _eligible(self.kind, method, path):
+            return False
         if self.method is not None and self.method.upper() != method.upper():
             return False
         if self.path is not None and not _path_starts(path, self.path):
@@ -487,7 +555,17 @@ class Simulator:
         - ``rate_limit``: ``retry_after`` (number or verbatim string);
         - ``error_500``: ``commit`` (True / False; None or absent: at random for a POST);
         - ``slow``: ``seconds``; ``trickle``: ``seconds`` between two bytes;
-        - ``huge_body``: ``bytes``, ``field`` (None: a top-level padding field).
+        - ``huge_body``: ``bytes``, ``field`` (None: a top-level padding field);
+        - ``unknown_4xx``: ``http_status`` (400 to 499), ``code``, ``message``;
+        - ``wrong_pull``: ``variant`` (``"other"``, the default: another pull's answer, the one
+          of ``other_request_id`` if given; ``"amount"``: the card's ``amount``, default twice
+          the pull's; ``"brand"``: the card's ``gift_card_code``, default another brand's);
+        - ``duplicate_card``: ``variant`` (``"id"``, the default, or ``"card"``),
+          ``other_request_id`` (whose card; default the latest other pull with a card).
+
+        ``conflict_409``, ``unknown_4xx``, ``wrong_pull`` and ``duplicate_card`` match only the
+        endpoint they are about (see ``Faults``), so ``sim.arm("conflict_409")`` waits for the
+        next ``POST /pull_requests``.
 
         Returns the armed fault; its ``remaining`` counts down as requests use it.
         """
@@ -498,6 +576,12 @@ class Simulator:
             raise TypeError(f"fault {kind!r} takes no option {sorted(unknown)}")
         if times < 1:
             raise ValueError("times must be at least 1")
+        variant = options.get("variant")
+        if variant is not None and variant not in _VARIANTS[kind]:
+            raise ValueError(f"fault {kind!r} has no variant {variant!r}: {_VARIANTS[kind]}")
+        status = options.get("http_status")
+        if status is not None and not 400 <= int(status) <= 499:
+            raise ValueError("unknown_4xx needs an http_status from 400 to 499")
         armed = ArmedFault(kind, request_id, method, path, times, dict(options))
         with self._lock:
             self._armed.append(armed)
@@ -782,6 +866,19 @@ class Simulator:
             card = self._issue_card(brand, pull.amount, pull.created_at + pull.delay)
             pull.card_id = card.id
 
+    def _pull_json(self, pull: SimPullRequest, now: float, base: str) -> dict[str, Any]:
+        """A pull request as ``GET /pull_requests/:request_id`` shows it (settled first)."""
+        self._settle(pull, now)
+        card = self._cards[pull.card_id].to_api(base) if pull.card_id else None
+        return {
+            "id": pull.id,
+            "status": pull.status_at(now),
+            "request_id": pull.request_id,
+            "created_at": _iso(pull.created_at),
+            "updated_at": _iso(pull.updated_at(now)),
+            "card": card,
+        }
+
     def _show_pull_request(self, request: Request, body: bytes, base: str) -> Response:
         request_id = request.path_params["request_id"]
         with self._lock:
@@ -792,18 +889,49 @@ class Simulator:
                     "pull_request_not_found",
                     f"Pull request not found with request_id: {request_id}",
                 )
-            now = self.now()
-            self._settle(pull, now)
-            card = self._cards[pull.card_id].to_api(base) if pull.card_id else None
-            data = {
-                "id": pull.id,
-                "status": pull.status_at(now),
-                "request_id": pull.request_id,
-                "created_at": _iso(pull.created_at),
-                "updated_at": _iso(pull.updated_at(now)),
-                "card": card,
-            }
+            data = self._pull_json(pull, self.now(), base)
         return _json({"pull_request": data})
+
+    def _lie_about(
+        self, fault: str, options: dict[str, Any], request_id: str, base: str
+    ) -> dict[str, Any] | None:
+        """The wrong ``pull_request`` object of ``wrong_pull`` / ``duplicate_card`` for
+        ``request_id``, or None when there is nothing to lie with yet."""
+        with self._lock:
+            pull = self._pull_requests.get(request_id)
+            if pull is None:
+                return None
+            now = self.now()
+            mine = self._pull_json(pull, now, base)
+            wanted = options.get("other_request_id")
+            others = [p for p in self._pull_requests.values() if p.request_id != request_id]
+            if wanted is not None:
+                others = [p for p in others if p.request_id == wanted]
+            variant = options.get("variant", _VARIANTS[fault][0])
+            if fault == "wrong_pull" and variant == "other":
+                if not others:
+                    return None
+                for other in others:
+                    self._settle(other, now)
+                with_card = [p for p in others if p.card_id]
+                return self._pull_json((with_card or others)[-1], now, base)
+            card = mine["card"]
+            if card is None:
+                return None  # not issued yet: wait for the success to tamper with it
+            if fault == "wrong_pull" and variant == "amount":
+                card["amount"] = int(options.get("amount", pull.amount * 2))
+            elif fault == "wrong_pull":  # brand
+                default = next(code for code in self._brands if code != pull.gift_card_code)
+                card["gift_card_code"] = str(options.get("gift_card_code", default))
+            else:  # duplicate_card
+                for other in others:
+                    self._settle(other, now)
+                issued = [p for p in others if p.card_id and p.card_id != pull.card_id]
+                if not issued:
+                    return None
+                theirs = self._cards[issued[-1].card_id or ""].to_api(base)
+                mine["card"] = theirs if variant == "card" else {**card, "id": theirs["id"]}
+            return mine
 
     def _create_card(self, request: Request, body: bytes, base: str) -> Response:
         path = "/cards"
@@ -902,7 +1030,11 @@ class Simulator:
         prefix = faults.paths_prefix
         if prefix and not _path_starts(path, prefix):
             return None
-        table = [(name, float(getattr(faults, name))) for name in FAULT_KINDS]
+        table = [
+            (name, float(getattr(faults, name)))
+            for name in FAULT_KINDS
+            if _eligible(name, method, path)
+        ]
         if not any(p > 0 for _, p in table):
             return None
         with self._lock:
@@ -964,10 +1096,30 @@ class Simulator:
         fault: str,
         options: dict[str, Any],
         answer: tuple[int, list[tuple[bytes, bytes]], bytes],
+        *,
+        request_id: str | None,
+        base: str,
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         """The answer of a fault applied once the API has processed the request, or None when
         the fault does not apply to this answer."""
         status, headers, content = answer
+        if fault in ("conflict_409", "unknown_4xx"):
+            if status != 200:
+                return None  # nothing was created: that is not this fault
+            if fault == "conflict_409":
+                conflict = {"code": "conflict", "message": "Conflict"}
+                return _canned(_json({"errors": [conflict], "status": "conflict"}, 409))
+            code_status = int(options.get("http_status", self.faults.unknown_4xx_status))
+            code = str(options.get("code", self.faults.unknown_4xx_code))
+            message = str(options.get("message", "The request could not be handled"))
+            word = _UNKNOWN_4XX_WORDS.get(code_status, "client_error")
+            error = {"code": code, "message": message}
+            return _canned(_json({"errors": [error], "status": word}, code_status))
+        if fault in ("wrong_pull", "duplicate_card"):
+            if status != 200 or request_id is None:
+                return None
+            lie = self._lie_about(fault, options, request_id, base)
+            return None if lie is None else _canned(_json({"pull_request": lie}))
         if fault == "error_500":
             return _canned(_internal_error())
         if fault == "huge_body":
@@ -997,7 +1149,13 @@ class Simulator:
                 answer = await _run_buffered(app, scope, body, receive)
                 status, headers, content = answer
                 if fault is not None:
-                    changed = self._answer_after(fault, options, answer)
+                    changed = self._answer_after(
+                        fault,
+                        options,
+                        answer,
+                        request_id=request_id,
+                        base=_origin(scope) + API_PREFIX,
+                    )
                     if changed is None or not self._claim(armed):
                         fault = None  # does not apply here (an armed fault waits for one)
                     else:
