@@ -199,3 +199,46 @@ def test_sigkill_mid_batch_then_resume_loses_nothing_and_duplicates_nothing(tmp_
     assert {p.request_id for p in pulls} == set(sim.pull_requests)
     assert sim.pull_request_creates == 30  # every intent created exactly once
     assert all(row.card_code_last4 for row in page.rows)
+
+
+@pytest.mark.slow
+def test_demo_pulls_killed_mid_flight_resume_to_their_cards(tmp_path):
+    """Demo mode's simulator remembers like Walleo: a pull it was asked for before a SIGKILL is
+    found, and ready, after the restart (it used to stay "processing" for good)."""
+    env = cli_env(None, tmp_path)  # no credentials: demo mode, the simulator in-process
+    data = tmp_path / "data"
+    code, amount = "LEROY-MERLIN", "50"  # 4 to 6 s to issue, never fails: time to be killed
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "walleo_desktop", "--data-dir", str(data), "pull", code, amount,
+         "--count", "2", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until the journal shows both creates answered by the simulator
+            assert proc.poll() is None, "the pull finished before it could be killed"
+            assert time.monotonic() < deadline, "the creates were never answered"
+            h = run_cli(["--data-dir", str(data), "history", "--json"], env)
+            rows = [json.loads(line) for line in h.stdout.splitlines()] if h.returncode == 0 else []
+            if len(rows) == 2 and {r["status"] for r in rows} <= {"waiting", "processing"}:
+                break
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    state = data / "demo-simulator.json"
+    remembered = Simulator(SimulatorConfig(state_path=state))
+    assert set(remembered.pull_requests) == {r["request_id"] for r in rows}
+    assert remembered.cards == {}  # not issued yet when it was killed
+
+    r = run_cli(["--data-dir", str(data), "resume", "--json"], env, timeout=90)
+    assert r.returncode == 0, r.stderr
+    resumed = [json.loads(line) for line in r.stdout.splitlines()]
+    assert sorted(o["request_id"] for o in resumed) == sorted(r["request_id"] for r in rows)
+    assert all(o["status"] == "success" and o["card"]["code"] for o in resumed)
+    after = Simulator(SimulatorConfig(state_path=state))
+    assert after.pull_request_creates == 2  # exactly one create per intent, across the kill
+    assert {c.id for c in after.cards.values()} == {o["card"]["id"] for o in resumed}

@@ -6,6 +6,7 @@ import asyncio
 import collections
 import contextlib
 import email.utils
+import json
 import logging
 import re
 import time
@@ -907,3 +908,73 @@ async def test_hostile_kinds_are_drawn_only_on_their_endpoint(http):
     assert (await show_pull(client, "one"))["request_id"] == "two"
     assert (await post_pull(client, "three")).status_code == 409
     assert [r.fault for r in sim.records[2:]] == [None, "wrong_pull", "conflict_409"]
+
+
+# ------------------------------------------------------------------------------ persistence
+
+
+async def test_a_restarted_simulator_remembers_pulls_replays_and_money(http, tmp_path):
+    clock = FakeClock(time.time())
+    path = tmp_path / "demo-simulator.json"
+    config = {"clock": clock, "delay_scale": 1.0, "async_error_rate": 0.0, "state_path": path}
+    before = make_sim(**config)
+    body = pull_body("kept")
+    url = f"{BASE}/pull_requests"
+    created = await http(before).send(signed("POST", url, body, X_RequestId="kept"))
+    assert created.status_code == 200
+    balance, delay = before.balance_cents, before.pull_requests["kept"].delay
+    del before  # killed: nothing more is written
+
+    clock.t += delay / 2
+    after = make_sim(**config)
+    client = http(after)
+    assert after.pull_request_creates == 1 and after.balance_cents == balance
+    assert (await show_pull(client, "kept"))["status"] == "processing"  # the clock went on
+    replayed = await client.send(signed("POST", url, body, X_RequestId="kept"))
+    assert replayed.content == created.content and after.pull_request_creates == 1
+    clock.t += delay / 2 + 0.01  # the moment it would have been ready without the restart
+    card = (await show_pull(client, "kept"))["card"]
+    assert card is not None and card["amount"] == 50
+    await post_pull(client, "next")  # ids keep coming from where the last run left them
+    assert after.pull_requests["next"].id != after.pull_requests["kept"].id
+
+    again = make_sim(**config)
+    assert (await show_pull(http(again), "kept"))["card"] == card  # the same card, not a new one
+    assert again.pull_request_creates == 2 and len(again.cards) == 1
+
+
+async def test_two_simulators_on_one_state_file_lose_nothing(http, tmp_path):
+    path = tmp_path / "shared.json"
+    one, two = (make_sim(delay_scale=0.0, state_path=path) for _ in "12")
+    for sim, request_id in ((one, "a"), (two, "b"), (one, "c"), (two, "d")):
+        assert (await post_pull(http(sim), request_id)).status_code == 200
+    assert (await post_pull(http(one), "b")).status_code == 422  # two's create is seen by one
+    cards = {(await show_pull(http(sim), rid))["card"]["id"] for sim in (one, two) for rid in "ab"}
+    assert len(cards) == 2  # each pull got one card, whichever simulator looked first
+    assert set(make_sim(state_path=path).pull_requests) == {"a", "b", "c", "d"}
+    assert one.pull_request_creates == two.pull_request_creates == 4
+
+
+async def test_the_state_file_is_written_atomically_and_owner_only(http, tmp_path):
+    path = tmp_path / "data" / "state.json"
+    sim = make_sim(delay_scale=0.0, state_path=path)
+    assert not path.exists()  # nothing to remember yet
+    client = http(sim)
+    for request_id in ("w-1", "w-2"):
+        await post_pull(client, request_id)
+        await show_pull(client, request_id)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["state.json", "state.json.lock"]
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert json.loads(path.read_text())["pull_request_creates"] == 2
+
+
+def test_an_unreadable_state_file_is_set_aside_not_overwritten(tmp_path, caplog):
+    path = tmp_path / "state.json"
+    for content in ("{not json", '{"format": 1, "cards": 3}'):
+        path.write_text(content)
+        with caplog.at_level(logging.WARNING):
+            sim = make_sim(state_path=path)
+        assert sim.pull_requests == {} and not path.exists()
+        assert "could not be used" in caplog.text
+    kept = sorted(p.read_text() for p in tmp_path.glob("state.json.unreadable-*"))
+    assert kept == sorted(["{not json", '{"format": 1, "cards": 3}'])

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import email.utils
 import hmac
 import itertools
 import json
 import logging
+import os
 import random
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,6 +44,7 @@ from walleo_desktop.api.client import Credentials
 from walleo_desktop.api.signing import GetSigning, sign, signing_token
 from walleo_desktop.simulator._catalog import Brand, amount_error, load_catalog
 from walleo_desktop.simulator._render import CardSheet, card_pdf, logo_svg
+from walleo_desktop.simulator._state import StateFile
 
 __all__ = [
     "API_PREFIX",
@@ -269,6 +273,12 @@ class SimulatorConfig:
     clock: Callable[[], float] = time.time
     faults: Faults = field(default_factory=Faults)  # initial faults (copied to Simulator.faults)
     max_records: int | None = None  # keep only the latest N request records (long-running server)
+    #: Keep the state (pull requests, cards, balance, stocks, X-RequestId replays, counters) in
+    #: this JSON file, loaded at start and rewritten after every change, so a restarted simulator
+    #: remembers like Walleo does (see ``_state``). Its times are on ``clock``, Unix seconds by
+    #: default: a pull created before a restart is ready at the same moment after it. Read once,
+    #: at construction. None: in memory only.
+    state_path: str | os.PathLike[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,7 +497,14 @@ class Simulator:
         self._card_creates = 0
         self._transport_ports = itertools.count(40001)
         self._armed: list[ArmedFault] = []
+        path = self.config.state_path
+        self._file = StateFile(Path(path)) if path is not None else None
+        self._file_signature: tuple[int, int, int] | None = None
+        self._depth = 0  # nesting of _state() in this thread (the lock is reentrant)
+        self._dirty = False
         self.app: Starlette = self._build_app()
+        with self._state():  # load what an earlier run left
+            pass
 
     # ------------------------------------------------------------------ read-only views
 
@@ -498,18 +515,30 @@ class Simulator:
 
     @property
     def pull_request_creates(self) -> int:
-        with self._lock:
+        """Pull requests created (a replay or a refused create is not one), over every run
+        that shared the state file."""
+        with self._state():
             return self._pull_request_creates
 
     @property
     def card_creates(self) -> int:
-        with self._lock:
+        with self._state():
             return self._card_creates
 
     @property
     def pull_requests(self) -> dict[str, SimPullRequest]:
-        with self._lock:
+        with self._state():
             return dict(self._pull_requests)
+
+    @property
+    def cards(self) -> dict[str, SimCard]:
+        """Every card issued, by id (read-only for tests)."""
+        with self._state():
+            return dict(self._cards)
+
+    @property
+    def state_path(self) -> Path | None:
+        return self._file.path if self._file is not None else None
 
     @property
     def connections_opened(self) -> int:
@@ -519,8 +548,114 @@ class Simulator:
     @property
     def balance_cents(self) -> int:
         """What is left of the partner's balance, in cents."""
-        with self._lock:
+        with self._state():
             return self._balance_cents
+
+    # ------------------------------------------------------------------ persistence
+
+    @contextlib.contextmanager
+    def _state(self) -> Iterator[None]:
+        """Hold the state: the lock, and with a state file its exclusive file lock, the latest
+        version read in if another process changed it, and saved at the end if changed.
+
+        Every read-modify-write of the state happens inside one ``_state()`` block, before the
+        answer leaves: what a client was told is on disk.
+        """
+        with self._lock:
+            if self._file is None or self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._depth += 1
+            try:
+                with self._file.locked():
+                    signature = self._file.signature()
+                    if signature is None or signature != self._file_signature:
+                        data = self._file.read() if signature is not None else None
+                        if data is not None:
+                            try:
+                                self._restore(data)
+                            except ValueError as exc:
+                                self._file.set_aside(str(exc))
+                        self._file_signature = self._file.signature()
+                    self._dirty = False
+                    try:
+                        yield
+                    except BaseException:
+                        self._file_signature = None  # reread: forget a half-done change
+                        raise
+                    if self._dirty:
+                        self._file_signature = self._file.write(self._snapshot())
+                        self._dirty = False
+            finally:
+                self._depth -= 1
+
+    def _snapshot(self) -> dict[str, Any]:
+        version, internal, gauss = self._rng.getstate()
+        return {
+            "format": 1,
+            "saved_at": self.now(),
+            "balance_cents": self._balance_cents,
+            "stocks": {
+                code: {str(value): line for value, line in lines.items()}
+                for code, lines in self._stocks.items()
+            },
+            "available": self._available,
+            "pull_requests": [dataclasses.asdict(p) for p in self._pull_requests.values()],
+            "cards": [
+                {**dataclasses.asdict(c), "expire_at": c.expire_at.isoformat()}
+                for c in self._cards.values()
+            ],
+            "replays": [
+                [path, header_id, status, content.decode("utf-8")]
+                for (path, header_id), (status, content) in self._replays.items()
+            ],
+            "pull_request_creates": self._pull_request_creates,
+            "card_creates": self._card_creates,
+            "rng": [version, list(internal), gauss],
+        }
+
+    def _restore(self, data: dict[str, Any]) -> None:
+        """Take the state from ``data`` (a ``_snapshot``), all of it or, if any of it is
+        malformed, none of it (``ValueError``)."""
+        try:
+            if data.get("format") != 1:
+                raise ValueError(f"unknown format {data.get('format')!r}")
+            stocks = {
+                code: {int(v): [int(n) for n in line] for v, line in lines.items()}
+                for code, lines in data["stocks"].items()
+                if code in self._stocks
+            }
+            available = {
+                code: None if value is None else int(value)
+                for code, value in data["available"].items()
+                if code in self._available
+            }
+            pulls = {p["request_id"]: SimPullRequest(**p) for p in data["pull_requests"]}
+            cards = {
+                c["id"]: SimCard(**{**c, "expire_at": datetime.fromisoformat(c["expire_at"])})
+                for c in data["cards"]
+            }
+            replays = {
+                (path, header_id): (int(status), content.encode("utf-8"))
+                for path, header_id, status, content in data["replays"]
+            }
+            counts = int(data["pull_request_creates"]), int(data["card_creates"])
+            version, internal, gauss = data["rng"]
+            rng = random.Random()
+            rng.setstate((version, tuple(internal), gauss))
+            balance = int(data["balance_cents"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"malformed simulator state: {exc!r}") from exc
+        self._stocks.update(stocks)
+        self._available.update(available)
+        self._pull_requests, self._cards, self._replays = pulls, cards, replays
+        self._pull_request_creates, self._card_creates = counts
+        self._rng = rng
+        self._balance_cents = balance
 
     def now(self) -> float:
         """The simulator's clock (``config.clock() + config.clock_offset``)."""
@@ -712,7 +847,7 @@ class Simulator:
         brand = self._brand_or_404(request.path_params["code"])
         if isinstance(brand, Response):
             return brand
-        with self._lock:
+        with self._state():
             stocks = [
                 {"facial_value": value, "owned_quantity": owned, "shared_quantity": shared}
                 for value, (owned, shared) in sorted(self._stocks[brand.code].items())
@@ -744,8 +879,9 @@ class Simulator:
         return Response(content, status_code=status, media_type=_JSON)
 
     def _remember(self, path: str, header_id: str | None, status: int, content: bytes) -> None:
-        if header_id:
-            self._replays.setdefault((path, header_id), (status, content))
+        if header_id and (path, header_id) not in self._replays:
+            self._replays[(path, header_id)] = (status, content)
+            self._dirty = True
 
     def _validate_pull(self, fields: dict[str, Any]) -> tuple[Brand, int, str, int] | Response:
         """Check brand, amount, stock and balance; returns (brand, amount, source, cost)."""
@@ -784,6 +920,7 @@ class Simulator:
         else:
             self._stocks[brand.code][amount][0 if source == "owned" else 1] -= sign_
         self._balance_cents -= sign_ * cost
+        self._dirty = True
 
     def _new_id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -799,12 +936,13 @@ class Simulator:
             expire_at=expiry.replace(hour=0, minute=0, second=0, microsecond=0),
         )
         self._cards[card.id] = card
+        self._dirty = True
         return card
 
     def _create_pull_request(self, request: Request, body: bytes, base: str) -> Response:
         path = "/pull_requests"
         header_id = request.headers.get("x-requestid")
-        with self._lock:
+        with self._state():
             replay = self._replay(path, header_id)
             if replay is not None:
                 return replay
@@ -837,6 +975,7 @@ class Simulator:
             )
             self._pull_requests[request_id] = pull
             self._pull_request_creates += 1
+            self._dirty = True
             content = _dumps(
                 {
                     "pull_request": {
@@ -859,6 +998,7 @@ class Simulator:
         if pull.settled or now - pull.created_at < pull.delay:
             return
         pull.settled = True
+        self._dirty = True
         brand = self._brands[pull.gift_card_code]
         if pull.fails:
             self._take(brand, pull.amount, pull.stock_source, pull.cost_cents, sign_=-1)
@@ -881,7 +1021,7 @@ class Simulator:
 
     def _show_pull_request(self, request: Request, body: bytes, base: str) -> Response:
         request_id = request.path_params["request_id"]
-        with self._lock:
+        with self._state():
             pull = self._pull_requests.get(request_id)
             if pull is None:
                 return _error(
@@ -897,7 +1037,7 @@ class Simulator:
     ) -> dict[str, Any] | None:
         """The wrong ``pull_request`` object of ``wrong_pull`` / ``duplicate_card`` for
         ``request_id``, or None when there is nothing to lie with yet."""
-        with self._lock:
+        with self._state():
             pull = self._pull_requests.get(request_id)
             if pull is None:
                 return None
@@ -936,7 +1076,7 @@ class Simulator:
     def _create_card(self, request: Request, body: bytes, base: str) -> Response:
         path = "/cards"
         header_id = request.headers.get("x-requestid")
-        with self._lock:
+        with self._state():
             replay = self._replay(path, header_id)
             if replay is not None:
                 return replay
@@ -950,6 +1090,7 @@ class Simulator:
             self._take(brand, amount, source, cost)
             card = self._issue_card(brand, amount, self.now())
             self._card_creates += 1
+            self._dirty = True
             content = _dumps({"card": card.to_api(base)})
             self._remember(path, header_id, 200, content)
         log.info("card %s issued: %s %s", card.id, brand.code, amount)
@@ -957,7 +1098,7 @@ class Simulator:
 
     def _show_card(self, request: Request, body: bytes, base: str) -> Response:
         card_id = request.path_params["card_id"]
-        with self._lock:
+        with self._state():
             card = self._cards.get(card_id)
             data = card.to_api(base) if card is not None else None
         if data is None:
@@ -979,7 +1120,7 @@ class Simulator:
 
     async def _pdf(self, request: Request) -> Response:
         card_id = request.path_params["card_id"]
-        with self._lock:
+        with self._state():
             card = self._cards.get(card_id)
             content = self._pdfs.get(card_id)
         if card is None:
