@@ -86,6 +86,8 @@ def test_pull_json_output_and_exit_code(server, tmp_path):
         assert set(obj) == {"request_id", "status", "gift_card_code", "amount", "card", "error"}
         assert obj["status"] == "success" and obj["error"] is None
         assert set(obj["card"]) == {"id", "code", "pin_code", "expire_at", "pdf_url"}
+        # as Walleo sent it: midnight in its own offset, so the date reads as Walleo's day
+        assert obj["card"]["expire_at"].endswith(("T00:00:00+01:00", "T00:00:00+02:00"))
         assert obj["gift_card_code"] == code and obj["amount"] == amount
     assert sim.pull_request_creates == 3
     h = run_cli(["--data-dir", str(data), "history", "--json"], cli_env(srv.base_url, tmp_path))

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from walleo_desktop.api.client import Credentials
+from walleo_desktop.api.models import WALLEO_TIMEZONE
 from walleo_desktop.api.signing import GetSigning, sign, signing_token
 from walleo_desktop.simulator._catalog import Brand, amount_error, load_catalog
 from walleo_desktop.simulator._render import CardSheet, card_pdf, logo_svg
@@ -78,16 +79,7 @@ _MAX_ID_LENGTH = 255
 _PDF_CACHE_SIZE = 256
 
 
-def _paris() -> tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Europe/Paris")
-    except Exception:  # no tz database (Windows without tzdata): Walleo's winter offset
-        return timezone(timedelta(hours=1), "CET")
-
-
-_TZ = _paris()
+_TZ = WALLEO_TIMEZONE  # Walleo's timestamps and card expiries are in Paris time
 
 
 def _iso(ts: float) -> str:
