@@ -217,29 +217,33 @@ def test_demo_pulls_killed_mid_flight_resume_to_their_cards(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )  # fmt: skip
+    state = data / "demo-simulator.json"
     try:
         deadline = time.monotonic() + 60
         while True:  # until the journal shows both creates answered by the simulator
             assert proc.poll() is None, "the pull finished before it could be killed"
             assert time.monotonic() < deadline, "the creates were never answered"
-            h = run_cli(["--data-dir", str(data), "history", "--json"], env)
-            rows = [json.loads(line) for line in h.stdout.splitlines()] if h.returncode == 0 else []
-            if len(rows) == 2 and {r["status"] for r in rows} <= {"waiting", "processing"}:
-                break
-            time.sleep(0.05)
+            if state.exists():  # the first create is in: the history exists and is migrated
+                store = Store.open(data / "demo-history.sqlite3")
+                try:
+                    pulls = store.unfinished_pulls()
+                finally:
+                    store.close()
+                if len(pulls) == 2 and {p.state.value for p in pulls} <= {"waiting", "processing"}:
+                    break
+            time.sleep(0.02)
     finally:
         proc.kill()
         proc.communicate(timeout=10)
     assert proc.returncode == -signal.SIGKILL
-    state = data / "demo-simulator.json"
     remembered = Simulator(SimulatorConfig(state_path=state))
-    assert set(remembered.pull_requests) == {r["request_id"] for r in rows}
+    assert set(remembered.pull_requests) == {p.request_id for p in pulls}
     assert remembered.cards == {}  # not issued yet when it was killed
 
     r = run_cli(["--data-dir", str(data), "resume", "--json"], env, timeout=90)
     assert r.returncode == 0, r.stderr
     resumed = [json.loads(line) for line in r.stdout.splitlines()]
-    assert sorted(o["request_id"] for o in resumed) == sorted(r["request_id"] for r in rows)
+    assert sorted(o["request_id"] for o in resumed) == sorted(p.request_id for p in pulls)
     assert all(o["status"] == "success" and o["card"]["code"] for o in resumed)
     after = Simulator(SimulatorConfig(state_path=state))
     assert after.pull_request_creates == 2  # exactly one create per intent, across the kill
