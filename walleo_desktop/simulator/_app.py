@@ -725,18 +725,12 @@ class Simulator:
         with self._lock:
             self._armed.clear()
 
-    def _find_armed(
-        self, method: str, path: str, request_id: str | None, *, take: bool
-    ) -> ArmedFault | None:
+    def _find_armed(self, method: str, path: str, request_id: str | None) -> ArmedFault | None:
+        """The oldest armed fault this request matches (not used up: see ``_use``)."""
         if not _is_api_path(path):
             return None
         with self._lock:
-            for armed in self._armed:
-                if armed.matches(method, path, request_id):
-                    if take:
-                        self._use(armed)
-                    return armed
-        return None
+            return next((a for a in self._armed if a.matches(method, path, request_id)), None)
 
     def _use(self, armed: ArmedFault) -> bool:
         """Count one use of ``armed``; False when another request used it up meanwhile."""
@@ -1195,7 +1189,7 @@ class Simulator:
         self, method: str, path: str, request_id: str | None
     ) -> tuple[str | None, dict[str, Any], ArmedFault | None]:
         """An armed fault that matches (not used up yet), else one drawn at random."""
-        armed = self._find_armed(method, path, request_id, take=False)
+        armed = self._find_armed(method, path, request_id)
         if armed is not None:
             return armed.kind, armed.options, armed
         return self._draw_fault(method, path), {}, None
