@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import hashlib
 import hmac
 import json
 import re
 import socket
+import threading
 import time
 import uuid
 
@@ -21,10 +23,30 @@ import httpx
 import pytest
 
 from walleo_desktop.api import errors as E
-from walleo_desktop.api.client import Credentials, WalleoClient
+from walleo_desktop.api.client import (
+    MAX_CATALOG_BYTES,
+    MAX_JSON_BYTES,
+    MAX_RETRY_AFTER,
+    Credentials,
+    WalleoClient,
+)
 from walleo_desktop.api.models import (
+    MAX_CODE_LENGTH,
+    MAX_GIFT_CARD_CODE_LENGTH,
+    MAX_GIFT_CARD_JSON,
+    MAX_ID_LENGTH,
+    MAX_INTEGER,
+    MAX_LIST_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PIN_LENGTH,
+    MAX_REQUEST_ID_LENGTH,
+    MAX_STATUS_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_TIMESTAMP_LENGTH,
+    MAX_URL_LENGTH,
     Card,
     FacialValues,
+    FieldTooLarge,
     GiftCard,
     Inventory,
     PullRequest,
@@ -571,6 +593,160 @@ async def test_rate_limit_is_typed_with_retry_after(make_server, connect):
     assert server.simulator.pull_request_creates == 0
 
 
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        (86400, MAX_RETRY_AFTER),  # a day: cut to the cap (it once parked a pull for 24 h)
+        (1e9, MAX_RETRY_AFTER),
+        ("Infinity", MAX_RETRY_AFTER),
+        (MAX_RETRY_AFTER - 1, MAX_RETRY_AFTER - 1),  # below the cap: honoured as sent
+        (-5, None),  # nonsense: ignored, the engine's own backoff applies
+        ("nan", None),
+        ("soon", None),
+        ("in-two-days", None),
+    ],
+)
+async def test_retry_after_is_honoured_up_to_a_cap(make_server, connect, sent, expected):
+    server = make_server()
+    server.simulator.faults.rate_limit = 1.0
+    server.simulator.faults.retry_after_seconds = sent
+    with pytest.raises(E.RateLimitedError) as info:
+        await connect(server).get_pull_request(new_id())
+    assert info.value.retry_after == expected
+
+
+async def test_a_retry_after_date_is_honoured_up_to_the_cap(make_server, connect):
+    server = make_server()
+    server.simulator.faults.rate_limit = 1.0
+    client = connect(server)
+    for ahead, expected in ((2 * 86400, MAX_RETRY_AFTER), (-3600, 0.0)):
+        server.simulator.faults.retry_after_seconds = email.utils.formatdate(
+            time.time() + ahead, usegmt=True
+        )
+        with pytest.raises(E.RateLimitedError) as info:
+            await client.create_pull_request("FNAC", 50, new_id())
+        assert info.value.retry_after == expected
+        assert f"{expected:.0f} s" in str(info.value)
+    assert server.simulator.pull_request_creates == 0
+
+
+async def test_an_answer_over_the_byte_cap_after_a_get_is_unexpected(make_server, connect):
+    server = make_server()
+    client = connect(server)
+    request_id = new_id()
+    await client.create_pull_request("FNAC", 50, request_id)
+    server.simulator.arm("huge_body", method="GET")  # 5 MiB more in the status
+    with pytest.raises(E.UnexpectedResponseError, match="more than 1 MiB") as info:
+        await client.get_pull_request(request_id)
+    assert info.value.http_status == 200
+    assert (await client.get_pull_request(request_id)).request_id == request_id  # next time: fine
+
+
+async def test_an_error_over_the_byte_cap_is_not_taken_for_not_found(make_server, connect):
+    server = make_server()
+    server.simulator.arm("huge_body", request_id="nobody", bytes=2 * MAX_JSON_BYTES)
+    with pytest.raises(E.UnexpectedResponseError) as info:
+        await connect(server).get_pull_request("nobody")
+    assert not isinstance(info.value, E.ApiError) and info.value.http_status == 404
+
+
+async def test_an_answer_over_the_byte_cap_after_a_create_is_ambiguous(make_server, connect):
+    server = make_server()
+    sim = server.simulator
+    client = connect(server)
+    request_id = new_id()
+    sim.arm("huge_body", request_id=request_id, field=None, bytes=MAX_JSON_BYTES)
+    with pytest.raises(E.AmbiguousError, match="may or may not"):
+        await client.create_pull_request("FNAC", 50, request_id)
+    assert sim.pull_request_creates == 1  # it did happen: the engine resolves it by GET
+    assert (await client.get_pull_request(request_id)).request_id == request_id
+
+
+async def test_the_catalog_has_a_larger_cap_of_its_own(make_server, connect):
+    server = make_server()
+    client = connect(server)
+    server.simulator.arm("huge_body", path="/gift_cards", field=None, bytes=2 * MAX_JSON_BYTES)
+    assert len(await client.list_gift_cards()) == 12  # 2 MiB: a big catalog, still read
+    server.simulator.arm("huge_body", path="/gift_cards", field=None, bytes=MAX_CATALOG_BYTES)
+    with pytest.raises(E.UnexpectedResponseError, match="more than 16 MiB"):
+        await client.list_gift_cards()
+    server.simulator.arm("huge_body", path="/gift_cards/FNAC", bytes=2 * MAX_JSON_BYTES)
+    with pytest.raises(E.UnexpectedResponseError, match="more than 1 MiB"):
+        await client.get_gift_card("FNAC")  # one gift card is not the catalog
+
+
+async def test_a_trickled_answer_to_a_get_ends_at_the_deadline(make_server, connect):
+    server = make_server()
+    client = connect(server, deadline=1.0)
+    request_id = new_id()
+    await client.create_pull_request("FNAC", 50, request_id)
+    # ~200 bytes at 0.5 s each: 100 s, and never a read timeout (each read comes in time).
+    server.simulator.arm("trickle", method="GET", seconds=0.5)
+    with pytest.raises(E.AmbiguousError, match="within 1 s") as info:
+        await asyncio.wait_for(client.get_pull_request(request_id), 15)  # 15: only to catch a hang
+    assert isinstance(info.value, E.TransportError)  # the engine checks again later
+    assert (await client.get_pull_request(request_id)).request_id == request_id
+
+
+async def test_a_trickled_answer_to_a_create_is_ambiguous_at_the_deadline(make_server, connect):
+    server = make_server()
+    sim = server.simulator
+    client = connect(server, deadline=1.0)
+    request_id = new_id()
+    sim.arm("trickle", request_id=request_id, seconds=0.5)
+    with pytest.raises(E.AmbiguousError, match="may or may not"):
+        await asyncio.wait_for(client.create_pull_request("FNAC", 50, request_id), 15)
+    assert sim.pull_request_creates == 1  # the create happened: in doubt, not failed
+    assert (await client.get_pull_request(request_id)).request_id == request_id
+
+
+@contextlib.contextmanager
+def trickling_pdf_server(interval: float):
+    """A bare HTTP server on 127.0.0.1 that sends a PDF's headers, then a byte per ``interval``."""
+    body = b"%PDF-1.4\n" + b"0" * 200
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            )
+            for i in range(len(body)):
+                if stop.wait(interval):
+                    return
+                try:
+                    conn.sendall(body[i : i + 1])
+                except OSError:  # the client left
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/card.pdf"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=5)
+
+
+async def test_a_trickled_pdf_download_ends_at_its_deadline(make_server, connect):
+    client = connect(make_server(), download_deadline=1.0)
+    with trickling_pdf_server(0.3) as url, pytest.raises(E.AmbiguousError, match="longer than 1 s"):
+        await asyncio.wait_for(client.download_pdf(url), 15)
+
+
+@pytest.mark.parametrize("value", [0, -1.0, float("inf"), float("nan")])
+def test_a_deadline_must_be_a_positive_number_of_seconds(value):
+    with pytest.raises(E.ConfigurationError, match="positive number of seconds"):
+        WalleoClient("http://127.0.0.1:1/partners/v1", DEMO_CREDENTIALS, deadline=value)
+    with pytest.raises(E.ConfigurationError, match="positive number of seconds"):
+        WalleoClient("http://127.0.0.1:1/partners/v1", DEMO_CREDENTIALS, download_deadline=value)
+
+
 async def test_connection_refused_is_not_sent(connect):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -581,6 +757,116 @@ async def test_connection_refused_is_not_sent(connect):
 
     with pytest.raises(E.NotSentError):
         await connect(Closed).create_pull_request("FNAC", 50, new_id())
+
+
+# ------------------------------------------------------------------------------- field caps
+
+
+async def test_a_pull_whose_status_is_too_long_is_refused_not_kept(make_server, connect):
+    server = make_server()
+    client = connect(server)
+    request_id = new_id()
+    await client.create_pull_request("FNAC", 50, request_id)
+    server.simulator.arm("huge_body", method="GET", bytes=MAX_STATUS_LENGTH)  # "waitingxxx…"
+    with pytest.raises(E.UnexpectedResponseError, match=r"'status' is \d+ characters") as info:
+        await client.get_pull_request(request_id)
+    assert not isinstance(info.value, E.AmbiguousError)
+    second = new_id()
+    server.simulator.arm("huge_body", request_id=second, bytes=MAX_STATUS_LENGTH)
+    with pytest.raises(E.AmbiguousError, match="'status'"):  # after a create: in doubt
+        await client.create_pull_request("FNAC", 50, second)
+    assert server.simulator.pull_request_creates == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "cap"),
+    [
+        ("card.code", MAX_CODE_LENGTH),
+        ("card.pin_code", MAX_PIN_LENGTH),
+        ("card.pdf_url", MAX_URL_LENGTH),
+        ("card.id", MAX_ID_LENGTH),
+        ("card.gift_card_code", MAX_GIFT_CARD_CODE_LENGTH),
+        ("card.expire_at", MAX_TIMESTAMP_LENGTH),
+        ("id", MAX_ID_LENGTH),
+        ("request_id", MAX_REQUEST_ID_LENGTH),
+        ("updated_at", MAX_TIMESTAMP_LENGTH),
+    ],
+)
+async def test_a_card_with_a_field_over_its_cap_is_refused(make_server, connect, field, cap):
+    server = make_server()
+    client = connect(server)
+    request_id = new_id()
+    await client.create_pull_request("FNAC", 50, request_id)
+    await wait_done(client, request_id)
+    server.simulator.arm("huge_body", request_id=request_id, field=field, bytes=cap)
+    name = field.rsplit(".", 1)[-1]
+    with pytest.raises(E.UnexpectedResponseError, match=f"field '{name}' is .* long") as info:
+        await client.get_pull_request(request_id)
+    assert "xxxx" not in str(info.value)  # the message never carries the value (a code, a PIN)
+    assert server.simulator.records[-1].request_id == request_id
+
+
+def test_fields_at_their_cap_are_kept_and_extra_fields_tolerated():
+    card = {
+        "id": "i" * MAX_ID_LENGTH,
+        "code": "c" * MAX_CODE_LENGTH,
+        "pin_code": "1" * MAX_PIN_LENGTH,
+        "pdf_url": "https://x/" + "p" * (MAX_URL_LENGTH - 10),
+        "gift_card_code": "G" * MAX_GIFT_CARD_CODE_LENGTH,
+        "amount": MAX_INTEGER,
+        "unknown": "u" * 100_000,
+    }
+    pull = {"id": "p", "request_id": "r" * MAX_REQUEST_ID_LENGTH, "status": "s" * 64, "card": card}
+    parsed = PullRequest.from_json(pull)
+    assert parsed.card is not None and parsed.card.code == card["code"]
+    assert parsed.status is PullStatus.UNKNOWN and parsed.status_text == "s" * 64
+    assert parsed.card.raw["unknown"] == card["unknown"]
+    for key, too_big in (("amount", MAX_INTEGER + 1), ("amount", -MAX_INTEGER - 1)):
+        with pytest.raises(FieldTooLarge, match="'amount' is out of range"):
+            Card.from_json({**card, key: too_big})
+    with pytest.raises(FieldTooLarge, match="'amount_cents'"):
+        PullRequest.from_json({**pull, "amount_cents": str(10**40)})
+
+
+def test_a_catalog_entry_over_its_caps_is_skipped_like_a_malformed_one():
+    good = json.loads(DOC_GIFT_CARDS)
+    assert GiftCard.from_json(good[0]).code == "IKEA"
+    for change in (
+        {"term_of_use": "t" * (MAX_TEXT_LENGTH + 1)},
+        {"name": "n" * (MAX_NAME_LENGTH + 1)},
+        {"logo_url": "https://l/" + "l" * MAX_URL_LENGTH},
+        {"code_pin": "p" * 65},
+        {"unknown": "u" * MAX_GIFT_CARD_JSON},  # unknown fields count in the entry's size
+        {"facial_values": {"type": "fixed", "amounts": list(range(1, MAX_LIST_LENGTH + 2))}},
+        {"discount": 10**13},
+    ):
+        with pytest.raises(FieldTooLarge):
+            GiftCard.from_json({**good[0], **change})
+
+
+async def test_the_catalog_skips_an_entry_over_its_caps_and_keeps_the_rest(make_server, connect):
+    server = make_server()
+    server.simulator.arm(
+        "huge_body", path="/gift_cards", field="term_of_use", bytes=MAX_TEXT_LENGTH
+    )
+    cards = await connect(server).list_gift_cards()
+    assert len(cards) == 11 and all(len(c.term_of_use) <= MAX_TEXT_LENGTH for c in cards)
+
+
+def test_error_envelopes_are_cut_to_size_or_not_understood():
+    long_message = {"errors": [{"code": "out_of_stock", "message": "m" * 100_000}], "status": "s"}
+    error = E.api_error_from_envelope(422, long_message)
+    assert isinstance(error, E.OutOfStock) and len(error.message) == E.MAX_ERROR_MESSAGE_LENGTH
+    long_code = {"errors": [{"code": "not_enough_funds" + "x" * 100, "message": "m"}]}
+    assert E.api_error_from_envelope(422, long_code) is None  # no code of Walleo's
+
+
+def test_inventory_refuses_an_absurd_stock_list():
+    data = json.loads(DOC_INVENTORY)["inventories"]
+    assert Inventory.from_json(data).stock_for(50) == 13
+    line = {"facial_value": 1, "owned_quantity": 1, "shared_quantity": 0}
+    with pytest.raises(FieldTooLarge, match="'stocks'"):
+        Inventory.from_json({**data, "stocks": [line] * (MAX_LIST_LENGTH + 1)})
 
 
 # --------------------------------------------------------------- the documented JSON examples

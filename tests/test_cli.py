@@ -86,6 +86,8 @@ def test_pull_json_output_and_exit_code(server, tmp_path):
         assert set(obj) == {"request_id", "status", "gift_card_code", "amount", "card", "error"}
         assert obj["status"] == "success" and obj["error"] is None
         assert set(obj["card"]) == {"id", "code", "pin_code", "expire_at", "pdf_url"}
+        # as Walleo sent it: midnight in its own offset, so the date reads as Walleo's day
+        assert obj["card"]["expire_at"].endswith(("T00:00:00+01:00", "T00:00:00+02:00"))
         assert obj["gift_card_code"] == code and obj["amount"] == amount
     assert sim.pull_request_creates == 3
     h = run_cli(["--data-dir", str(data), "history", "--json"], cli_env(srv.base_url, tmp_path))
@@ -199,3 +201,50 @@ def test_sigkill_mid_batch_then_resume_loses_nothing_and_duplicates_nothing(tmp_
     assert {p.request_id for p in pulls} == set(sim.pull_requests)
     assert sim.pull_request_creates == 30  # every intent created exactly once
     assert all(row.card_code_last4 for row in page.rows)
+
+
+@pytest.mark.slow
+def test_demo_pulls_killed_mid_flight_resume_to_their_cards(tmp_path):
+    """Demo mode's simulator remembers like Walleo: a pull it was asked for before a SIGKILL is
+    found, and ready, after the restart (it used to stay "processing" for good)."""
+    env = cli_env(None, tmp_path)  # no credentials: demo mode, the simulator in-process
+    data = tmp_path / "data"
+    code, amount = "LEROY-MERLIN", "50"  # 4 to 6 s to issue, never fails: time to be killed
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "walleo_desktop", "--data-dir", str(data), "pull", code, amount,
+         "--count", "2", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    state = data / "demo-simulator.json"
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until the journal shows both creates answered by the simulator
+            assert proc.poll() is None, "the pull finished before it could be killed"
+            assert time.monotonic() < deadline, "the creates were never answered"
+            if state.exists():  # the first create is in: the history exists and is migrated
+                store = Store.open(data / "demo-history.sqlite3")
+                try:
+                    pulls = store.unfinished_pulls()
+                finally:
+                    store.close()
+                if len(pulls) == 2 and {p.state.value for p in pulls} <= {"waiting", "processing"}:
+                    break
+            time.sleep(0.02)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    remembered = Simulator(SimulatorConfig(state_path=state))
+    assert set(remembered.pull_requests) == {p.request_id for p in pulls}
+    assert remembered.cards == {}  # not issued yet when it was killed
+
+    r = run_cli(["--data-dir", str(data), "resume", "--json"], env, timeout=90)
+    assert r.returncode == 0, r.stderr
+    resumed = [json.loads(line) for line in r.stdout.splitlines()]
+    assert sorted(o["request_id"] for o in resumed) == sorted(p.request_id for p in pulls)
+    assert all(o["status"] == "success" and o["card"]["code"] for o in resumed)
+    after = Simulator(SimulatorConfig(state_path=state))
+    assert after.pull_request_creates == 2  # exactly one create per intent, across the kill
+    assert {c.id for c in after.cards.values()} == {o["card"]["id"] for o in resumed}

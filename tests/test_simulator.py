@@ -6,6 +6,7 @@ import asyncio
 import collections
 import contextlib
 import email.utils
+import json
 import logging
 import re
 import time
@@ -21,6 +22,7 @@ from walleo_desktop.api.models import PullStatus, parse_timestamp
 from walleo_desktop.api.signing import authorization_header, canonical_json, sign, signing_token
 from walleo_desktop.simulator import (
     DEMO_CREDENTIALS,
+    FAULT_KINDS,
     IN_PROCESS_BASE_URL,
     Faults,
     RequestRecord,
@@ -623,3 +625,356 @@ async def test_creation_answers_waiting_even_with_no_delay(walleo):
     client = walleo(make_sim(delay_scale=0.0))
     assert (await client.create_pull_request("FNAC", 50, "instant")).status is PullStatus.WAITING
     assert (await client.get_pull_request("instant")).status is PullStatus.SUCCESS
+
+
+# ------------------------------------------------------------- armed and hostile-server faults
+
+
+async def test_an_armed_fault_hits_the_next_matching_requests_then_is_used_up(http):
+    sim = make_sim()
+    client = http(sim)
+    armed = sim.arm("error_500", path="/gift_cards", times=2)
+    assert sim.armed == [armed]
+    other = await client.send(signed("GET", f"{BASE}/inventories/FNAC"))
+    assert other.status_code == 200 and armed.remaining == 2  # another path: not used
+    statuses = [(await client.send(signed("GET", f"{BASE}/gift_cards"))).status_code for _ in "abc"]
+    assert statuses == [500, 500, 200]
+    assert armed.remaining == 0 and sim.armed == []
+    assert [r.fault for r in sim.records] == [None, "error_500", "error_500", None]
+
+
+async def test_a_fault_armed_for_a_request_id_waits_for_it(http):
+    sim = make_sim()
+    client = http(sim)
+    sim.arm("rate_limit", request_id="r-2", retry_after="86400")
+    first = await client.send(signed("POST", f"{BASE}/pull_requests", pull_body("r-1")))
+    assert first.status_code == 200
+    second = await client.send(signed("POST", f"{BASE}/pull_requests", pull_body("r-2")))
+    assert second.status_code == 429 and second.headers["retry-after"] == "86400"
+    assert set(sim.pull_requests) == {"r-1"}  # a 429 commits nothing
+    sim.arm("html_502", method="GET", request_id="r-1")
+    assert (await client.send(signed("POST", f"{BASE}/pull_requests", pull_body("r-2")))).is_success
+    shown = await client.send(signed("GET", f"{BASE}/pull_requests/r-1"))
+    assert shown.status_code == 502 and sim.armed == []
+
+
+async def test_armed_faults_win_over_probabilities_and_can_be_disarmed(http):
+    sim = make_sim()
+    client = http(sim)
+    sim.faults.rate_limit = 1.0
+    sim.arm("html_502")
+    url = f"{BASE}/gift_cards/FNAC"
+    assert (await client.send(signed("GET", url))).status_code == 502
+    assert (await client.send(signed("GET", url))).status_code == 429
+    sim.faults.rate_limit = 0.0
+    sim.arm("html_502", times=5)
+    sim.disarm()
+    assert sim.armed == [] and (await client.send(signed("GET", url))).status_code == 200
+
+
+def test_arming_checks_the_kind_and_its_options():
+    sim = make_sim()
+    with pytest.raises(ValueError, match="unknown fault"):
+        sim.arm("gremlins")
+    with pytest.raises(TypeError, match="no option"):
+        sim.arm("slow", bytes=3)
+    with pytest.raises(ValueError, match="at least 1"):
+        sim.arm("drop", times=0)
+    assert sim.armed == []
+
+
+async def test_an_armed_error_500_commits_or_not_as_asked(http):
+    sim = make_sim()
+    client = http(sim)
+    sim.arm("error_500", commit=True)
+    sim.arm("error_500", commit=False)
+    for request_id in ("committed", "not-committed"):
+        answer = await client.send(signed("POST", f"{BASE}/pull_requests", pull_body(request_id)))
+        assert answer.status_code == 500
+    assert set(sim.pull_requests) == {"committed"}
+
+
+async def test_trickle_sends_the_whole_answer_a_byte_at_a_time_over_tcp():
+    sim = make_sim()
+    with serve_in_thread(sim) as server:
+        async with httpx.AsyncClient() as client:
+            url = f"{server.base_url}/pull_requests/nobody"
+            plain = await client.send(signed("GET", url))
+            sim.arm("trickle", seconds=0.01)
+            pieces: list[bytes] = []
+            async with client.stream("GET", url, headers=signed("GET", url).headers) as response:
+                async for piece in response.aiter_raw():
+                    pieces.append(piece)
+    assert response.status_code == 404 == plain.status_code
+    assert b"".join(pieces) == plain.content  # the same answer, only slower
+    assert len(pieces) > 1 and max(len(p) for p in pieces) < len(plain.content)
+    assert sim.records[-1].fault == "trickle" and sim.records[-1].status == 404
+
+
+async def test_trickle_commits_the_post_and_stops_when_the_client_leaves():
+    sim = make_sim()
+    with serve_in_thread(sim) as server:
+        sim.arm("trickle", seconds=0.3)
+        async with httpx.AsyncClient(timeout=httpx.Timeout(5.0, read=0.1)) as client:
+            url = f"{server.base_url}/pull_requests"
+            with pytest.raises(httpx.ReadTimeout):
+                await client.send(signed("POST", url, pull_body("trickled")))
+        deadline = time.monotonic() + 5
+        while sim.records[-1].fault != "trickle":  # closed once the server saw the client go
+            assert time.monotonic() < deadline, "the trickle went on after the client left"
+            await asyncio.sleep(0.01)
+    assert sim.records[-1].status is None
+    assert sim.pull_request_creates == 1 and "trickled" in sim.pull_requests
+
+
+async def test_huge_body_inflates_a_field_of_the_answer_or_pads_it(http):
+    sim = make_sim()
+    client = http(sim)
+    created = await client.send(signed("POST", f"{BASE}/pull_requests", pull_body("hb-1")))
+    assert created.status_code == 200
+    url = f"{BASE}/pull_requests/hb-1"
+    sim.arm("huge_body")  # default: 5 MiB more in the status
+    status = (await client.send(signed("GET", url))).json()["pull_request"]["status"]
+    assert status == "waiting" + "x" * (5 * 1024 * 1024)
+    sim.arm("huge_body", bytes=100, field="request_id")
+    assert (await client.send(signed("GET", url))).json()["pull_request"]["request_id"] == (
+        "hb-1" + "x" * 100
+    )
+    sim.arm("huge_body", bytes=1000, field=None)
+    padded = await client.send(signed("GET", url))
+    assert padded.json()["padding"] == "x" * 1000
+    assert int(padded.headers["content-length"]) == len(padded.content) > 1000
+    sim.arm("huge_body", bytes=50, field="name")
+    catalog = (await client.send(signed("GET", f"{BASE}/gift_cards"))).json()
+    assert catalog[0]["name"].endswith("x" * 50) and not catalog[1]["name"].endswith("x")
+    assert [r.fault for r in sim.records[1:]] == ["huge_body"] * 4
+
+
+async def test_huge_body_on_a_create_comes_after_the_commit(http):
+    sim = make_sim()
+    sim.faults.huge_body = 1.0
+    sim.faults.huge_body_bytes = 2 * 1024 * 1024
+    answer = await http(sim).send(signed("POST", f"{BASE}/pull_requests", pull_body("hb-2")))
+    assert len(answer.content) > 2 * 1024 * 1024
+    assert sim.pull_request_creates == 1 and sim.records[-1].fault == "huge_body"
+
+
+def test_spread_keeps_to_the_five_recoverable_kinds():
+    faults = Faults()
+    faults.spread(0.5)
+    assert [getattr(faults, k) for k in FAULT_KINDS] == [0.1] * 5 + [0.0] * (len(FAULT_KINDS) - 5)
+
+
+async def post_pull(
+    client: httpx.AsyncClient, request_id: str, amount: object = 50
+) -> httpx.Response:
+    return await client.send(
+        signed("POST", f"{BASE}/pull_requests", pull_body(request_id, amount=amount))
+    )
+
+
+async def show_pull(client: httpx.AsyncClient, request_id: str) -> dict:
+    answer = await client.send(signed("GET", f"{BASE}/pull_requests/{request_id}"))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["pull_request"]
+
+
+async def test_conflict_409_commits_the_create_and_answers_409(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    sim.arm("conflict_409")
+    assert (await client.send(signed("GET", f"{BASE}/pull_requests/x"))).status_code == 404
+    assert (await client.send(signed("POST", f"{BASE}/cards", canonical_json(
+        {"card": {"amount": 20, "gift_card_code": "FNAC"}}
+    )))).status_code == 200  # fmt: skip
+    assert len(sim.armed) == 1  # neither a GET nor another POST uses it
+    answer = await post_pull(client, "c-409")
+    assert answer.status_code == 409
+    assert answer.content == (
+        b'{"errors":[{"code":"conflict","message":"Conflict"}],"status":"conflict"}'
+    )
+    assert sim.records[-1].fault == "conflict_409" and sim.armed == []
+    assert sim.pull_request_creates == 1
+    assert (await show_pull(client, "c-409"))["card"]["gift_card_code"] == "FNAC"  # issued
+
+
+async def test_unknown_4xx_commits_the_create_with_an_undocumented_error(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    sim.arm("unknown_4xx")
+    sim.arm("unknown_4xx", http_status=418, code="teapot", message="I'm a teapot")
+    first, second = await post_pull(client, "u-1"), await post_pull(client, "u-2")
+    assert (first.status_code, first.json()) == (
+        400,
+        {"errors": [{"code": "bad_request", "message": "The request could not be handled"}],
+         "status": "bad_request"},
+    )  # fmt: skip
+    assert (second.status_code, second.json()["errors"]) == (
+        418,
+        [{"code": "teapot", "message": "I'm a teapot"}],
+    )
+    assert set(sim.pull_requests) == {"u-1", "u-2"}
+    assert [r.fault for r in sim.records] == ["unknown_4xx", "unknown_4xx"]
+    with pytest.raises(ValueError, match="400 to 499"):
+        sim.arm("unknown_4xx", http_status=503)
+
+
+async def test_create_faults_wait_for_a_create_that_commits(http):
+    sim = make_sim()
+    client = http(sim)
+    sim.arm("conflict_409")
+    refused = await post_pull(client, "bad-amount", amount=7)  # FNAC takes 20 to 500
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "invalid_amount"
+    assert sim.records[-1].fault is None and len(sim.armed) == 1
+    assert (await post_pull(client, "good")).status_code == 409
+
+
+async def test_wrong_pull_answers_another_pull_request_with_its_card(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    for request_id in ("mine", "theirs"):
+        assert (await post_pull(client, request_id)).status_code == 200
+    theirs = await show_pull(client, "theirs")
+    assert theirs["status"] == "success"
+    sim.arm("wrong_pull", request_id="mine")
+    assert await show_pull(client, "mine") == theirs  # well-formed, and someone else's
+    assert sim.records[-1].fault == "wrong_pull"
+    assert (await show_pull(client, "mine"))["request_id"] == "mine"  # used up
+
+
+async def test_wrong_pull_other_names_whose_answer_to_send(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    for request_id in ("a", "b", "c"):
+        await post_pull(client, request_id)
+    sim.arm("wrong_pull", request_id="c", other_request_id="a")
+    assert (await show_pull(client, "c"))["request_id"] == "a"
+    solo = make_sim(delay_scale=0.0)
+    alone = http(solo)
+    await post_pull(alone, "lonely")
+    solo.arm("wrong_pull", request_id="lonely")
+    assert (await show_pull(alone, "lonely"))["request_id"] == "lonely"
+    assert solo.records[-1].fault is None and len(solo.armed) == 1  # nobody else to lie with
+
+
+async def test_wrong_pull_amount_and_brand_wait_for_the_success_to_tamper_with(http):
+    clock = FakeClock(time.time())
+    sim = make_sim(clock=clock, delay_scale=1.0, async_error_rate=0.0)
+    client = http(sim)
+    await post_pull(client, "p-1")
+    sim.arm("wrong_pull", request_id="p-1", variant="amount")
+    sim.arm("wrong_pull", request_id="p-1", variant="brand")
+    sim.arm("wrong_pull", request_id="p-1", variant="amount", amount=20)
+    assert (await show_pull(client, "p-1"))["card"] is None  # not issued yet: nothing to lie with
+    assert len(sim.armed) == 3
+    clock.t += 10
+    doubled, rebranded, twenty = [(await show_pull(client, "p-1"))["card"] for _ in "abc"]
+    true = (await show_pull(client, "p-1"))["card"]
+    assert (true["amount"], true["gift_card_code"]) == (50, "FNAC")
+    assert doubled == {**true, "amount": 100}
+    assert rebranded == {**true, "gift_card_code": rebranded["gift_card_code"]}
+    assert rebranded["gift_card_code"] not in ("FNAC", "") and twenty["amount"] == 20
+    card = await client.send(signed("GET", f"{BASE}/cards/{true['id']}"))
+    assert card.json()["card"] == true  # only the answers lied, not the simulator's state
+    with pytest.raises(ValueError, match="no variant"):
+        sim.arm("wrong_pull", variant="colour")
+
+
+async def test_duplicate_card_reuses_the_id_of_another_pulls_card(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    for request_id in ("first", "second"):
+        await post_pull(client, request_id)
+    first = (await show_pull(client, "first"))["card"]
+    second = (await show_pull(client, "second"))["card"]
+    sim.arm("duplicate_card", request_id="second")
+    sim.arm("duplicate_card", request_id="second", variant="card")
+    same_id, same_card = [(await show_pull(client, "second"))["card"] for _ in "ab"]
+    assert same_id == {**second, "id": first["id"]} and second["id"] != first["id"]
+    assert same_card == first
+    assert [r.fault for r in sim.records[-2:]] == ["duplicate_card"] * 2
+    sim.arm("duplicate_card", request_id="first", other_request_id="nobody")
+    assert (await show_pull(client, "first"))["card"] == first  # no such card: not injected
+
+
+async def test_hostile_kinds_are_drawn_only_on_their_endpoint(http):
+    sim = make_sim(delay_scale=0.0, async_error_rate=0.0)
+    client = http(sim)
+    await post_pull(client, "one")
+    await post_pull(client, "two")
+    sim.faults.wrong_pull = 1.0
+    sim.faults.conflict_409 = 1.0
+    assert (await client.send(signed("GET", f"{BASE}/gift_cards/FNAC"))).status_code == 200
+    assert (await show_pull(client, "one"))["request_id"] == "two"
+    assert (await post_pull(client, "three")).status_code == 409
+    assert [r.fault for r in sim.records[2:]] == [None, "wrong_pull", "conflict_409"]
+
+
+# ------------------------------------------------------------------------------ persistence
+
+
+async def test_a_restarted_simulator_remembers_pulls_replays_and_money(http, tmp_path):
+    clock = FakeClock(time.time())
+    path = tmp_path / "demo-simulator.json"
+    config = {"clock": clock, "delay_scale": 1.0, "async_error_rate": 0.0, "state_path": path}
+    before = make_sim(**config)
+    body = pull_body("kept")
+    url = f"{BASE}/pull_requests"
+    created = await http(before).send(signed("POST", url, body, X_RequestId="kept"))
+    assert created.status_code == 200
+    balance, delay = before.balance_cents, before.pull_requests["kept"].delay
+    del before  # killed: nothing more is written
+
+    clock.t += delay / 2
+    after = make_sim(**config)
+    client = http(after)
+    assert after.pull_request_creates == 1 and after.balance_cents == balance
+    assert (await show_pull(client, "kept"))["status"] == "processing"  # the clock went on
+    replayed = await client.send(signed("POST", url, body, X_RequestId="kept"))
+    assert replayed.content == created.content and after.pull_request_creates == 1
+    clock.t += delay / 2 + 0.01  # the moment it would have been ready without the restart
+    card = (await show_pull(client, "kept"))["card"]
+    assert card is not None and card["amount"] == 50
+    await post_pull(client, "next")  # ids keep coming from where the last run left them
+    assert after.pull_requests["next"].id != after.pull_requests["kept"].id
+
+    again = make_sim(**config)
+    assert (await show_pull(http(again), "kept"))["card"] == card  # the same card, not a new one
+    assert again.pull_request_creates == 2 and len(again.cards) == 1
+
+
+async def test_two_simulators_on_one_state_file_lose_nothing(http, tmp_path):
+    path = tmp_path / "shared.json"
+    one, two = (make_sim(delay_scale=0.0, state_path=path) for _ in "12")
+    for sim, request_id in ((one, "a"), (two, "b"), (one, "c"), (two, "d")):
+        assert (await post_pull(http(sim), request_id)).status_code == 200
+    assert (await post_pull(http(one), "b")).status_code == 422  # two's create is seen by one
+    cards = {(await show_pull(http(sim), rid))["card"]["id"] for sim in (one, two) for rid in "ab"}
+    assert len(cards) == 2  # each pull got one card, whichever simulator looked first
+    assert set(make_sim(state_path=path).pull_requests) == {"a", "b", "c", "d"}
+    assert one.pull_request_creates == two.pull_request_creates == 4
+
+
+async def test_the_state_file_is_written_atomically_and_owner_only(http, tmp_path):
+    path = tmp_path / "data" / "state.json"
+    sim = make_sim(delay_scale=0.0, state_path=path)
+    assert not path.exists()  # nothing to remember yet
+    client = http(sim)
+    for request_id in ("w-1", "w-2"):
+        await post_pull(client, request_id)
+        await show_pull(client, request_id)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["state.json", "state.json.lock"]
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert json.loads(path.read_text())["pull_request_creates"] == 2
+
+
+def test_an_unreadable_state_file_is_set_aside_not_overwritten(tmp_path, caplog):
+    path = tmp_path / "state.json"
+    for content in ("{not json", '{"format": 1, "cards": 3}'):
+        path.write_text(content)
+        with caplog.at_level(logging.WARNING):
+            sim = make_sim(state_path=path)
+        assert sim.pull_requests == {} and not path.exists()
+        assert "could not be used" in caplog.text
+    kept = sorted(p.read_text() for p in tmp_path.glob("state.json.unreadable-*"))
+    assert kept == sorted(["{not json", '{"format": 1, "cards": 3}'])

@@ -362,6 +362,8 @@ async def _finish(session: Any, ids: list[int], args: argparse.Namespace) -> int
 
 
 def _print_pull(session: Any, pull: Any, args: argparse.Namespace, out: TextIO) -> None:
+    from walleo_desktop.api.models import WALLEO_TIMEZONE, expiry_day
+
     card = session.store.card_for_pull(pull.id) if pull.card_id else None
     if args.json:
         obj = {
@@ -375,7 +377,9 @@ def _print_pull(session: Any, pull: Any, args: argparse.Namespace, out: TextIO) 
                 "id": card.card_id,
                 "code": card.code,
                 "pin_code": card.pin_code,
-                "expire_at": card.expire_at.isoformat() if card.expire_at else None,
+                "expire_at": card.expire_at.astimezone(WALLEO_TIMEZONE).isoformat()
+                if card.expire_at
+                else None,
                 "pdf_url": card.pdf_url,
             },
             "error": {"code": pull.error_code, "message": pull.error_message}
@@ -397,7 +401,7 @@ def _print_pull(session: Any, pull: Any, args: argparse.Namespace, out: TextIO) 
         else:
             line += f"  code …{card.code[-4:]}"
         if card.expire_at:
-            line += f"  expires {card.expire_at.date().isoformat()}"
+            line += f"  expires {expiry_day(card.expire_at).isoformat()}"
     elif pull.error_message:
         line += f"  — {_printable(pull.error_message)}"
     print(line, file=out, flush=True)

@@ -3,14 +3,25 @@
 One ``WalleoClient`` owns one ``httpx.AsyncClient`` (keep-alive pool, explicit timeouts). Every
 request is signed over the exact bytes it sends (see ``signing``). Answers become typed models
 (``models``) and failures typed errors (``errors``); nothing here knows about Qt or SQLite.
+
+A server cannot park or bloat the client: each request has a total deadline (``deadline``,
+from waiting for a connection to the answer's last byte), answers are streamed under a byte cap
+(``MAX_JSON_BYTES``, ``MAX_CATALOG_BYTES``), ``Retry-After`` is honoured up to
+``MAX_RETRY_AFTER``, and the models cap every field (``models.MAX_*``). After a POST, a
+deadline passed, an oversized answer or an oversized field is ``AmbiguousError`` (the create
+may have happened); after a GET, an oversized answer or field is ``UnexpectedResponseError``
+and a deadline passed ``AmbiguousError`` (a transport error: check again later).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import functools
 import ipaddress
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +44,11 @@ from walleo_desktop.api.signing import (
 __all__ = [
     "CLOCK_SKEW_TOLERANCE",
     "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_DOWNLOAD_DEADLINE",
+    "MAX_CATALOG_BYTES",
+    "MAX_JSON_BYTES",
+    "MAX_RETRY_AFTER",
     "Credentials",
     "WalleoClient",
     "is_loopback_url",
@@ -44,6 +60,34 @@ DEFAULT_BASE_URL = "https://api.walleo.io/partners/v1"
 CLOCK_SKEW_TOLERANCE = 30.0  # seconds (walleo-api.md, Decision 6)
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_LOGO_BYTES = 512 * 1024
+
+#: Longest wait a server may impose with ``Retry-After``, in seconds: honoured up to this, cut to
+#: it beyond. The engine journals the next check, so an obeyed ``Retry-After: 86400`` parked a pull
+#: for a day, across restarts (issue 10). Five minutes outlasts the windows rate limits use (per
+#: second to per minute) and still checks a pull twelve times an hour. A negative or unreadable
+#: value is ignored (``retry_after=None``: the engine's own backoff applies).
+MAX_RETRY_AFTER = 300.0
+
+#: Largest answer read for one pull request, card, gift card, inventory or error, in bytes. Those
+#: are under 2 KB; one with every field at its cap in ``models`` is under 10 KB. 1 MiB is ample
+#: headroom and bounds memory: 16 concurrent requests hold at most 16 MiB of answers.
+MAX_JSON_BYTES = 1024 * 1024
+
+#: Largest catalog (``GET /gift_cards``, the one list answer) read, in bytes. An entry is 1 to 5 KB
+#: (mostly its terms of use); 16 MiB holds over 3,000 entries of 5 KB where Walleo lists hundreds,
+#: and each entry is also capped on its own (``models.MAX_GIFT_CARD_JSON``).
+MAX_CATALOG_BYTES = 16 * 1024 * 1024
+
+#: Total time for one API request, in seconds: waiting for a connection, connecting, sending and
+#: reading the whole answer. httpx's timeouts count per read, so a server trickling a byte every
+#: 5 s never trips them (10 pulls took 203 s instead of 3, issue 10). A healthy answer takes well
+#: under a second; 60 s is twice the read timeout.
+DEFAULT_DEADLINE = 60.0
+
+#: The same for downloading a card's PDF or a logo: 20 MiB (``MAX_PDF_BYTES``) in 120 s needs
+#: 1.4 Mbit/s; a real card PDF is about 100 KB.
+DEFAULT_DOWNLOAD_DEADLINE = 120.0
+
 _PDF_TYPES = frozenset({"application/pdf", "application/octet-stream", "binary/octet-stream"})
 _IMAGE_TYPES = frozenset({"image/svg+xml", "image/png", "image/jpeg", "image/webp"})
 
@@ -93,18 +137,53 @@ def _describe_http_status(status: int) -> str:
 
 
 def _retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header, at most ``MAX_RETRY_AFTER``.
+
+    Delay-seconds or an HTTP date. More than the cap (infinity included) → the cap; negative,
+    NaN or unreadable → None (ignored). A date in the past means now (0).
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        seconds = max(0.0, when.timestamp() - now)
+    if math.isnan(seconds) or seconds < 0:
         return None
-    return max(0.0, when.timestamp() - now)
+    return min(seconds, MAX_RETRY_AFTER)
+
+
+class _TooLarge(Exception):
+    def __init__(self, status: int, cap: int) -> None:
+        super().__init__(status, cap)
+        self.status = status
+        self.cap = cap
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> bytes:
+    """The whole body of a streamed ``response``, or ``_TooLarge`` once it passes ``cap``."""
+    declared = response.headers.get("content-length", "").strip()
+    if declared.isdigit() and len(declared) < 20 and int(declared) > cap:
+        raise _TooLarge(response.status_code, cap)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise _TooLarge(response.status_code, cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_deadline(name: str, value: float) -> float:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise E.ConfigurationError(f"The {name} must be a positive number of seconds.")
+    return float(value)
 
 
 def _format_skew(seconds: float) -> str:
@@ -124,6 +203,8 @@ class WalleoClient:
     ``transport`` lets tests and demo mode plug in the in-process simulator. ``clock`` returns
     Unix seconds (used for the signed timestamp and the clock-skew diagnosis).
     ``on_get_signing_learned`` is called once when the GET-signing variant had to change.
+    ``timeout`` is httpx's (per phase, per read); ``deadline`` caps one API request as a whole
+    and ``download_deadline`` one PDF or logo download (seconds, see ``DEFAULT_DEADLINE``).
     """
 
     def __init__(
@@ -137,8 +218,12 @@ class WalleoClient:
         get_signing: GetSigning = GetSigning.EMPTY_SEGMENT,
         on_get_signing_learned: Callable[[GetSigning], None] | None = None,
         clock: Callable[[], float] = time.time,
+        deadline: float = DEFAULT_DEADLINE,
+        download_deadline: float = DEFAULT_DOWNLOAD_DEADLINE,
     ) -> None:
         credentials.validate()
+        self.deadline = _check_deadline("request deadline", deadline)
+        self.download_deadline = _check_deadline("download deadline", download_deadline)
         parts = urlsplit(base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise E.ConfigurationError(
@@ -179,7 +264,7 @@ class WalleoClient:
     # ------------------------------------------------------------------ endpoints
 
     async def list_gift_cards(self) -> list[GiftCard]:
-        data = await self._request("GET", "/gift_cards")
+        data = await self._request("GET", "/gift_cards", max_bytes=MAX_CATALOG_BYTES)
         if not isinstance(data, list):
             raise E.UnexpectedResponseError("The catalog answer is not a list of gift cards.")
         cards = []
@@ -256,9 +341,10 @@ class WalleoClient:
             )
         too_big = f"{what[0].upper()}{what[1:]} is larger than allowed."
         try:
-            async with self._http.stream(
-                "GET", parsed, headers={"Accept": ", ".join(sorted(types))}
-            ) as r:
+            async with (
+                asyncio.timeout(self.download_deadline),
+                self._http.stream("GET", parsed, headers={"Accept": ", ".join(sorted(types))}) as r,
+            ):
                 if r.status_code != 200:
                     raise E.UnexpectedResponseError(
                         f"Downloading {what} answered {_describe_http_status(r.status_code)}.",
@@ -284,6 +370,10 @@ class WalleoClient:
             raise E.AmbiguousError(
                 f"Downloading {what} failed: {_describe_transport(exc)}"
             ) from exc
+        except TimeoutError as exc:
+            raise E.AmbiguousError(
+                f"Downloading {what} took longer than {self.download_deadline:g} s; stopped."
+            ) from exc
         return b"".join(chunks)
 
     # ------------------------------------------------------------------ plumbing
@@ -295,11 +385,13 @@ class WalleoClient:
         *,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        max_bytes: int = MAX_JSON_BYTES,
     ) -> Any:
         payload = canonical_json(body) if body is not None else b""
+        send = functools.partial(self._send, method, path, payload, headers, max_bytes=max_bytes)
         if method == "GET":
             try:
-                return await self._send(method, path, payload, headers, self.get_signing)
+                return await send(self.get_signing)
             except E.InvalidSignature as first:
                 if self._get_signing_confirmed:
                     raise
@@ -309,7 +401,7 @@ class WalleoClient:
                     else GetSigning.EMPTY_SEGMENT
                 )
                 try:
-                    result = await self._send(method, path, payload, headers, other)
+                    result = await send(other)
                 except E.InvalidSignature:
                     raise first from None
                 log.warning(
@@ -323,7 +415,7 @@ class WalleoClient:
                 if self._on_get_signing_learned is not None:
                     self._on_get_signing_learned(other)
                 return result
-        return await self._send(method, path, payload, headers, self.get_signing)
+        return await send(self.get_signing)
 
     async def _send(
         self,
@@ -332,6 +424,8 @@ class WalleoClient:
         payload: bytes,
         extra_headers: dict[str, str] | None,
         get_signing: GetSigning,
+        *,
+        max_bytes: int,
     ) -> Any:
         request = self._http.build_request(
             method,
@@ -356,7 +450,36 @@ class WalleoClient:
         )
         started = time.monotonic()
         try:
-            response = await self._http.send(request)
+            # One deadline for the whole exchange, the body's last byte included (issue 10).
+            async with asyncio.timeout(self.deadline):
+                response = await self._http.send(request, stream=True)
+                try:
+                    # A 429's body is never needed: do not read what a limiter sends.
+                    content = (
+                        b""
+                        if response.status_code == 429
+                        else await _read_capped(response, max_bytes)
+                    )
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:
+            log.info("%s %s ambiguous: past the %g s deadline", method, path, self.deadline)
+            raise E.AmbiguousError(
+                f"No complete answer from Walleo within {self.deadline:g} s; the connection was "
+                "closed. The request may or may not have been processed."
+            ) from exc
+        except _TooLarge as exc:
+            log.info("%s %s refused: answer over %d bytes", method, path, exc.cap)
+            message = (
+                f"Walleo answered {_describe_http_status(exc.status)} with more than "
+                f"{exc.cap / (1024 * 1024):g} MiB, far more than any real answer: refused."
+            )
+            if method == "POST":  # the create may have happened: in doubt, never failed
+                raise E.AmbiguousError(
+                    message + " The request may or may not have been processed.",
+                    http_status=exc.status,
+                ) from None
+            raise E.UnexpectedResponseError(message, http_status=exc.status) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             log.info("%s %s not sent: %s", method, path, type(exc).__name__)
             raise E.NotSentError(
@@ -378,9 +501,9 @@ class WalleoClient:
         )
         if method == "GET" and response.status_code < 400:
             self._get_signing_confirmed = True
-        return self._interpret(response)
+        return self._interpret(response, content)
 
-    def _interpret(self, response: httpx.Response) -> Any:
+    def _interpret(self, response: httpx.Response, content: bytes) -> Any:
         status = response.status_code
         if status == 429:
             after = _retry_after_seconds(response.headers.get("retry-after"), self._clock())
@@ -389,7 +512,7 @@ class WalleoClient:
                 f"Walleo is limiting the request rate (HTTP 429).{wait}", retry_after=after
             )
         try:
-            data = json.loads(response.content) if response.content else None
+            data = json.loads(content) if content else None
         except (ValueError, UnicodeDecodeError):
             data = _UNPARSEABLE
         if status >= 500:

@@ -167,8 +167,22 @@ class InvalidSignature(ApiError):
         self.clock_skew = clock_skew
 
 
+#: An error code longer than this is no code of Walleo's: the envelope is not understood.
+MAX_ERROR_CODE_LENGTH = 64
+#: Walleo's messages are one sentence; a longer one is cut (it is shown and kept in the history).
+MAX_ERROR_MESSAGE_LENGTH = 1000
+
+
+def _cut(text: str, cap: int) -> str:
+    return text if len(text) <= cap else text[: cap - 1] + "…"
+
+
 def api_error_from_envelope(http_status: int, body: Any) -> ApiError | None:
-    """Build the typed error for a Walleo error envelope, or None if ``body`` is not one."""
+    """Build the typed error for a Walleo error envelope, or None if ``body`` is not one.
+
+    A code longer than ``MAX_ERROR_CODE_LENGTH`` makes it not one; the message and the status
+    word are cut to a sane length, never stored whole.
+    """
     if not isinstance(body, dict):
         return None
     errors = body.get("errors")
@@ -176,8 +190,11 @@ def api_error_from_envelope(http_status: int, body: Any) -> ApiError | None:
         return None
     first = errors[0]
     code = str(first.get("code") or "").strip()
+    if len(code) > MAX_ERROR_CODE_LENGTH:
+        return None
     message = str(first.get("message") or "").strip() or code or f"HTTP {http_status}"
-    status = str(body.get("status") or "")
+    message = _cut(message, MAX_ERROR_MESSAGE_LENGTH)
+    status = _cut(str(body.get("status") or ""), MAX_ERROR_CODE_LENGTH)
     if code == "unprocessable_entity" and "request id" in message.lower():
         cls: type[ApiError] = RequestIdAlreadyUsed
         return cls(message, http_status=http_status, status=status)

@@ -4,59 +4,158 @@ Every ``from_json`` tolerates extra fields (kept in ``raw``) and loosely typed v
 may be a string, an int or a bool; integers may arrive as strings). A field that is required to
 make sense of an answer and is missing raises ``ValueError``; the client turns it into
 ``UnexpectedResponseError``.
+
+What a server sends ends up in the history, the logs and on screen, so every field has a length
+cap (the ``MAX_*`` constants below): an answer with a field over its cap is refused whole with
+``FieldTooLarge`` (a ``ValueError``), never trimmed and never stored. The caps are far above
+anything Walleo documents (UUIDs of 36 characters, statuses of 10, 16- to 20-character codes)
+and far below what would bloat the history: a 50 MB status once left 315 MB on disk after two
+polls (issue 10).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "MAX_CODE_LENGTH",
+    "MAX_GIFT_CARD_CODE_LENGTH",
+    "MAX_GIFT_CARD_JSON",
+    "MAX_ID_LENGTH",
+    "MAX_INTEGER",
+    "MAX_LIST_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_PIN_LENGTH",
+    "MAX_REQUEST_ID_LENGTH",
+    "MAX_SHORT_TEXT_LENGTH",
+    "MAX_STATUS_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "MAX_TIMESTAMP_LENGTH",
+    "MAX_URL_LENGTH",
+    "WALLEO_TIMEZONE",
     "Card",
     "FacialValues",
+    "FieldTooLarge",
     "GiftCard",
     "Inventory",
     "PullRequest",
     "PullStatus",
     "Stock",
+    "expiry_day",
     "parse_timestamp",
 ]
 
+# Length caps, in characters, of what a server may send (see the module docstring).
+MAX_ID_LENGTH = 128  # Walleo's pull-request and card ids: UUIDs, 36 characters
+MAX_REQUEST_ID_LENGTH = 255  # ours, echoed back; the client never sends longer (client.py)
+MAX_STATUS_LENGTH = 64  # documented statuses are at most 10; room for new ones, shown verbatim
+MAX_CODE_LENGTH = 256  # card codes: 16 to 20 characters in practice; URLs-as-codes fit too
+MAX_PIN_LENGTH = 64
+MAX_URL_LENGTH = 2048  # pdf_url, logos: the de-facto limit of browsers and proxies
+MAX_GIFT_CARD_CODE_LENGTH = 255  # brand codes ("IKEA", "E-ca"); same cap as request ids
+MAX_NAME_LENGTH = 256  # brand names
+MAX_TIMESTAMP_LENGTH = 64  # "2024-02-05T11:33:39.999+01:00" is 29
+MAX_SHORT_TEXT_LENGTH = 64  # barcode_symbology, code_pin, facial_values.type, status words
+MAX_TEXT_LENGTH = 32 * 1024  # how_to_use_online/offline, term_of_use: prose, a few KB in practice
+MAX_LIST_LENGTH = 1000  # facial values' amounts, inventory stock lines
+MAX_INTEGER = 10**12  # amounts, counts: far above any card, and SQLite's 64-bit integers hold it
+#: A catalog entry as a whole (its ``raw`` JSON, unknown fields included) is kept in the catalog
+#: cache and in every pull's snapshot: one entry over this is skipped like a malformed one.
+MAX_GIFT_CARD_JSON = 128 * 1024
 
-def _str(d: dict[str, Any], key: str, default: str = "") -> str:
+
+class FieldTooLarge(ValueError):
+    """A field is longer (or an integer larger) than any sane answer would have.
+
+    The message names the field and its size, never its value (it may be a card code).
+    """
+
+
+def _capped(key: str, text: str, cap: int) -> str:
+    if len(text) > cap:
+        raise FieldTooLarge(f"field {key!r} is {len(text)} characters long (at most {cap})")
+    return text
+
+
+def _str(d: dict[str, Any], key: str, default: str = "", *, cap: int) -> str:
     v = d.get(key)
-    return default if v is None else str(v)
+    return default if v is None else _capped(key, str(v), cap)
 
 
-def _req_str(d: dict[str, Any], key: str) -> str:
+def _req_str(d: dict[str, Any], key: str, *, cap: int) -> str:
     v = d.get(key)
     if v is None or str(v) == "":
         raise ValueError(f"missing field {key!r}")
-    return str(v)
+    return _capped(key, str(v), cap)
 
 
-def _int(v: Any, default: int | None = None) -> int | None:
+def _int(v: Any, default: int | None = None, *, key: str = "integer") -> int | None:
     if v is None or isinstance(v, bool):
         return default
     if isinstance(v, int):
-        return v
+        return _bounded(key, v)
     if isinstance(v, float) and v.is_integer():
-        return int(v)
+        return _bounded(key, int(v))
     if isinstance(v, str):
+        if len(v) > MAX_SHORT_TEXT_LENGTH:
+            raise FieldTooLarge(f"field {key!r} is {len(v)} characters long")
         try:
             f = float(v.strip())
         except ValueError:
             return default
-        return int(f) if f.is_integer() else default
+        return _bounded(key, int(f)) if f.is_integer() else default
     return default
+
+
+def _bounded(key: str, value: int) -> int:
+    if abs(value) > MAX_INTEGER:
+        raise FieldTooLarge(f"field {key!r} is out of range (at most {MAX_INTEGER} in size)")
+    return value
+
+
+def _timestamp(d: dict[str, Any], key: str) -> datetime | None:
+    value = d.get(key)
+    if isinstance(value, str):
+        _capped(key, value, MAX_TIMESTAMP_LENGTH)
+    return parse_timestamp(value)
 
 
 def _bool(v: Any) -> bool:
     if isinstance(v, str):
         return v.strip().lower() in {"1", "true", "yes", "y", "t", "on"}
     return bool(v)
+
+
+def _paris() -> tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Europe/Paris")
+    except Exception:  # no tz database (Windows without tzdata): Walleo's winter offset
+        return timezone(timedelta(hours=1), "CET")
+
+
+#: Walleo's own time zone. Its timestamps carry Paris offsets (``+01:00`` in February,
+#: ``+02:00`` in June in the documented examples) and a card expires at midnight there
+#: (``"expire_at": "2022-06-24T00:00:00.000+02:00"``).
+WALLEO_TIMEZONE = _paris()
+
+
+def expiry_day(expire_at: datetime) -> date:
+    """The calendar day a card expires, the one Walleo means and prints on the card's PDF.
+
+    It is the date of ``expire_at`` in the offset Walleo sent it with: 24 June for
+    ``2022-06-24T00:00:00+02:00``, wherever the computer is. The same instant read as a UTC or
+    local date is 23 June west of Paris, a day early. The history keeps instants in UTC, so the
+    day is taken in ``WALLEO_TIMEZONE`` (the offsets Walleo sends). Naive values are UTC.
+    """
+    if expire_at.tzinfo is None:
+        expire_at = expire_at.replace(tzinfo=UTC)
+    return expire_at.astimezone(WALLEO_TIMEZONE).date()
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -86,19 +185,20 @@ class FacialValues:
     def from_json(cls, data: Any) -> FacialValues:
         if not isinstance(data, dict):
             return cls(type="unknown")
-        kind = _str(data, "type").lower()
+        kind = _str(data, "type", cap=MAX_SHORT_TEXT_LENGTH).lower()
         if kind == "fixed" or (not kind and "amounts" in data):
             raw = data.get("amounts") or []
-            amounts = sorted(
-                {a for a in (_int(x) for x in raw if x is not None) if a is not None and a > 0}
-            )
+            if isinstance(raw, list) and len(raw) > MAX_LIST_LENGTH:
+                raise FieldTooLarge(f"field 'amounts' lists {len(raw)} values")
+            values = (_int(x, key="amounts") for x in raw if x is not None)
+            amounts = sorted({a for a in values if a is not None and a > 0})
             return cls(type="fixed", amounts=tuple(amounts))
         if kind == "free" or (not kind and "min_amount" in data):
-            step = _int(data.get("step_amount"), 1) or 1
+            step = _int(data.get("step_amount"), 1, key="step_amount") or 1
             return cls(
                 type="free",
-                min_amount=_int(data.get("min_amount")),
-                max_amount=_int(data.get("max_amount")),
+                min_amount=_int(data.get("min_amount"), key="min_amount"),
+                max_amount=_int(data.get("max_amount"), key="max_amount"),
                 step_amount=max(step, 1),
             )
         return cls(type=kind or "unknown")
@@ -178,23 +278,28 @@ class GiftCard:
     def from_json(cls, data: Any) -> GiftCard:
         if not isinstance(data, dict):
             raise ValueError("a gift card must be a JSON object")
-        code = _req_str(data, "code")
+        size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        if size > MAX_GIFT_CARD_JSON:
+            raise FieldTooLarge(f"the gift card is {size} characters long as JSON")
+        code = _req_str(data, "code", cap=MAX_GIFT_CARD_CODE_LENGTH)
         pin = data.get("code_pin")
+        code_pin = "" if pin is None else str(pin).lower() if isinstance(pin, bool) else str(pin)
+        text = MAX_TEXT_LENGTH
         return cls(
             code=code,
-            name=_str(data, "name") or code,
+            name=_str(data, "name", cap=MAX_NAME_LENGTH) or code,
             facial_values=FacialValues.from_json(data.get("facial_values")),
-            discount=_int(data.get("discount")),
-            validity_period=_int(data.get("validity_period")),
-            barcode_symbology=_str(data, "barcode_symbology"),
-            logo_url=_str(data, "logo_url"),
-            logo_square_url=_str(data, "logo_square_url"),
+            discount=_int(data.get("discount"), key="discount"),
+            validity_period=_int(data.get("validity_period"), key="validity_period"),
+            barcode_symbology=_str(data, "barcode_symbology", cap=MAX_SHORT_TEXT_LENGTH),
+            logo_url=_str(data, "logo_url", cap=MAX_URL_LENGTH),
+            logo_square_url=_str(data, "logo_square_url", cap=MAX_URL_LENGTH),
             online_usable=_bool(data.get("online_usable")),
             offline_usable=_bool(data.get("offline_usable")),
-            code_pin="" if pin is None else str(pin).lower() if isinstance(pin, bool) else str(pin),
-            how_to_use_online=_str(data, "how_to_use_online"),
-            how_to_use_offline=_str(data, "how_to_use_offline"),
-            term_of_use=_str(data, "term_of_use"),
+            code_pin=_capped("code_pin", code_pin, MAX_SHORT_TEXT_LENGTH),
+            how_to_use_online=_str(data, "how_to_use_online", cap=text),
+            how_to_use_offline=_str(data, "how_to_use_offline", cap=text),
+            term_of_use=_str(data, "term_of_use", cap=text),
             raw=dict(data),
         )
 
@@ -224,13 +329,13 @@ class Card:
         if not isinstance(data, dict):
             raise ValueError("a card must be a JSON object")
         return cls(
-            id=_req_str(data, "id"),
-            code=_req_str(data, "code"),
-            pin_code=_str(data, "pin_code"),
-            expire_at=parse_timestamp(data.get("expire_at")),
-            amount=_int(data.get("amount")),
-            gift_card_code=_str(data, "gift_card_code"),
-            pdf_url=_str(data, "pdf_url"),
+            id=_req_str(data, "id", cap=MAX_ID_LENGTH),
+            code=_req_str(data, "code", cap=MAX_CODE_LENGTH),
+            pin_code=_str(data, "pin_code", cap=MAX_PIN_LENGTH),
+            expire_at=_timestamp(data, "expire_at"),
+            amount=_int(data.get("amount"), key="amount"),
+            gift_card_code=_str(data, "gift_card_code", cap=MAX_GIFT_CARD_CODE_LENGTH),
+            pdf_url=_str(data, "pdf_url", cap=MAX_URL_LENGTH),
             raw=dict(data),
         )
 
@@ -272,20 +377,20 @@ class PullRequest:
     def from_json(cls, data: Any) -> PullRequest:
         if not isinstance(data, dict):
             raise ValueError("a pull request must be a JSON object")
-        status_text = _str(data, "status")
+        status_text = _str(data, "status", cap=MAX_STATUS_LENGTH)
         status = PullStatus.parse(status_text)
         card_data = data.get("card")
         card = Card.from_json(card_data) if isinstance(card_data, dict) else None
         if status is PullStatus.SUCCESS and card is None:
             raise ValueError("a successful pull request came without its card")
         return cls(
-            id=_str(data, "id"),
-            request_id=_req_str(data, "request_id"),
+            id=_str(data, "id", cap=MAX_ID_LENGTH),
+            request_id=_req_str(data, "request_id", cap=MAX_REQUEST_ID_LENGTH),
             status=status,
             status_text=status_text,
-            amount_cents=_int(data.get("amount_cents")),
-            created_at=parse_timestamp(data.get("created_at")),
-            updated_at=parse_timestamp(data.get("updated_at")),
+            amount_cents=_int(data.get("amount_cents"), key="amount_cents"),
+            created_at=_timestamp(data, "created_at"),
+            updated_at=_timestamp(data, "updated_at"),
             card=card,
             raw=dict(data),
         )
@@ -322,25 +427,29 @@ class Inventory:
         e2e_raw = data.get("end_to_end_api")
         e2e: dict[str, Any] = e2e_raw if isinstance(e2e_raw, dict) else {}
         available = e2e.get("available_amount")
+        lines = data.get("stocks") or []
+        if isinstance(lines, list) and len(lines) > MAX_LIST_LENGTH:
+            raise FieldTooLarge(f"field 'stocks' lists {len(lines)} lines")
         stocks = []
-        for s in data.get("stocks") or []:
+        for s in lines:
             if not isinstance(s, dict):
                 continue
-            fv = _int(s.get("facial_value"))
+            fv = _int(s.get("facial_value"), key="facial_value")
             if fv is None:
                 continue
             stocks.append(
                 Stock(
                     fv,
-                    _int(s.get("owned_quantity"), 0) or 0,
-                    _int(s.get("shared_quantity"), 0) or 0,
+                    _int(s.get("owned_quantity"), 0, key="owned_quantity") or 0,
+                    _int(s.get("shared_quantity"), 0, key="shared_quantity") or 0,
                 )
             )
+        unlimited = isinstance(available, str) and available.strip().lower() == "unlimited"
         return cls(
-            gift_card_code=_str(gc, "code"),
-            gift_card_name=_str(gc, "name"),
+            gift_card_code=_str(gc, "code", cap=MAX_GIFT_CARD_CODE_LENGTH),
+            gift_card_name=_str(gc, "name", cap=MAX_NAME_LENGTH),
             end_to_end_enabled=_bool(e2e.get("enabled")),
-            available_amount=None if str(available).lower() == "unlimited" else _int(available),
+            available_amount=None if unlimited else _int(available, key="available_amount"),
             stocks=tuple(stocks),
             raw=dict(data),
         )

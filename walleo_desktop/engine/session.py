@@ -20,9 +20,12 @@ from walleo_desktop.engine.pulls import PullEngine
 from walleo_desktop.logs import register_secret
 from walleo_desktop.store import Store
 
-__all__ = ["Session", "history_path"]
+__all__ = ["DEMO_SIMULATOR_STATE", "Session", "history_path"]
 
 log = logging.getLogger("walleo.engine.session")
+
+#: The demo simulator's state, beside the demo history (``SimulatorConfig.state_path``).
+DEMO_SIMULATOR_STATE = "demo-simulator.json"
 
 
 def history_path(data_dir: Path, connection: Connection) -> Path:
@@ -101,7 +104,12 @@ class Session:
                 )
 
                 simulator = Simulator(
-                    SimulatorConfig(credentials=DEMO_CREDENTIALS, delay_scale=simulator_delay_scale)
+                    SimulatorConfig(
+                        credentials=DEMO_CREDENTIALS,
+                        delay_scale=simulator_delay_scale,
+                        # Walleo remembers its pulls: so must demo mode, across a crash.
+                        state_path=data_dir / DEMO_SIMULATOR_STATE,
+                    )
                 )
                 client = WalleoClient(
                     IN_PROCESS_BASE_URL,

@@ -6,7 +6,9 @@ over real HTTP (``serve_in_thread`` in tests, ``walleo-desktop simulator`` from 
 
 from walleo_desktop.simulator._app import (
     DEMO_CREDENTIALS,
+    FAULT_KINDS,
     IN_PROCESS_BASE_URL,
+    ArmedFault,
     Faults,
     RequestRecord,
     SimCard,
@@ -24,7 +26,9 @@ from walleo_desktop.simulator._server import (
 
 __all__ = [
     "DEMO_CREDENTIALS",
+    "FAULT_KINDS",
     "IN_PROCESS_BASE_URL",
+    "ArmedFault",
     "Faults",
     "RequestRecord",
     "SimCard",

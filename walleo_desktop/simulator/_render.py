@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
 
+from walleo_desktop.api.models import expiry_day
+
 __all__ = ["CardSheet", "card_pdf", "logo_svg"]
 
 
@@ -54,7 +56,7 @@ class CardSheet:
     amount: int
     code: str
     pin_code: str
-    expire_at: datetime
+    expire_at: datetime  # printed as Walleo's day (``expiry_day``), like the app and the CSV
     card_id: str
 
 
@@ -93,7 +95,7 @@ def card_pdf(sheet: CardSheet) -> bytes:
     lines = [
         ("Code", sheet.code),
         ("PIN", sheet.pin_code or "—"),
-        ("Valable jusqu'au / Expires", sheet.expire_at.strftime("%d/%m/%Y")),
+        ("Valable jusqu'au / Expires", expiry_day(sheet.expire_at).strftime("%d/%m/%Y")),
         ("Montant / Amount", f"{sheet.amount} €"),
     ]
     for label, value in lines:

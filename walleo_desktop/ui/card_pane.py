@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from walleo_desktop.api.models import expiry_day
 from walleo_desktop.store.records import CardRecord, PullRecord, PullState
 from walleo_desktop.ui.clipboard import SecureClipboard
 from walleo_desktop.ui.formatting import format_amount
@@ -115,7 +116,7 @@ def expiry_status(
     if expire_at <= now:
         return "expired", 0
     local_today = now.astimezone().date()
-    days = (expire_at.astimezone().date() - local_today).days
+    days = (expiry_day(expire_at) - local_today).days  # Walleo's day, as on the card's PDF
     if days <= EXPIRY_WARNING_DAYS:
         return "warning", days
     return "ok", days
@@ -399,9 +400,9 @@ class CardPane(QWidget):
         if expire_at is None:
             text = self.tr("No expiry date")
         else:
-            local = expire_at.astimezone()
+            day = expiry_day(expire_at)
             date = QLocale().toString(
-                QDate(local.year, local.month, local.day), QLocale.FormatType.LongFormat
+                QDate(day.year, day.month, day.day), QLocale.FormatType.LongFormat
             )
             if severity == "expired":
                 text = self.tr("Expired on %s") % date

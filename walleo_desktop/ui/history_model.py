@@ -45,6 +45,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
+    QDate,
     QDateTime,
     QLocale,
     QModelIndex,
@@ -56,6 +57,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from walleo_desktop.api.models import expiry_day
 from walleo_desktop.store import HistoryFilter, HistoryRow, Store, Totals
 from walleo_desktop.store.records import PullRecord, PullState
 from walleo_desktop.ui.icons import state_color, status_icon
@@ -631,8 +633,15 @@ class HistoryModel(QAbstractTableModel):
             pull.request_id,
             pull.card_id,
             mask_code(row.card_code_last4),
-            self._when(row.card_expire_at, with_time=False),
+            self._expiry(row.card_expire_at),
         )
+
+    def _expiry(self, moment: datetime | None) -> str:
+        """Walleo's expiry day (``expiry_day``), the one printed on the card's PDF."""
+        if moment is None:
+            return ""
+        day = expiry_day(moment)
+        return self._locale.toString(QDate(day.year, day.month, day.day), self._date_format)
 
     def _tooltip(self, row: HistoryRow, column: Columns) -> str | None:
         pull: PullRecord = row.pull
