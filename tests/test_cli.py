@@ -13,7 +13,7 @@ import pytest
 
 from walleo_desktop.simulator import DEMO_CREDENTIALS, Simulator, SimulatorConfig, serve_in_thread
 from walleo_desktop.simulator._catalog import load_catalog
-from walleo_desktop.store import Store
+from walleo_desktop.store.sqlite import open_core as open_store
 
 
 def cli_env(base_url: str | None, tmp_path) -> dict[str, str]:
@@ -175,7 +175,7 @@ def test_sigkill_mid_batch_then_resume_loses_nothing_and_duplicates_nothing(tmp_
         creates_at_kill = sim.pull_request_creates
         assert 0 < creates_at_kill < 30  # killed mid-batch
 
-        store = Store.open(data / "history.sqlite3")
+        store = open_store(data / "history.sqlite3")
         try:
             unfinished = store.unfinished_pulls()
         finally:
@@ -187,7 +187,7 @@ def test_sigkill_mid_batch_then_resume_loses_nothing_and_duplicates_nothing(tmp_
         resumed = [json.loads(line) for line in r.stdout.splitlines()]
         assert len(resumed) == len(unfinished)
 
-    store = Store.open(data / "history.sqlite3")
+    store = open_store(data / "history.sqlite3")
     try:
         from walleo_desktop.store import HistoryFilter
 
@@ -224,7 +224,7 @@ def test_demo_pulls_killed_mid_flight_resume_to_their_cards(tmp_path):
             assert proc.poll() is None, "the pull finished before it could be killed"
             assert time.monotonic() < deadline, "the creates were never answered"
             if state.exists():  # the first create is in: the history exists and is migrated
-                store = Store.open(data / "demo-history.sqlite3")
+                store = open_store(data / "demo-history.sqlite3")
                 try:
                     pulls = store.unfinished_pulls()
                 finally:

@@ -20,7 +20,8 @@ import pytest
 from test_cli import cli_env, run_cli
 
 from walleo_desktop.simulator import DEMO_CREDENTIALS, Simulator, SimulatorConfig, serve_in_thread
-from walleo_desktop.store import HistoryFilter, NewPull, PullState, Store
+from walleo_desktop.store import HistoryFilter, NewPull, PullState
+from walleo_desktop.store.sqlite import open_core as open_store
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def assert_plain(r: subprocess.CompletedProcess[str]) -> None:
 
 
 def history(data: Path) -> list:
-    with Store.open(data / "history.sqlite3") as store:
+    with open_store(data / "history.sqlite3") as store:
         return [row.pull for row in store.history(HistoryFilter(), limit=10_000).rows]
 
 
@@ -127,7 +128,7 @@ def test_a_read_only_data_dir_is_said_plainly_then_resume_works(server, tmp_path
     with small_disk(tmp_path / "disk", size="16m") as disk:
         data = disk / "data"
         data.mkdir(mode=0o700)
-        with Store.open(work / "history.sqlite3") as store:  # two unfinished intents
+        with open_store(work / "history.sqlite3") as store:  # two unfinished intents
             store.add_pulls(
                 [
                     NewPull(
@@ -194,7 +195,7 @@ def test_a_line_break_in_a_reference_cannot_forge_history_lines(server, tmp_path
     assert r.returncode == 2 and "one line" in r.stderr
     assert sim.pull_request_creates == 0
     # A value already in a history (an older version, another tool) is shown escaped.
-    with Store.open(data / "history.sqlite3") as store:
+    with open_store(data / "history.sqlite3") as store:
         store.add_pulls(
             [NewPull(request_id="old", gift_card_code="FNAC", amount=5, reference=forged)]
         )
@@ -209,7 +210,7 @@ def test_resume_says_where_the_other_profiles_pulls_are(tmp_path, server):
     data = tmp_path / "data"
     env = cli_env(srv.base_url, tmp_path)
     assert run_cli(["--data-dir", str(data), "catalog"], env).returncode == 0
-    with Store.open(data / "history.sqlite3") as store:
+    with open_store(data / "history.sqlite3") as store:
         store.add_pulls(
             [
                 NewPull(request_id=f"other-{i}", gift_card_code="FNAC", amount=50, profile="shop")

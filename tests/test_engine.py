@@ -27,6 +27,7 @@ from walleo_desktop.simulator import (
 from walleo_desktop.store import Store
 from walleo_desktop.store.crypto import CardCipher, new_data_key
 from walleo_desktop.store.records import NewPull, PullState
+from walleo_desktop.store.sqlite import open_core
 
 FAST = PollPolicy(
     first_check=0.05, min_interval=0.1, max_interval=0.2, slow_interval=0.4, create_retry_base=0.05
@@ -40,10 +41,10 @@ def make_sim(**config) -> Simulator:
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "history.sqlite3", cipher=CardCipher(new_data_key()))
+async def store(tmp_path):
+    s = await Store.open_sqlite(tmp_path / "history.sqlite3", cipher=CardCipher(new_data_key()))
     yield s
-    s.close()
+    await s.close()
 
 
 class Harness:
@@ -81,7 +82,7 @@ async def first_gift_card(h: Harness, kind: str) -> tuple[GiftCard, int]:
 
 async def pull_until_final(h: Harness, count: int = 1, timeout: float = 20.0, kind: str = "fixed"):
     g, amount = await first_gift_card(h, kind)
-    pulls = h.engine.submit(g, amount, count=count, reference="T-1")
+    pulls = await h.engine.submit(g, amount, count=count, reference="T-1")
     return await asyncio.wait_for(h.engine.wait([p.id for p in pulls]), timeout)
 
 
@@ -95,10 +96,10 @@ async def test_happy_path_issues_each_card_once(store):
     assert [p.state for p in final] == [PullState.SUCCESS] * 3
     assert sim.pull_request_creates == 3
     for p in final:
-        card = store.card_for_pull(p.id)
+        card = await store.card_for_pull(p.id)
         assert card is not None and card.code and card.card_id == p.card_id
         assert p.reference == "T-1" and p.agent == "tester"
-        kinds = [e.kind for e in store.events(p.id)]
+        kinds = [e.kind for e in await store.events(p.id)]
         assert kinds[0] == "journaled" and "send" in kinds and kinds[-1] == "success"
     assert {e.kind for e in h.events} == {"added", "changed"}
 
@@ -111,7 +112,7 @@ async def test_journal_before_send(store):
     async def spy(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             rid = request.headers["X-RequestId"]
-            other = Store.open(store.path)  # a second connection: only committed rows are visible
+            other = open_core(store.path)  # a second connection: only committed rows are visible
             try:
                 seen_states.append(other.find_pull(rid).state.value)
             finally:
@@ -132,10 +133,10 @@ async def test_invalid_amount_is_refused_before_anything_is_sent(store):
     try:
         g = GiftCard(code="X", name="X", facial_values=FacialValues(type="fixed", amounts=(15, 30)))
         with pytest.raises(ValueError, match="one of 15 or 30"):
-            h.engine.submit(g, 20)
+            await h.engine.submit(g, 20)
     finally:
         await h.close()
-    assert store.unfinished_pulls() == []
+    assert await store.unfinished_pulls() == []
     assert sim.records == []
 
 
@@ -146,16 +147,16 @@ async def test_async_error_is_final_and_retry_links_a_new_pull(store):
         (failed,) = await pull_until_final(h)
         assert failed.state is PullState.ERROR and failed.error_code == "pull_error"
         sim.config.async_error_rate = 0.0
-        retry = h.engine.retry(failed.id)
+        retry = await h.engine.retry(failed.id)
         assert retry.retry_of == failed.id and retry.request_id != failed.request_id
         (done,) = await asyncio.wait_for(h.engine.wait([retry.id]), 10)
         with pytest.raises(ValueError):
-            h.engine.retry(done.id)
+            await h.engine.retry(done.id)
     finally:
         await h.close()
     assert done.state is PullState.SUCCESS
     assert sim.pull_request_creates == 2
-    assert "retried" in [e.kind for e in store.events(failed.id)]
+    assert "retried" in [e.kind for e in await store.events(failed.id)]
 
 
 async def test_definite_refusal_is_rejected_without_retrying(store):
@@ -196,14 +197,14 @@ async def test_create_that_never_landed_is_sent_again_with_the_same_id(store):
     h = Harness(sim, store)
     try:
         g, amount = await first_gift_card(h, "fixed")
-        (p,) = h.engine.submit(g, amount)
+        (p,) = await h.engine.submit(g, amount)
 
-        def after_not_found():
-            kinds = [e.kind for e in store.events(p.id)]
+        async def after_not_found():
+            kinds = [e.kind for e in await store.events(p.id)]
             return "not_found" in kinds
 
         for _ in range(200):
-            if after_not_found():
+            if await after_not_found():
                 break
             await asyncio.sleep(0.02)
         sim.faults.html_502 = 0.0
@@ -223,7 +224,7 @@ async def test_request_id_already_used_means_keep_polling(store):
     h = Harness(sim, store)
     try:
         g, amount = await first_gift_card(h, "fixed")
-        (p,) = store.add_pulls(
+        (p,) = await store.add_pulls(
             [NewPull(request_id="wd-crash-1", gift_card_code=g.code, amount=amount)]
         )
         await h.client.create_pull_request(g.code, amount, "wd-crash-1")  # landed, then "crash"
@@ -233,7 +234,7 @@ async def test_request_id_already_used_means_keep_polling(store):
         await h.close()
     assert done.state is PullState.SUCCESS and done.request_id == "wd-crash-1"
     assert sim.pull_request_creates == 1
-    assert "already_used" in [e.kind for e in store.events(p.id)]
+    assert "already_used" in [e.kind for e in await store.events(p.id)]
 
 
 async def test_resume_after_crash_while_sending(store):
@@ -241,10 +242,10 @@ async def test_resume_after_crash_while_sending(store):
     h = Harness(sim, store)
     try:
         g, amount = await first_gift_card(h, "fixed")
-        (p,) = store.add_pulls(
+        (p,) = await store.add_pulls(
             [NewPull(request_id="wd-sending-1", gift_card_code=g.code, amount=amount)]
         )
-        store.update_pull(p.id, state=PullState.SENDING, event="send")
+        await store.update_pull(p.id, state=PullState.SENDING, event="send")
         resumed = await h.engine.start()
         assert [r.state for r in resumed] == [PullState.IN_DOUBT]
         (done,) = await asyncio.wait_for(h.engine.wait([p.id]), 10)
@@ -290,7 +291,7 @@ async def test_unknown_status_keeps_polling_slowly_and_is_flagged(store):
 
     h = Harness(None, store, transport=httpx.MockTransport(handler))
     try:
-        (p,) = store.add_pulls([NewPull(request_id="wd-odd", gift_card_code="X", amount=50)])
+        (p,) = await store.add_pulls([NewPull(request_id="wd-odd", gift_card_code="X", amount=50)])
         flags: list[str] = []
         h.engine.subscribe(lambda e: flags.append(e.pull.error_code))
         await h.engine.start()
@@ -299,7 +300,7 @@ async def test_unknown_status_keeps_polling_slowly_and_is_flagged(store):
         await h.close()
     assert "unknown_status" in flags
     assert done.state is PullState.SUCCESS
-    assert "unknown_status" in [e.kind for e in store.events(p.id)]
+    assert "unknown_status" in [e.kind for e in await store.events(p.id)]
 
 
 async def test_rate_limited_check_honours_retry_after(store):
@@ -310,7 +311,7 @@ async def test_rate_limited_check_honours_retry_after(store):
         sim.faults.rate_limit = 1.0
         sim.faults.methods = {"GET"}
         sim.faults.retry_after_seconds = 1
-        (p,) = h.engine.submit(g, amount)
+        (p,) = await h.engine.submit(g, amount)
         for _ in range(200):
             if any(r.status == 429 for r in sim.records):
                 break
@@ -342,7 +343,8 @@ async def test_soak_200_pulls_with_30_percent_faults_over_http(store):
             f.methods = set()  # the catalog read itself is not what is being soaked
             g, amount = await first_gift_card(h, "fixed")
             f.methods = f_methods
-            pulls = h.engine.submit(g, amount, count=100) + h.engine.submit(g, amount, count=100)
+            pulls = await h.engine.submit(g, amount, count=100)
+            pulls += await h.engine.submit(g, amount, count=100)
             final = await asyncio.wait_for(h.engine.wait([p.id for p in pulls]), 120)
         finally:
             await h.close()
@@ -351,8 +353,8 @@ async def test_soak_200_pulls_with_30_percent_faults_over_http(store):
     created = set(sim.pull_requests)
     assert created == {p.request_id for p in pulls}
     assert all(p.state is PullState.SUCCESS for p in final), {p.state for p in final}
-    assert all(store.card_for_pull(p.id) is not None for p in final)
-    assert store.unfinished_pulls() == []
+    assert all([await store.card_for_pull(p.id) is not None for p in final])
+    assert await store.unfinished_pulls() == []
     faults = defaultdict(int)
     for r in sim.records:
         if r.fault:
@@ -396,14 +398,16 @@ async def test_polling_cadence_follows_walleos_guidance(store):
 
 async def test_check_now_wakes_a_sleeping_pull(store):
     sim = make_sim(delay_scale=0.1, async_error_rate=0.0)  # about 0.3 s per card
-    slow = PollPolicy(first_check=0.05, min_interval=30.0, max_interval=30.0, slow_interval=60.0)
+    slow = PollPolicy(
+        first_check=0.05, min_interval=30.0, max_interval=30.0, slow_interval=60.0, min_gap=0.05
+    )
     h = Harness(sim, store, policy=slow)
     try:
         g, amount = await first_gift_card(h, "fixed")
-        (p,) = h.engine.submit(g, amount)
+        (p,) = await h.engine.submit(g, amount)
         # first check at 0.05 s finds it still processing; the next is 30 s away
         for _ in range(200):
-            current = store.get_pull(p.id)
+            current = await store.get_pull(p.id)
             if current.attempts >= 2 and current.next_check_at is not None:
                 break
             await asyncio.sleep(0.02)
@@ -423,7 +427,7 @@ async def test_start_resumes_only_this_profiles_pulls(store):
     h = Harness(sim, store, profile="shop-a")
     try:
         g, amount = await first_gift_card(h, "fixed")
-        mine, theirs = store.add_pulls(
+        mine, theirs = await store.add_pulls(
             [
                 NewPull(
                     request_id="wd-a-1", gift_card_code=g.code, amount=amount, profile="shop-a"
@@ -438,7 +442,7 @@ async def test_start_resumes_only_this_profiles_pulls(store):
         await asyncio.wait_for(h.engine.wait([mine.id]), 10)
     finally:
         await h.close()
-    assert store.get_pull(theirs.id).state is PullState.QUEUED
+    assert (await store.get_pull(theirs.id)).state is PullState.QUEUED
     assert {r.request_id for r in sim.records if r.request_id} == {"wd-a-1"}
 
 
@@ -451,12 +455,12 @@ async def test_an_amount_that_cannot_be_a_card_is_refused_before_journaling(stor
     try:
         open_amount = GiftCard(code="OPEN", name="Open", facial_values=FacialValues(type="free"))
         with pytest.raises(ValueError, match="amount must be a whole number from 1 to"):
-            h.engine.submit(open_amount, amount)
+            await h.engine.submit(open_amount, amount)
         with pytest.raises(ValueError, match="quantity"):
-            h.engine.submit(open_amount, 10, count=10**20)
+            await h.engine.submit(open_amount, 10, count=10**20)
         with pytest.raises(ValueError, match="one line"):
-            h.engine.submit(open_amount, 10, reference="A\nB")
+            await h.engine.submit(open_amount, 10, reference="A\nB")
     finally:
         await h.close()
-    assert store.recent_pulls() == []
+    assert await store.recent_pulls() == []
     assert sim.records == []

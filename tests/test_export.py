@@ -18,10 +18,11 @@ import keyring.backends.null
 import pytest
 
 from walleo_desktop.engine.datakey import open_history
-from walleo_desktop.store import CardRecord, HistoryFilter, NewPull, PullState, Store
-from walleo_desktop.store import store as store_module
+from walleo_desktop.store import CardRecord, HistoryFilter, NewPull, PullState, StoreCore
+from walleo_desktop.store import records as store_module
 from walleo_desktop.store.crypto import CardCipher, new_data_key
 from walleo_desktop.store.export import CODE_COLUMNS, COLUMNS, defuse, export_csv
+from walleo_desktop.store.sqlite import open_core as open_store
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 CIPHER = CardCipher(new_data_key())  # the history's key (engine.datakey keeps it in the keyring)
@@ -66,7 +67,7 @@ CODES = [s.card for s in FIXTURE if s.card]
 PINS = [s.pin for s in FIXTURE if s.pin]
 
 
-def fill_fixture(store: Store, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+def fill_fixture(store: StoreCore, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Journal FIXTURE at its times; request id -> pull id."""
     now = [T0]
     monkeypatch.setattr(store_module, "utcnow", lambda: now[0])
@@ -111,8 +112,8 @@ def fill_fixture(store: Store, monkeypatch: pytest.MonkeyPatch) -> dict[str, int
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    with Store.open(tmp_path / "data" / "history.sqlite3", cipher=CIPHER) as opened:
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreCore]:
+    with open_store(tmp_path / "data" / "history.sqlite3", cipher=CIPHER) as opened:
         fill_fixture(opened, monkeypatch)
         yield opened
 
@@ -131,7 +132,7 @@ def by_rid(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
 # -- presets ------------------------------------------------------------------------------------
 
 
-def test_standard_preset_reads_back(store: Store, tmp_path: Path) -> None:
+def test_standard_preset_reads_back(store: StoreCore, tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     result = export_csv(store, HistoryFilter(), out)
     assert (result.rows, result.path, result.cancelled) == (8, out, False)
@@ -142,7 +143,7 @@ def test_standard_preset_reads_back(store: Store, tmp_path: Path) -> None:
     assert [r["request_id"] for r in rows] == [f"REQ-{i}" for i in range(8, 0, -1)]
     one = by_rid(rows)["REQ-1"]
     assert one["created_at"] == "2026-03-01T09:00:00Z"
-    assert one["expire_at"] == "2027-03-01T09:00:00Z"
+    assert one["expire_at"] == "2027-03-01"  # the day Walleo means (Paris): a day, no time
     assert (one["amount"], one["cost"], one["currency"]) == ("50", "48.00", "EUR")
     assert (one["gift_card_code"], one["gift_card_name"], one["agent"]) == ("FNAC", "Fnac", "alice")
     assert (one["state"], one["card_id"], one["code_last4"]) == ("success", "card-REQ-1", "4444")
@@ -164,7 +165,7 @@ def test_standard_preset_reads_back(store: Store, tmp_path: Path) -> None:
     assert round(paid, 2) == round(store.totals(HistoryFilter()).cost, 2) == 48 + 19.2 + 97 + 14.4
 
 
-def test_excel_fr_preset_reads_back(store: Store, tmp_path: Path) -> None:
+def test_excel_fr_preset_reads_back(store: StoreCore, tmp_path: Path) -> None:
     out = tmp_path / "excel.csv"
     paris_winter = timezone(timedelta(hours=1))
     export_csv(store, HistoryFilter(), out, preset="excel-fr", tz=paris_winter)
@@ -173,14 +174,14 @@ def test_excel_fr_preset_reads_back(store: Store, tmp_path: Path) -> None:
     assert len(rows) == 8
     one = by_rid(rows)["REQ-1"]
     assert one["created_at"] == "01/03/2026 10:00"  # local time, dd/mm/yyyy hh:mm
-    assert one["expire_at"] == "01/03/2027 10:00"
+    assert one["expire_at"] == "01/03/2027"
     assert (one["amount"], one["cost"]) == ("50", "48,00")
     assert by_rid(rows)["REQ-7"]["cost"] == "14,40"
     assert by_rid(rows)["REQ-2"]["cost"] == "19,20"
     assert by_rid(rows)["REQ-3"]["note"] == "Équipe support"
 
 
-def test_unknown_preset_is_refused(store: Store, tmp_path: Path) -> None:
+def test_unknown_preset_is_refused(store: StoreCore, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown CSV preset"):
         export_csv(store, HistoryFilter(), tmp_path / "x.csv", preset="tsv")  # type: ignore[arg-type]
     assert list(tmp_path.glob("*x.csv*")) == []
@@ -189,7 +190,7 @@ def test_unknown_preset_is_refused(store: Store, tmp_path: Path) -> None:
 # -- the filtered, sorted view ------------------------------------------------------------------
 
 
-def test_export_is_exactly_the_filtered_sorted_view(store: Store, tmp_path: Path) -> None:
+def test_export_is_exactly_the_filtered_sorted_view(store: StoreCore, tmp_path: Path) -> None:
     flt = HistoryFilter(gift_card_codes=("FNAC", "IKEA"), agents=("alice",))
     out = tmp_path / "f.csv"
     result = export_csv(store, flt, out, sort="amount", descending=False)
@@ -205,7 +206,7 @@ def test_export_is_exactly_the_filtered_sorted_view(store: Store, tmp_path: Path
 
 
 def test_progress_is_reported_and_memory_stays_streamed(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "big.sqlite3") as big:
+    with open_store(tmp_path / "big.sqlite3") as big:
         big.add_pulls(
             [
                 NewPull(request_id=f"R-{i:05d}", gift_card_code="FNAC", amount=10)
@@ -239,7 +240,7 @@ def test_progress_is_reported_and_memory_stays_streamed(tmp_path: Path) -> None:
 )
 @pytest.mark.parametrize("preset", ["standard", "excel-fr"])
 def test_formula_injection_is_defused(
-    store: Store, tmp_path: Path, rid: str, expected: str, preset: str
+    store: StoreCore, tmp_path: Path, rid: str, expected: str, preset: str
 ) -> None:
     out = tmp_path / "inj.csv"
     export_csv(store, HistoryFilter(), out, preset=preset)  # type: ignore[arg-type]
@@ -261,7 +262,7 @@ def test_defuse_rule() -> None:
 # -- codes ---------------------------------------------------------------------------------------
 
 
-def test_codes_are_left_out_unless_asked(store: Store, tmp_path: Path) -> None:
+def test_codes_are_left_out_unless_asked(store: StoreCore, tmp_path: Path) -> None:
     out = tmp_path / "nocodes.csv"
     export_csv(store, HistoryFilter(), out)
     text = out.read_text("utf-8")
@@ -272,7 +273,7 @@ def test_codes_are_left_out_unless_asked(store: Store, tmp_path: Path) -> None:
     assert [e for e in store.events() if e.kind == "codes_exported"] == []
 
 
-def test_codes_when_asked_and_the_export_is_logged(store: Store, tmp_path: Path) -> None:
+def test_codes_when_asked_and_the_export_is_logged(store: StoreCore, tmp_path: Path) -> None:
     out = tmp_path / "codes.csv"
     flt = HistoryFilter(states=(PullState.SUCCESS,))
     result = export_csv(store, flt, out, with_codes=True, agent="finance.anne")
@@ -296,7 +297,7 @@ def test_codes_when_asked_and_the_export_is_logged(store: Store, tmp_path: Path)
         assert secret not in logged
 
 
-def test_search_text_is_not_logged(store: Store, tmp_path: Path) -> None:
+def test_search_text_is_not_logged(store: StoreCore, tmp_path: Path) -> None:
     out = tmp_path / "one.csv"
     export_csv(store, HistoryFilter(search=CODES[0]), out, with_codes=True, agent="a")
     assert [r["request_id"] for r in read_csv(out)] == ["REQ-1"]
@@ -308,7 +309,7 @@ def test_search_text_is_not_logged(store: Store, tmp_path: Path) -> None:
 # -- atomicity -----------------------------------------------------------------------------------
 
 
-def test_cancel_leaves_no_file(store: Store, tmp_path: Path) -> None:
+def test_cancel_leaves_no_file(store: StoreCore, tmp_path: Path) -> None:
     folder = tmp_path / "exports"
     folder.mkdir()
     out = folder / "cancelled.csv"
@@ -321,7 +322,7 @@ def test_cancel_leaves_no_file(store: Store, tmp_path: Path) -> None:
 def test_cancel_midway_keeps_the_previous_file(tmp_path: Path) -> None:
     out = tmp_path / "report.csv"
     out.write_text("previous report\n", "utf-8")
-    with Store.open(tmp_path / "big.sqlite3") as big:
+    with open_store(tmp_path / "big.sqlite3") as big:
         big.add_pulls(
             [
                 NewPull(request_id=f"R-{i:05d}", gift_card_code="FNAC", amount=10)
@@ -340,7 +341,7 @@ def test_cancel_midway_keeps_the_previous_file(tmp_path: Path) -> None:
     assert not any(p.name.endswith(".part") for p in tmp_path.iterdir())
 
 
-def test_a_failed_export_leaves_nothing(store: Store, tmp_path: Path) -> None:
+def test_a_failed_export_leaves_nothing(store: StoreCore, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot sort"):
         export_csv(store, HistoryFilter(), tmp_path / "bad.csv", sort="nope")
     assert not any(p.name.startswith(".bad.csv") or p.name == "bad.csv" for p in tmp_path.iterdir())
@@ -404,7 +405,7 @@ def test_cli_with_codes_needs_yes_without_a_terminal(demo_data: Path, tmp_path: 
     r = run_export([str(out), "--with-codes", "--yes", "--status", "success"], demo_data)
     assert r.returncode == 0, r.stderr
     assert {row["code"] for row in read_csv(out)} == set(CODES)
-    with Store.open(demo_data / "demo-history.sqlite3") as s:
+    with open_store(demo_data / "demo-history.sqlite3") as s:
         [event] = [e for e in s.events() if e.kind == "codes_exported"]
     assert event.detail["rows"] == 4 and event.detail["path"] == "codes.csv"
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from walleo_desktop.store import CardRecord, NewPull, Store
+from walleo_desktop.store import CardRecord, NewPull
+from walleo_desktop.store.sqlite import open_core as open_store
 
 ROUNDS = 25
 
@@ -85,7 +86,7 @@ def test_two_first_starts_never_lose_the_historys_key(tmp_path: Path, monkeypatc
         history = tmp_path / f"round-{i}" / "history.sqlite3"
         key = load_data_key(history)
         assert not key.created, f"round {i}: the history's key was lost"
-        with Store.open(history, cipher=key.cipher()) as store:
+        with open_store(history, cipher=key.cipher()) as store:
             codes = sorted(store.get_card(f"card-{w}-{i}").code for w in "ab")
         assert codes == [f"CODE-a-{i}-0000", f"CODE-b-{i}-0000"]
         leftovers = [p.name for p in history.parent.iterdir() if ".part" in p.name]

@@ -21,8 +21,9 @@ import pytest
 from walleo_desktop.api import errors as E
 from walleo_desktop.api.client import Credentials, WalleoClient
 from walleo_desktop.engine.cards import CardFiles
-from walleo_desktop.store import CardRecord, NewPull, Store
+from walleo_desktop.store import CardRecord, NewPull, StoreCore
 from walleo_desktop.store.crypto import CardCipher, new_data_key
+from walleo_desktop.store.sqlite import open_core as open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://api.walleo.example/partners/v1"
@@ -185,11 +186,11 @@ async def test_a_transport_failure_is_reported() -> None:
 
 @pytest.fixture
 def store(tmp_path: Path):
-    with Store.open(tmp_path / "data" / "history.sqlite3", cipher=CardCipher(new_data_key())) as s:
+    with open_store(tmp_path / "data" / "history.sqlite3", cipher=CardCipher(new_data_key())) as s:
         yield s
 
 
-def a_card(store: Store, pdf_url: str = PDF_URL) -> CardRecord:
+def a_card(store: StoreCore, pdf_url: str = PDF_URL) -> CardRecord:
     [pull] = store.add_pulls([NewPull(request_id="r1", gift_card_code="FNAC", amount=50)])
     card = CardRecord(
         card_id="card-1/../x",  # ids come from Walleo: never trusted as file names
@@ -206,7 +207,7 @@ def a_card(store: Store, pdf_url: str = PDF_URL) -> CardRecord:
     return card
 
 
-async def test_the_pdf_is_saved_once_owner_only(store: Store, tmp_path: Path) -> None:
+async def test_the_pdf_is_saved_once_owner_only(store: StoreCore, tmp_path: Path) -> None:
     calls: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -228,7 +229,7 @@ async def test_the_pdf_is_saved_once_owner_only(store: Store, tmp_path: Path) ->
     assert [p.name for p in directory.iterdir()] == [path.name]  # no .part left behind
 
 
-async def test_a_refused_pdf_leaves_no_file(store: Store, tmp_path: Path) -> None:
+async def test_a_refused_pdf_leaves_no_file(store: StoreCore, tmp_path: Path) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return pdf_response(request, content=b"not a pdf")
 

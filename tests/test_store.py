@@ -26,14 +26,17 @@ from walleo_desktop.store import (
     NewPull,
     NotFoundError,
     PullState,
-    Store,
+    StoreCore,
     StoreError,
     default_data_dir,
 )
-from walleo_desktop.store import store as store_module
+from walleo_desktop.store import records as store_module
 from walleo_desktop.store.crypto import CardCipher
 from walleo_desktop.store.history import SORT_KEYS
-from walleo_desktop.store.schema import SCHEMA_VERSION, UNFINISHED_WHERE
+from walleo_desktop.store.sqlite import SqliteBackend
+from walleo_desktop.store.sqlite import backend as backend_module
+from walleo_desktop.store.sqlite import open_core as open_store
+from walleo_desktop.store.sqlite.schema import SCHEMA_VERSION, UNFINISHED_WHERE
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 CIPHER = CardCipher(bytes(range(32)))  # the history's key (engine.datakey keeps it in the keyring)
@@ -45,8 +48,8 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(path: Path) -> Iterator[Store]:
-    with Store.open(path, cipher=CIPHER) as opened:
+def store(path: Path) -> Iterator[StoreCore]:
+    with open_store(path, cipher=CIPHER) as opened:
         yield opened
 
 
@@ -95,11 +98,11 @@ def snapshot(path: Path) -> tuple[bytes, int]:
 
 
 def test_open_creates_a_private_file_with_the_current_schema(path: Path) -> None:
-    with Store.open(path, cipher=CIPHER) as store:
-        assert store.path == path
+    with open_store(path, cipher=CIPHER) as store:
+        assert store.label == str(path)
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-        conn = store._db.conn  # the store's own connection: its per-connection settings
+        conn = store.conn._raw  # the store's own connection: its per-connection settings
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         store.add_pulls([new("r1")])  # the WAL and shared-memory files exist now
@@ -117,19 +120,19 @@ def test_open_creates_a_private_file_with_the_current_schema(path: Path) -> None
 
 
 def test_an_existing_file_readable_by_others_is_made_private(path: Path) -> None:
-    Store.open(path, cipher=CIPHER).close()
+    open_store(path, cipher=CIPHER).close()
     os.chmod(path, 0o644)
-    Store.open(path, cipher=CIPHER).close()
+    open_store(path, cipher=CIPHER).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_close_and_reopen_keeps_everything(path: Path) -> None:
-    with Store.open(path, cipher=CIPHER) as store:
+    with open_store(path, cipher=CIPHER) as store:
         [pull] = store.add_pulls([new("r1", reference="ref")])
         store.record_card(pull.id, card_for(pull.id))
         store.set_setting("theme", {"dark": True})
     store.close()  # closing twice is harmless
-    with Store.open(path, cipher=CIPHER) as store:
+    with open_store(path, cipher=CIPHER) as store:
         assert store.get_pull(pull.id).state is PullState.SUCCESS
         assert store.card_for_pull(pull.id) == card_for(pull.id)
         assert [e.kind for e in store.events(pull.id)] == ["journaled", "success"]
@@ -142,15 +145,15 @@ def test_an_empty_file_is_refused_never_replaced(path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.touch()
     with pytest.raises(CorruptStoreError, match="empty"):
-        Store.open(path, cipher=CIPHER)
+        open_store(path, cipher=CIPHER)
     with pytest.raises(CorruptStoreError, match="empty"):
-        Store.key_info(path)
+        SqliteBackend.key_info(path)
     assert path.stat().st_size == 0
     assert sorted(p.name for p in path.parent.iterdir()) == ["history.sqlite3"]
 
 
 def test_a_new_history_is_created_whole(path: Path) -> None:
-    with Store.open(path, cipher=CIPHER) as store:
+    with open_store(path, cipher=CIPHER) as store:
         assert store.recent_pulls() == []
     conn = raw(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -161,7 +164,7 @@ def test_a_new_history_is_created_whole(path: Path) -> None:
 def test_migrations_run_in_order_each_in_one_transaction(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    Store.open(path, cipher=CIPHER).close()
+    open_store(path, cipher=CIPHER).close()
     ran: list[str] = []
 
     def v2(db: Any, cipher: Any) -> None:
@@ -173,10 +176,10 @@ def test_migrations_run_in_order_each_in_one_transaction(
         db.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, v2, v3_broken])
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    monkeypatch.setattr(backend_module, "MIGRATIONS", [*backend_module.MIGRATIONS, v2, v3_broken])
+    monkeypatch.setattr(backend_module, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
     with pytest.raises(RuntimeError, match="migration bug"):
-        Store.open(path, cipher=CIPHER)
+        open_store(path, cipher=CIPHER)
     assert ran == ["v2", "v3"]
     conn = raw(path)
     try:  # v2 committed; v3 rolled back entirely, version included
@@ -189,13 +192,13 @@ def test_migrations_run_in_order_each_in_one_transaction(
 
 
 def test_a_newer_schema_is_refused_and_the_file_left_untouched(path: Path) -> None:
-    Store.open(path, cipher=CIPHER).close()
+    open_store(path, cipher=CIPHER).close()
     conn = raw(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     conn.close()
     before = snapshot(path)
     with pytest.raises(NewerSchemaError) as caught:
-        Store.open(path, cipher=CIPHER)
+        open_store(path, cipher=CIPHER)
     assert str(caught.value) == (
         "This history was written by a newer version of Walleo Desktop "
         f"(schema {SCHEMA_VERSION + 5}, this version knows up to {SCHEMA_VERSION}). "
@@ -207,7 +210,7 @@ def test_a_newer_schema_is_refused_and_the_file_left_untouched(path: Path) -> No
 
 def test_a_newer_schema_with_a_pending_wal_is_not_checkpointed(path: Path) -> None:
     """Closing the last connection normally copies the WAL into the file: not for a refusal."""
-    Store.open(path, cipher=CIPHER).close()
+    open_store(path, cipher=CIPHER).close()
     conn = raw(path)
     conn.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")  # lands in the WAL only
@@ -216,7 +219,7 @@ def test_a_newer_schema_with_a_pending_wal_is_not_checkpointed(path: Path) -> No
     before, wal_before = snapshot(path), wal.read_bytes()
     assert wal_before
     with pytest.raises(NewerSchemaError):
-        Store.open(path, cipher=CIPHER)
+        open_store(path, cipher=CIPHER)
     assert snapshot(path) == before
     assert wal.read_bytes() == wal_before
 
@@ -226,7 +229,7 @@ def test_a_garbage_file_is_reported_as_corrupt_and_left_untouched(path: Path) ->
     path.write_bytes(os.urandom(8192))
     before = snapshot(path)
     with pytest.raises(CorruptStoreError) as caught:
-        Store.open(path, cipher=CIPHER)
+        open_store(path, cipher=CIPHER)
     message = str(caught.value)
     assert str(path) in message
     assert "damaged or not a database" in message
@@ -235,7 +238,7 @@ def test_a_garbage_file_is_reported_as_corrupt_and_left_untouched(path: Path) ->
 
 
 def test_damaged_pages_are_reported_as_corrupt(path: Path) -> None:
-    with Store.open(path, cipher=CIPHER) as store:
+    with open_store(path, cipher=CIPHER) as store:
         store.add_pulls([new(f"r{i}", note="x" * 500) for i in range(200)])
     data = bytearray(path.read_bytes())
     assert len(data) > 8 * 4096
@@ -243,7 +246,7 @@ def test_damaged_pages_are_reported_as_corrupt(path: Path) -> None:
     path.write_bytes(bytes(data))
     before = snapshot(path)
     with pytest.raises(CorruptStoreError, match="damaged"):
-        Store.open(path, cipher=CIPHER)
+        open_store(path, cipher=CIPHER)
     assert snapshot(path) == before
 
 
@@ -253,7 +256,7 @@ def test_a_foreign_sqlite_file_is_refused(path: Path) -> None:
     conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
     conn.close()
     with pytest.raises(CorruptStoreError, match="not a Walleo history"):
-        Store.open(path, cipher=CIPHER)
+        open_store(path, cipher=CIPHER)
 
 
 def test_default_data_dir_follows_xdg(isolated_dirs: Path) -> None:
@@ -263,7 +266,7 @@ def test_default_data_dir_follows_xdg(isolated_dirs: Path) -> None:
 # -- journal -----------------------------------------------------------------------------------
 
 
-def test_add_pulls_journals_intents_with_one_event_each(store: Store, clock: Clock) -> None:
+def test_add_pulls_journals_intents_with_one_event_each(store: StoreCore, clock: Clock) -> None:
     snapshot_ = {"code": "AMZ", "discount": 5, "facial_values": {"type": "fixed"}}
     pulls = store.add_pulls(
         [
@@ -296,7 +299,7 @@ def test_add_pulls_journals_intents_with_one_event_each(store: Store, clock: Clo
     assert store.add_pulls([]) == []
 
 
-def test_add_pulls_is_all_or_nothing(store: Store) -> None:
+def test_add_pulls_is_all_or_nothing(store: StoreCore) -> None:
     [existing] = store.add_pulls([new("r0")])
     with pytest.raises(StoreError, match="'dup' is already in the history"):
         store.add_pulls([new("a"), new("dup"), new("b"), new("dup")])
@@ -310,7 +313,7 @@ def test_add_pulls_is_all_or_nothing(store: Store) -> None:
         store.add_pulls([new("f", amount=0)])
 
 
-def test_get_pull_of_a_missing_id(store: Store) -> None:
+def test_get_pull_of_a_missing_id(store: StoreCore) -> None:
     with pytest.raises(NotFoundError, match="no pull #42") as caught:
         store.get_pull(42)
     assert isinstance(caught.value, KeyError)
@@ -319,7 +322,7 @@ def test_get_pull_of_a_missing_id(store: Store) -> None:
         store.update_pull(42, state=PullState.SENDING)
 
 
-def test_update_pull_converts_fields_and_logs_the_event(store: Store, clock: Clock) -> None:
+def test_update_pull_converts_fields_and_logs_the_event(store: StoreCore, clock: Clock) -> None:
     [pull] = store.add_pulls([new("r1")])
     later = T0 + timedelta(seconds=3)
     clock(later)
@@ -354,7 +357,7 @@ def test_update_pull_converts_fields_and_logs_the_event(store: Store, clock: Clo
     assert len(store.events(pull.id)) == 2  # no event asked for: none logged
 
 
-def test_update_pull_refuses_bad_fields_before_writing(store: Store) -> None:
+def test_update_pull_refuses_bad_fields_before_writing(store: StoreCore) -> None:
     [pull] = store.add_pulls([new("r1")])
     with pytest.raises(ValueError, match="unknown pull field"):
         store.update_pull(pull.id, state=PullState.SENDING, colour="red", event="sending")
@@ -370,7 +373,7 @@ def test_update_pull_refuses_bad_fields_before_writing(store: Store) -> None:
     assert len(store.events(pull.id)) == 1
 
 
-def test_update_pull_and_its_event_commit_together(store: Store, path: Path) -> None:
+def test_update_pull_and_its_event_commit_together(store: StoreCore, path: Path) -> None:
     [pull] = store.add_pulls([new("r1")])
     # The UPDATE runs, then the event INSERT fails: the UPDATE must be rolled back.
     conn = raw(path)
@@ -392,7 +395,7 @@ def test_update_pull_and_its_event_commit_together(store: Store, path: Path) -> 
 
 
 def test_record_card_is_idempotent_and_keeps_secrets_out_of_events(
-    store: Store, clock: Clock
+    store: StoreCore, clock: Clock
 ) -> None:
     [pull] = store.add_pulls([new("r1")])
     store.update_pull(pull.id, state=PullState.PROCESSING, error_code="slow", overdue=True)
@@ -417,7 +420,7 @@ def test_record_card_is_idempotent_and_keeps_secrets_out_of_events(
     assert success["from_state"] == "processing"
     assert success["pin"] == success["seen"] == success["p"] == "[redacted]"
     assert success["id"] == "x-4321"  # a PIN's digits inside another value are left alone
-    conn = raw(store.path)
+    conn = raw(Path(store.label))
     try:
         log = " ".join(r[0] for r in conn.execute("SELECT detail FROM events"))
     finally:
@@ -426,7 +429,7 @@ def test_record_card_is_idempotent_and_keeps_secrets_out_of_events(
     assert '"4321"' not in log
 
 
-def test_record_card_refuses_a_card_that_does_not_fit(store: Store) -> None:
+def test_record_card_refuses_a_card_that_does_not_fit(store: StoreCore) -> None:
     first, second = store.add_pulls([new("r1"), new("r2")])
     store.record_card(first.id, card_for(first.id, "card-1"))
     with pytest.raises(StoreError, match="already recorded for pull"):
@@ -439,7 +442,7 @@ def test_record_card_refuses_a_card_that_does_not_fit(store: Store) -> None:
     assert store.get_card("card-2") is None
 
 
-def test_set_card_pdf_path(store: Store) -> None:
+def test_set_card_pdf_path(store: StoreCore) -> None:
     [pull] = store.add_pulls([new("r1")])
     store.record_card(pull.id, card_for(pull.id))
     store.set_card_pdf_path("card-1", "/home/me/cards/card-1.pdf")
@@ -450,10 +453,10 @@ def test_set_card_pdf_path(store: Store) -> None:
         store.set_card_pdf_path("nope", "/x.pdf")
 
 
-def test_the_journal_only_grows(store: Store) -> None:
+def test_the_journal_only_grows(store: StoreCore) -> None:
     [pull] = store.add_pulls([new("r1")])
     store.record_card(pull.id, card_for(pull.id))
-    conn = raw(store.path)
+    conn = raw(Path(store.label))
     try:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             conn.execute("UPDATE events SET kind = 'edited'")
@@ -468,7 +471,7 @@ def test_the_journal_only_grows(store: Store) -> None:
     assert len(store.events()) == 2
 
 
-def test_events_app_wide_and_latest(store: Store) -> None:
+def test_events_app_wide_and_latest(store: StoreCore) -> None:
     [pull] = store.add_pulls([new("r1")])
     store.add_event(None, "catalog_refreshed", {"items": 12, "at": T0})
     for i in range(5):
@@ -488,7 +491,9 @@ def test_events_app_wide_and_latest(store: Store) -> None:
     }
 
 
-def test_unfinished_pulls_oldest_first_via_the_partial_index(store: Store, clock: Clock) -> None:
+def test_unfinished_pulls_oldest_first_via_the_partial_index(
+    store: StoreCore, clock: Clock
+) -> None:
     made = {}
     for i, state in enumerate(PullState):
         clock(T0 - timedelta(minutes=i))  # later states are older
@@ -497,7 +502,7 @@ def test_unfinished_pulls_oldest_first_via_the_partial_index(store: Store, clock
     expected = sorted((p for s, p in made.items() if not s.final), key=lambda p: p.created_at)
     assert store.unfinished_pulls() == expected
     assert {p.state for p in expected} == set(PullState) - FINAL_STATES
-    conn = raw(store.path)
+    conn = raw(Path(store.label))
     try:
         query = f"SELECT id FROM pulls WHERE {UNFINISHED_WHERE} ORDER BY created_at, id"  # noqa: S608
         plan = conn.execute(f"EXPLAIN QUERY PLAN {query}").fetchall()
@@ -512,7 +517,7 @@ def test_the_unfinished_condition_matches_the_final_states() -> None:
     assert {s.strip(" '") for s in listed.split(",")} == {s.value for s in FINAL_STATES}
 
 
-def test_pulls_by_ids_recent_and_retries(store: Store, clock: Clock) -> None:
+def test_pulls_by_ids_recent_and_retries(store: StoreCore, clock: Clock) -> None:
     made = []
     for i in range(4):
         clock(T0 + timedelta(minutes=i))
@@ -526,7 +531,7 @@ def test_pulls_by_ids_recent_and_retries(store: Store, clock: Clock) -> None:
     assert store.retries_of(made[1].id) == []
 
 
-def test_a_failure_gets_one_retry_and_only_a_failure_gets_one(store: Store, path: Path) -> None:
+def test_a_failure_gets_one_retry_and_only_a_failure_gets_one(store: StoreCore, path: Path) -> None:
     [failed, running] = store.add_pulls([new("f"), new("r")])
     with pytest.raises(StoreError, match="has not failed"):
         store.add_pulls([new("r-retry", retry_of=running.id)])
@@ -550,7 +555,7 @@ def test_a_failure_gets_one_retry_and_only_a_failure_gets_one(store: Store, path
     conn.close()
 
 
-def test_a_final_state_is_never_left(store: Store, path: Path) -> None:
+def test_a_final_state_is_never_left(store: StoreCore, path: Path) -> None:
     [pull] = store.add_pulls([new("f")])
     store.update_pull(pull.id, state=PullState.ERROR)
     with pytest.raises(StoreError, match="never changes state"):
@@ -571,7 +576,7 @@ def test_two_stores_writing_from_two_threads(path: Path) -> None:
         try:
             start.wait()
             # both open a fresh file at the same time
-            with Store.open(path, cipher=CIPHER) as store:
+            with open_store(path, cipher=CIPHER) as store:
                 for i in range(500):  # 2 transactions per turn: 1000 writes per thread
                     [pull] = store.add_pulls([new(f"{name}-{i}")])
                     store.update_pull(pull.id, attempts=1, event="poll", detail={"i": i})
@@ -584,7 +589,7 @@ def test_two_stores_writing_from_two_threads(path: Path) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    with Store.open(path, cipher=CIPHER) as store:
+    with open_store(path, cipher=CIPHER) as store:
         assert store.count_history(HistoryFilter()) == 1000
         assert len(store.events()) == 2000
 
@@ -592,7 +597,7 @@ def test_two_stores_writing_from_two_threads(path: Path) -> None:
 # -- settings and catalog ----------------------------------------------------------------------
 
 
-def test_settings_roundtrip(store: Store) -> None:
+def test_settings_roundtrip(store: StoreCore) -> None:
     assert store.get_setting("missing") is None
     assert store.get_setting("missing", 7) == 7
     store.set_setting("columns", ["state", "amount"])
@@ -604,7 +609,7 @@ def test_settings_roundtrip(store: Store) -> None:
         store.set_setting("bad", object())
 
 
-def test_catalog_cache_roundtrip(store: Store) -> None:
+def test_catalog_cache_roundtrip(store: StoreCore) -> None:
     assert store.load_catalog("demo") is None
     items = [{"code": "AMZ", "name": "Amazon", "facial_values": {"type": "fixed", "amounts": [50]}}]
     store.save_catalog("demo", [{"code": "OLD"}], T0)
@@ -640,7 +645,7 @@ FIXTURE = [
 
 
 @pytest.fixture
-def hist(store: Store, clock: Clock) -> dict[str, int]:
+def hist(store: StoreCore, clock: Clock) -> dict[str, int]:
     """The FIXTURE pulls; request id -> pull id."""
     ids = {}
     for row in FIXTURE:
@@ -660,7 +665,7 @@ def hist(store: Store, clock: Clock) -> dict[str, int]:
 XYZ = ["XYZ-1", "XYZ-2", "XYZ-3", "XYZ-4"]
 
 
-def request_ids(store: Store, flt: HistoryFilter, **kw: Any) -> list[str]:
+def request_ids(store: StoreCore, flt: HistoryFilter, **kw: Any) -> list[str]:
     return [row.pull.request_id for row in store.history(flt, limit=1000, **kw).rows]
 
 
@@ -708,14 +713,14 @@ def request_ids(store: Store, flt: HistoryFilter, **kw: Any) -> list[str]:
     ],
 )  # fmt: skip
 def test_history_filters(
-    store: Store, hist: dict[str, int], flt: HistoryFilter, expected: list[str]
+    store: StoreCore, hist: dict[str, int], flt: HistoryFilter, expected: list[str]
 ) -> None:
     assert request_ids(store, flt, descending=False) == expected
     assert store.count_history(flt) == len(expected)
 
 
 def test_history_rows_carry_card_fields_but_never_the_code(
-    store: Store, hist: dict[str, int]
+    store: StoreCore, hist: dict[str, int]
 ) -> None:
     page = store.history(HistoryFilter(search="REQ-A"), descending=False, with_total=True)
     assert page.total == 2
@@ -759,7 +764,7 @@ def test_every_sort_key_is_tested() -> None:
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("sort", sorted(SORT_EXPECTATIONS))
 def test_history_sorts_and_pages_stably(
-    store: Store, hist: dict[str, int], sort: str, descending: bool
+    store: StoreCore, hist: dict[str, int], sort: str, descending: bool
 ) -> None:
     key = SORT_EXPECTATIONS[sort]
     every = HistoryFilter()
@@ -778,7 +783,7 @@ def test_history_sorts_and_pages_stably(
     assert pages == rows
 
 
-def test_history_refuses_unknown_sorts_and_bad_pages(store: Store) -> None:
+def test_history_refuses_unknown_sorts_and_bad_pages(store: StoreCore) -> None:
     with pytest.raises(ValueError, match="cannot sort the history by 'code'"):
         store.history(HistoryFilter(), sort="code")
     with pytest.raises(ValueError, match="cannot sort"):
@@ -789,7 +794,7 @@ def test_history_refuses_unknown_sorts_and_bad_pages(store: Store) -> None:
         store.history(HistoryFilter(), offset=-1)
 
 
-def test_totals(store: Store, hist: dict[str, int]) -> None:
+def test_totals(store: StoreCore, hist: dict[str, int]) -> None:
     totals = store.totals(HistoryFilter())
     assert totals.count == 3  # REQ-A1, REQ-A2, REQ-F2
     assert totals.face_value == 50 + 100 + 30
@@ -808,7 +813,7 @@ def test_totals(store: Store, hist: dict[str, int]) -> None:
     assert (nothing.count, nothing.face_value, nothing.cost, nothing.per_brand) == (0, 0, 0, [])
 
 
-def test_daily_totals(store: Store, hist: dict[str, int]) -> None:
+def test_daily_totals(store: StoreCore, hist: dict[str, int]) -> None:
     assert store.daily_totals(HistoryFilter()) == [
         ("2026-03-01", "AMZ", 150),
         ("2026-03-02", "FNAC", 30),
@@ -819,7 +824,7 @@ def test_daily_totals(store: Store, hist: dict[str, int]) -> None:
     assert store.daily_totals(HistoryFilter(states=(PullState.ERROR,))) == []
 
 
-def test_distinct_values(store: Store, hist: dict[str, int]) -> None:
+def test_distinct_values(store: StoreCore, hist: dict[str, int]) -> None:
     assert store.distinct_values("gift_card_code") == ["AMZ", "DEC", "FNAC"]
     assert store.distinct_values("agent") == ["Bob", "alice", "bob", "carol"]
     assert store.distinct_values("state") == sorted(
@@ -832,7 +837,7 @@ def test_distinct_values(store: Store, hist: dict[str, int]) -> None:
 def test_record_card_keeps_walleos_answer_in_the_same_transaction(path: Path) -> None:
     from walleo_desktop.store.records import utcnow
 
-    with Store.open(path, cipher=CIPHER) as store:
+    with open_store(path, cipher=CIPHER) as store:
         (pull,) = store.add_pulls([NewPull(request_id="wd-rc-1", gift_card_code="X", amount=50)])
         card = CardRecord(
             card_id="c-1",

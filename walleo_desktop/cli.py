@@ -204,7 +204,7 @@ def _warn_about_key(warning: str) -> None:
         print(f"walleo-desktop: warning: {warning}", file=sys.stderr)
 
 
-def _open_session(args: argparse.Namespace) -> Any:
+async def _open_session(args: argparse.Namespace) -> Any:
     from walleo_desktop.api.errors import ConfigurationError
     from walleo_desktop.engine import Profiles, Session, resolve_connection
 
@@ -217,7 +217,7 @@ def _open_session(args: argparse.Namespace) -> Any:
                 "simulator (demo mode, no real cards).",
                 file=sys.stderr,
             )
-        session = Session.open(
+        session = await Session.open(
             connection,
             _data_dir(args),
             concurrency=getattr(args, "concurrency", 8),
@@ -231,7 +231,7 @@ def _open_session(args: argparse.Namespace) -> Any:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    session = _open_session(args)
+    session = await _open_session(args)
     main_task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -273,7 +273,7 @@ async def _pull(session: Any, args: argparse.Namespace) -> int:
             f"there is no gift card {code!r} in the catalog (see `walleo-desktop catalog`)"
         )
     try:
-        pulls = session.engine.submit(
+        pulls = await session.engine.submit(
             gift_card, args.amount, count=args.count, reference=args.reference, note=args.note
         )
     except ValueError as exc:
@@ -292,7 +292,7 @@ async def _pull(session: Any, args: argparse.Namespace) -> int:
 async def _resume(session: Any, args: argparse.Namespace) -> int:
     pending = await session.engine.start()
     if not pending:
-        others = _unfinished_elsewhere(session)
+        others = await _unfinished_elsewhere(session)
         if others:
             names = ", ".join(f"{name} ({count})" for name, count in sorted(others.items()))
             print(
@@ -314,10 +314,10 @@ def _profile_label(session: Any) -> str:
     return "demo mode" if connection.demo else f"profile {connection.profile!r}"
 
 
-def _unfinished_elsewhere(session: Any) -> dict[str, int]:
+async def _unfinished_elsewhere(session: Any) -> dict[str, int]:
     """Unfinished pulls of other profiles in this history: profile -> count."""
     counts: dict[str, int] = {}
-    for pull in session.store.unfinished_pulls():
+    for pull in await session.store.unfinished_pulls():
         if pull.profile != session.engine.profile:
             counts[pull.profile or "?"] = counts.get(pull.profile or "?", 0) + 1
     return counts
@@ -325,23 +325,34 @@ def _unfinished_elsewhere(session: Any) -> dict[str, int]:
 
 async def _finish(session: Any, ids: list[int], args: argparse.Namespace) -> int:
     out = sys.stdout
-    results: dict[int, Any] = {}
+    printed: set[int] = set()
+    wanted = set(ids)
+    ready: asyncio.Queue[tuple[Any, Any]] = asyncio.Queue()
 
-    def on_event(event: Any) -> None:
+    def on_event(event: Any) -> None:  # as each pull ends, in the order they end
         pull = event.pull
-        if pull.id in ids and pull.final and pull.id not in results:
-            results[pull.id] = pull
-            _print_pull(session, pull, args, out)
+        if pull.id in wanted and pull.final and pull.id not in printed:
+            printed.add(pull.id)
+            ready.put_nowait((pull, event.card))
+
+    async def printer() -> None:
+        while True:
+            pull, card = await ready.get()
+            await _print_pull(session, pull, card, args, out)
+            ready.task_done()
 
     unsubscribe = session.engine.subscribe(on_event)
+    printing = asyncio.get_running_loop().create_task(printer())
     try:
         final = await session.engine.wait(ids)
+        await ready.join()
     finally:
         unsubscribe()
+        printing.cancel()
     for pull in final:  # pulls that were already final before we subscribed
-        if pull.id not in results:
-            results[pull.id] = pull
-            _print_pull(session, pull, args, out)
+        if pull.id not in printed and pull.final:
+            printed.add(pull.id)
+            await _print_pull(session, pull, None, args, out)
     unfinished = [p for p in final if not p.final]
     failed = sum(1 for p in final if p.final and p.state.value != "success")
     if not args.json:
@@ -361,10 +372,13 @@ async def _finish(session: Any, ids: list[int], args: argparse.Namespace) -> int
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _print_pull(session: Any, pull: Any, args: argparse.Namespace, out: TextIO) -> None:
+async def _print_pull(
+    session: Any, pull: Any, card: Any, args: argparse.Namespace, out: TextIO
+) -> None:
     from walleo_desktop.api.models import WALLEO_TIMEZONE, expiry_day
 
-    card = session.store.card_for_pull(pull.id) if pull.card_id else None
+    if card is None and pull.card_id:
+        card = await session.store.card_for_pull(pull.id)
     if args.json:
         obj = {
             "request_id": pull.request_id,
@@ -440,8 +454,9 @@ def _open_history_to_read(args: argparse.Namespace, *, need_codes: bool) -> Any:
     last 4 digits, amounts, states, totals): said on stderr, and refused only when the codes
     themselves are asked for."""
     from walleo_desktop.engine.datakey import open_history
-    from walleo_desktop.store import Store, StoreError
+    from walleo_desktop.store import StoreError
     from walleo_desktop.store.crypto import KeyUnavailableError
+    from walleo_desktop.store.sqlite import open_core
 
     path = _export_history_path(args)
     if not path.exists():
@@ -457,7 +472,7 @@ def _open_history_to_read(args: argparse.Namespace, *, need_codes: bool) -> Any:
             file=sys.stderr,
         )
         try:
-            return Store.open(path)
+            return open_core(path)
         except StoreError as again:
             raise UsageError(str(again)) from again
     except StoreError as exc:

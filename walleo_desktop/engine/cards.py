@@ -30,15 +30,15 @@ class CardFiles:
         """
         lock = self._locks.setdefault(card.card_id, asyncio.Lock())
         async with lock:
-            current = self._store.get_card(card.card_id) or card
+            current = await self._store.get_card(card.card_id) or card
             if current.pdf_path and Path(current.pdf_path).is_file():
                 return Path(current.pdf_path)
             if not card.pdf_url:
                 raise FileNotFoundError("Walleo gave no PDF for this card.")
             content = await self._client.download_pdf(card.pdf_url)
             path = self.directory / f"{_safe(card.card_id)}.pdf"
-            write_private(path, content)
-            self._store.set_card_pdf_path(card.card_id, str(path))
+            await asyncio.to_thread(write_private, path, content)
+            await self._store.set_card_pdf_path(card.card_id, str(path))
             log.info("saved the PDF of card %s (%d bytes)", card.card_id, len(content))
             return path
 

@@ -25,21 +25,24 @@ class CatalogService:
         self._logos: dict[str, bytes | None] = {}
         self.fetched_at: datetime | None = None
 
-    def cached(self) -> list[GiftCard]:
-        """The last catalog seen for this profile (possibly empty), without any request."""
+    async def load_cached(self) -> list[GiftCard]:
+        """The last catalog seen for this profile (possibly empty), read from the history
+        without any request to Walleo."""
         if not self._cards:
-            entry = self._store.load_catalog(self._profile)
-            if entry is not None:
+            entry = await self._store.load_catalog(self._profile)
+            if entry is not None and not self._cards:
                 fetched_at, items = entry
                 self._set(items, fetched_at)
+        return self.gift_cards()
+
+    def cached(self) -> list[GiftCard]:
+        """The catalog as last loaded (``load_cached``) or refreshed; no I/O."""
         return self.gift_cards()
 
     def gift_cards(self) -> list[GiftCard]:
         return sorted(self._cards.values(), key=lambda g: g.name.casefold())
 
     def find(self, code: str) -> GiftCard | None:
-        if not self._cards:
-            self.cached()
         return self._cards.get(code) or next(
             (g for g in self._cards.values() if g.code.lower() == code.lower()), None
         )
@@ -48,7 +51,7 @@ class CatalogService:
         """Fetch the catalog from Walleo and cache it. Errors propagate (typed WalleoError)."""
         cards = await self._client.list_gift_cards()
         now = utcnow()
-        self._store.save_catalog(self._profile, [dict(g.raw) for g in cards], now)
+        await self._store.save_catalog(self._profile, [dict(g.raw) for g in cards], now)
         self._cards = {g.code: g for g in cards}
         self.fetched_at = now
         return self.gift_cards()

@@ -49,7 +49,7 @@ from filelock import Timeout as LockTimeout
 from walleo_desktop.engine.files import write_private
 from walleo_desktop.engine.profiles import KEYRING_SERVICE
 from walleo_desktop.logs import register_secret
-from walleo_desktop.store import Store
+from walleo_desktop.store.core import StoreCore
 from walleo_desktop.store.crypto import (
     KEY_BYTES,
     CardCipher,
@@ -57,6 +57,7 @@ from walleo_desktop.store.crypto import (
     new_data_key,
     new_history_id,
 )
+from walleo_desktop.store.sqlite import SqliteBackend
 
 __all__ = [
     "FALLBACK_FILE",
@@ -252,14 +253,14 @@ def load_data_key(history: Path) -> DataKey:
         # A read-only folder (a backup on read-only media, a locked-down share): nothing can
         # be created there anyway, so a history that already has its key is read without the
         # lock; one that would need creating or binding is refused, as said.
-        info = Store.key_info(history)
+        info = SqliteBackend.key_info(history)
         if info.history_id is None or info.key_check is None:
             raise
         return _load_data_key_locked(history)
 
 
 def _load_data_key_locked(history: Path) -> DataKey:
-    info = Store.key_info(history)
+    info = SqliteBackend.key_info(history)
     history_id = info.history_id or new_history_id()
     file = fallback_path(history)
     keyring_problem = ""
@@ -328,9 +329,9 @@ def _bound(history: Path, data_key: DataKey, *, created: bool = False) -> DataKe
     """``data_key``, after making sure the history file exists and records this key (its id
     and fingerprint): creating the file, or encrypting an old one, happens here, under the
     history's lock, so that no other process can bind another key meanwhile."""
-    info = Store.key_info(history)
+    info = SqliteBackend.key_info(history)
     if created or info.history_id is None or info.key_check is None:
-        Store.open(history, cipher=data_key.cipher()).close()
+        SqliteBackend.open(history, cipher=data_key.cipher()).close()
     return data_key
 
 
@@ -363,10 +364,12 @@ def keyring_timeout(seconds: float) -> KeyUnavailableError:
     )
 
 
-def open_history(history: Path, data_key: DataKey | None = None) -> tuple[Store, DataKey]:
-    """Open the history at ``history`` with its key (loaded here when not given). Blocking.
+def open_history(history: Path, data_key: DataKey | None = None) -> tuple[StoreCore, DataKey]:
+    """Open the history at ``history`` with its key (loaded here when not given). Blocking;
+    for the calling thread (closing the core closes the file); the window and the engine use
+    the async ``Store`` instead.
 
     The history exists and is bound to its key once ``load_data_key`` has returned, so the
     store opened here never creates a file nor binds a key of its own."""
     data_key = data_key or load_data_key(history)
-    return Store.open(history, cipher=data_key.cipher()), data_key
+    return SqliteBackend.open(history, cipher=data_key.cipher()).core, data_key

@@ -15,6 +15,10 @@ class PollPolicy:
     Failures back off exponentially from ``min_interval`` up to ``slow_interval``; a pull still
     unfinished ``overdue_after`` seconds after it was first sent is flagged overdue and checked at
     ``slow_interval`` from then on. It is never abandoned.
+
+    ``min_gap`` is the least time between two GETs of one pull, whoever makes them and however
+    they were asked for ("check now", a takeover by another process): Walleo's 5 s. ``None``
+    means 5 s, or ``min_interval`` when that is shorter (fast policies in tests).
     """
 
     first_check: float = 2.0
@@ -23,6 +27,11 @@ class PollPolicy:
     slow_interval: float = 60.0
     overdue_after: float = 30 * 60.0
     create_retry_base: float = 1.0  # first wait before re-sending a create that was not sent
+    min_gap: float | None = None
+
+    @property
+    def gap(self) -> float:
+        return self.min_gap if self.min_gap is not None else min(5.0, self.min_interval)
 
     def next_poll(self, rng: random.Random) -> float:
         return float(rng.uniform(self.min_interval, self.max_interval))

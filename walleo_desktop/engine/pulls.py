@@ -13,8 +13,18 @@ Invariants (the reason this module exists):
 5. ``error`` from Walleo is final for that request id; a retry is a new intent, linked to it.
 6. Nothing is abandoned: an unfinished pull is polled (slowly, flagged overdue past 30 minutes)
    until Walleo gives a final answer, across restarts.
+7. Exactly one process drives an unfinished pull: the engine claims a lease on it (``store
+   .rules``), renews it while it drives, fences every write with the lease's epoch, and stops
+   driving a pull whose lease another process took over. Pulls nobody drives (a crashed or
+   closed process's) are claimed again every ``RENEW_EVERY`` seconds.
+8. Walleo's cadence holds whoever drives: no GET of one pull within ``PollPolicy.gap`` (5 s) of
+   the previous one (``last_check_at`` is in the journal), the first no sooner than
+   ``first_check`` after the create.
 
-Observers (the window, the CLI) subscribe to ``PullEvent``s; callbacks run on the loop thread.
+Every history call is awaited on the store's database thread: nothing here touches the
+database on the loop's thread. Observers (the window, the CLI) subscribe to ``PullEvent``s;
+callbacks run on the loop thread. Changes made by other processes to the same history (a
+second window, a teammate) reach observers too (``watch``), as ``"changed"`` events.
 """
 
 from __future__ import annotations
@@ -36,7 +46,15 @@ from walleo_desktop.api.client import WalleoClient
 from walleo_desktop.api.models import GiftCard, PullRequest, PullStatus
 from walleo_desktop.engine.policy import PollPolicy
 from walleo_desktop.logs import register_secret
-from walleo_desktop.store import AlreadyRetriedError, CardConflictError, Store, StoreError
+from walleo_desktop.store import (
+    AlreadyRetriedError,
+    CardConflictError,
+    LeaseLostError,
+    Owner,
+    StaleWriteError,
+    Store,
+    StoreError,
+)
 from walleo_desktop.store.records import (
     CardRecord,
     NewPull,
@@ -44,6 +62,7 @@ from walleo_desktop.store.records import (
     PullState,
     utcnow,
 )
+from walleo_desktop.store.rules import CLAIM_BATCH, RENEW_EVERY
 
 __all__ = [
     "MAX_AMOUNT",
@@ -54,6 +73,9 @@ __all__ = [
     "new_request_id",
     "validate_amount",
 ]
+
+# How often the engine looks for changes other processes made to the history (live views).
+WATCH_INTERVAL = 1.0
 
 log = logging.getLogger("walleo.engine")
 
@@ -151,6 +173,8 @@ class PullEngine:
         concurrency: int = 8,
         policy: PollPolicy | None = None,
         rng: random.Random | None = None,
+        owner: Owner | None = None,
+        watch: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -169,6 +193,12 @@ class PullEngine:
         self._stopped: dict[int, str] = {}
         self._failures_logged: set[str] = set()
         self._closed = False
+        self.owner = owner or Owner.new()
+        self._watch = watch
+        self._seen_seq = 0
+        self._keeper: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._started = False
 
     # ------------------------------------------------------------------ observing
 
@@ -202,29 +232,99 @@ class PullEngine:
     # ------------------------------------------------------------------ commands
 
     async def start(self) -> list[PullRecord]:
-        """Resume every unfinished pull of this engine's profile. Returns them.
+        """Claim and drive every unfinished pull of this engine's profile that no other process
+        drives; from then on renew the leases, take over pulls other processes leave behind,
+        and follow the history's changes. Returns the pulls claimed now.
 
         Pulls journaled under another profile are left alone: resending one with these
         credentials could issue the card on the wrong Walleo account.
         """
-        pending = [p for p in self.store.unfinished_pulls() if p.profile == self.profile]
-        for pull in pending:
-            if pull.state is PullState.SENDING:
-                # We crashed or were stopped while the POST was out: we cannot know.
-                pull = self.store.update_pull(
-                    pull.id,
-                    state=PullState.IN_DOUBT,
-                    event="in_doubt",
-                    detail={"reason": "interrupted while sending"},
-                    next_check_at=self._schedule(self.policy.first_check),
-                )
-                self._emit("changed", pull)
-            self._spawn(pull)
-        if pending:
-            log.info("resuming %d unfinished pull(s) from the journal", len(pending))
-        return [self.store.get_pull(p.id) for p in pending]
+        if self._closed:
+            raise RuntimeError("the engine is closed")
+        if not self._started:
+            self._started = True
+            self._seen_seq = await self.store.last_change()
+        claimed = await self._claim()
+        loop = asyncio.get_running_loop()
+        if self._keeper is None:
+            self._keeper = loop.create_task(self._keep_leases(), name="engine-leases")
+        if self._watch and self._watcher is None:
+            self._watcher = loop.create_task(self._follow_changes(), name="engine-watch")
+        if claimed:
+            log.info("driving %d unfinished pull(s) from the journal", len(claimed))
+        return claimed
 
-    def submit(
+    async def _claim(self) -> list[PullRecord]:
+        """Claim what nobody drives (in batches), and drive it."""
+        claimed: list[PullRecord] = []
+        while True:
+            batch = await self.store.claim(self.owner, profile=self.profile, limit=CLAIM_BATCH)
+            for pull in batch:
+                if pull.state is PullState.SENDING:
+                    # Its driver stopped while the POST was out: we cannot know.
+                    try:
+                        pull = await self.store.transition(
+                            pull.id,
+                            expect=pull.state,
+                            epoch=pull.lease_epoch,
+                            event="in_doubt",
+                            detail={"reason": "interrupted while sending"},
+                            state=PullState.IN_DOUBT,
+                            next_check_at=self._schedule(self.policy.first_check),
+                        )
+                    except (LeaseLostError, StaleWriteError):
+                        continue
+                    self._emit("changed", pull)
+                self._spawn(pull)
+                claimed.append(pull)
+            if len(batch) < CLAIM_BATCH:
+                return claimed
+
+    async def _keep_leases(self) -> None:
+        """Renew this engine's leases; stop driving what another process took over; take
+        over what stopped processes left."""
+        while not self._closed:
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                held = await self.store.renew(self.owner)
+                for pull_id, worker in list(self._workers.items()):
+                    if pull_id not in held and worker.task is not None:
+                        log.info("pull #%d is driven by another process now", pull_id)
+                        worker.task.cancel()
+                await self._claim()
+            except asyncio.CancelledError:
+                raise
+            except StoreError as exc:  # the next round tries again
+                log.warning("renewing the pulls' leases failed: %s", exc)
+
+    async def _follow_changes(self) -> None:
+        """Tell observers about pulls other processes changed (another window, a teammate)."""
+        while not self._closed:
+            await asyncio.sleep(WATCH_INTERVAL)
+            try:
+                await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except StoreError as exc:
+                log.info("following the history's changes failed: %s", exc)
+
+    async def catch_up(self) -> int:
+        """Emit ``changed`` for every pull changed by someone else since the last look; the
+        number of such pulls."""
+        seen = 0
+        while True:
+            changes = await self.store.changes_since(self._seen_seq)
+            if not changes:
+                return seen
+            for pull in changes:
+                self._seen_seq = max(self._seen_seq, pull.change_seq)
+                if pull.id not in self._workers:
+                    seen += 1
+                    self._emit("changed", pull)
+            if len(changes) < 1000:
+                return seen
+
+    async def submit(
         self,
         gift_card: GiftCard,
         amount: int,
@@ -267,14 +367,16 @@ class PullEngine:
             )
             for _ in range(count)
         ]
-        return self._journal_and_spawn(intents)
+        return await self._journal_and_spawn(intents)
 
-    def retry(self, pull_id: int) -> PullRecord:
+    async def retry(self, pull_id: int) -> PullRecord:
         """A new pull, with a new request id, for an intent that ended in error or rejection."""
-        old = self.store.get_pull(pull_id)
+        if self._closed:
+            raise RuntimeError("the engine is closed")
+        old = await self.store.get_pull(pull_id)
         if old.state not in (PullState.ERROR, PullState.REJECTED):
             raise ValueError("Only a pull that ended in error or was rejected can be retried.")
-        earlier = self.store.retries_of(old.id)
+        earlier = await self.store.retries_of(old.id)
         if earlier:
             raise AlreadyRetried(old, earlier[0])
         intent = NewPull(
@@ -293,10 +395,10 @@ class PullEngine:
             retry_of=old.id,
         )
         try:
-            (new,) = self._journal_and_spawn([intent])
+            (new,) = await self._journal_and_spawn([intent])
         except AlreadyRetriedError as exc:  # another window or process retried it meanwhile
-            raise AlreadyRetried(old, self.store.get_pull(exc.retry_id)) from None
-        self.store.add_event(
+            raise AlreadyRetried(old, await self.store.get_pull(exc.retry_id)) from None
+        await self.store.add_event(
             old.id, "retried", {"new_pull_id": new.id, "request_id": new.request_id}
         )
         return new
@@ -323,7 +425,7 @@ class PullEngine:
         loop = asyncio.get_running_loop()
         for pid in ids:
             fut: asyncio.Future[PullRecord] = loop.create_future()
-            pull = self.store.get_pull(pid)
+            pull = await self.store.get_pull(pid)
             if pull.final:
                 fut.set_result(pull)
             elif pid not in self._workers:
@@ -339,22 +441,32 @@ class PullEngine:
         return self._stopped.get(pull_id)
 
     async def close(self) -> None:
-        """Stop driving pulls. Their journal state stays; the next start resumes them."""
+        """Stop driving pulls and give up their leases: their journal state stays, and the next
+        start (or another process, at once) resumes them."""
         self._closed = True
         tasks = [w.task for w in self._workers.values() if w.task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in (self._keeper, self._watcher, *tasks):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(
+            *(t for t in (self._keeper, self._watcher, *tasks) if t is not None),
+            return_exceptions=True,
+        )
         self._workers.clear()
         for futures in self._done.values():
             for fut in futures:
                 fut.cancel()
         self._done.clear()
+        if self._started or tasks:
+            try:
+                await self.store.release(self.owner)
+            except StoreError as exc:  # they expire by themselves
+                log.info("releasing the pulls' leases failed: %s", exc)
 
     # ------------------------------------------------------------------ internals
 
-    def _journal_and_spawn(self, intents: list[NewPull]) -> list[PullRecord]:
-        pulls = self.store.add_pulls(intents)
+    async def _journal_and_spawn(self, intents: list[NewPull]) -> list[PullRecord]:
+        pulls = await self.store.add_pulls(intents, owner=self.owner)  # committed: then send
         for pull in pulls:
             self._emit("added", pull)
             self._spawn(pull)
@@ -369,14 +481,22 @@ class PullEngine:
             self._drive(pull, worker), name=f"pull-{pull.id}"
         )
 
-    def _update(
+    async def _update(
         self,
         pull: PullRecord,
         event: str | None = None,
         detail: dict[str, Any] | None = None,
         **fields: Any,
     ) -> PullRecord:
-        updated = self.store.update_pull(pull.id, event=event, detail=detail, **fields)
+        """Write a step of ``pull`` (fenced: the state it is in, the lease epoch it holds)."""
+        updated = await self.store.transition(
+            pull.id,
+            expect=pull.state,
+            epoch=pull.lease_epoch,
+            event=event,
+            detail=detail,
+            **fields,
+        )
         self._emit("changed", updated)
         return updated
 
@@ -386,7 +506,7 @@ class PullEngine:
                 if pull.state is PullState.QUEUED:
                     pull = await self._create(pull, worker)
                 elif pull.state is PullState.SENDING:
-                    pull = self._update(
+                    pull = await self._update(
                         pull,
                         "in_doubt",
                         {"reason": "interrupted while sending"},
@@ -398,6 +518,12 @@ class PullEngine:
                     pull = await self._check(pull, worker)
         except asyncio.CancelledError:
             raise
+        except (LeaseLostError, StaleWriteError) as exc:  # another process drives it now
+            log.info("pull %s: %s", pull.request_id, exc)
+            self._stopped[pull.id] = str(exc)
+            for fut in self._done.pop(pull.id, []):
+                if not fut.done():
+                    fut.set_result(pull)
         except Exception as exc:  # a bug or a store failure: keep the pull for the next start
             self._stop_driving(pull, exc)
         finally:
@@ -419,25 +545,38 @@ class PullEngine:
             self._failures_logged.add(kind)
             log.exception("pull %s stopped; it stays in the journal", pull.request_id)
         if not isinstance(exc, StoreError):
-            with contextlib.suppress(Exception):
+            task = asyncio.get_running_loop().create_task(
                 self.store.add_event(pull.id, "engine_failure", {"error": type(exc).__name__})
+            )
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
         for fut in self._done.pop(pull.id, []):
             if not fut.done():
                 fut.set_result(pull)
 
     async def _sleep_until_check(self, pull: PullRecord, worker: _Worker) -> None:
-        while pull.next_check_at is not None and not worker.wake.is_set():
+        """Wait for the pull's agreed check time, and in any case until Walleo's cadence allows
+        the next GET (``gap`` after the last one, whoever made it; ``first_check`` after the
+        create)."""
+        while not worker.wake.is_set():
             # asyncio timers may fire a clock tick early: never check before the agreed time.
-            delay = (pull.next_check_at - utcnow()).total_seconds()
+            delay = (self._earliest_check(pull) - utcnow()).total_seconds()
+            if pull.next_check_at is not None:
+                delay = max(delay, (pull.next_check_at - utcnow()).total_seconds())
             if delay <= 0:
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(worker.wake.wait(), timeout=delay + 0.005)
         worker.wake.clear()  # a "check now" is consumed by this check
-        # Even on "check now", never two GETs of one pull closer than the first-check delay.
-        since_last = time.monotonic() - worker.last_get
-        if worker.last_get and since_last < self.policy.first_check:
-            await asyncio.sleep(self.policy.first_check - since_last)
+        # Even on "check now", never two GETs of one pull closer than Walleo's cadence allows.
+        # (a loop: timers may fire a tick early)
+        while (wait := (self._earliest_check(pull) - utcnow()).total_seconds()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait + 0.005)
+
+    def _earliest_check(self, pull: PullRecord) -> datetime:
+        earliest = pull.created_at
+        if pull.last_check_at is not None:
+            earliest = pull.last_check_at + timedelta(seconds=self.policy.gap)
+        return earliest
 
     def _schedule(self, seconds: float) -> datetime:
         return utcnow() + timedelta(seconds=seconds)
@@ -454,7 +593,7 @@ class PullEngine:
         return self.policy.next_poll(self._rng)
 
     async def _create(self, pull: PullRecord, worker: _Worker) -> PullRecord:
-        pull = self._update(
+        pull = await self._update(
             pull,
             "send",
             {"attempt": worker.create_failures + 1},
@@ -470,7 +609,7 @@ class PullEngine:
         except E.RequestIdAlreadyUsed:
             # Our own id: the first POST reached Walleo. Poll it; never mint a new id.
             worker.create_failures = 0
-            return self._update(
+            return await self._update(
                 pull,
                 "already_used",
                 {"meaning": "an earlier send reached Walleo; polling it"},
@@ -482,7 +621,7 @@ class PullEngine:
             wait = self.policy.create_backoff(worker.create_failures, self._rng)
             if isinstance(exc, E.RateLimitedError) and exc.retry_after is not None:
                 wait = max(wait, exc.retry_after)
-            pull = self._update(
+            pull = await self._update(
                 pull,
                 "not_sent",
                 {"error": exc.code, "retry_in": round(wait, 1)},
@@ -498,7 +637,7 @@ class PullEngine:
         except _DEFINITE_REFUSALS as exc:
             # A definite refusal (or a request we could not even build): Walleo created
             # nothing for this request id.
-            return self._update(
+            return await self._update(
                 pull,
                 "rejected",
                 {"error": exc.code, "http_status": getattr(exc, "http_status", None)},
@@ -512,7 +651,7 @@ class PullEngine:
             # The create may have reached Walleo: a lost or unreadable answer, or an answer
             # that is not one of the documented refusals. Ask Walleo by request id.
             worker.create_failures += 1
-            return self._update(
+            return await self._update(
                 pull,
                 "in_doubt",
                 {"error": exc.code, "http_status": getattr(exc, "http_status", None)},
@@ -523,10 +662,11 @@ class PullEngine:
             )
         worker.create_failures = 0
         worker.last_get = 0.0
-        return self._apply(pull, answer, worker, after_create=True)
+        return await self._apply(pull, answer, worker, after_create=True)
 
     async def _check(self, pull: PullRecord, worker: _Worker) -> PullRecord:
         worker.last_get = time.monotonic()
+        checked_at = utcnow()  # journaled with whatever this GET leads to (Walleo's cadence)
         try:
             async with self._slots:
                 answer = await self.client.get_pull_request(pull.request_id)
@@ -534,7 +674,7 @@ class PullEngine:
             worker.check_failures = 0
             if pull.walleo_id:
                 # Walleo confirmed this pull earlier and now denies it: never re-send blindly.
-                return self._update(
+                return await self._update(
                     pull,
                     "check_failed",
                     {"error": "pull_request_not_found", "confirmed_before": True},
@@ -542,9 +682,10 @@ class PullEngine:
                     error_message="Walleo confirmed this pull earlier but cannot find it now; "
                     "still checking.",
                     next_check_at=self._schedule(self.policy.slow_interval),
+                    last_check_at=checked_at,
                 )
             # The create never landed: the same request id may be sent again.
-            return self._update(
+            return await self._update(
                 pull,
                 "not_found",
                 {"meaning": "the create never reached Walleo; sending again with the same id"},
@@ -552,13 +693,14 @@ class PullEngine:
                 error_code="",
                 error_message="",
                 next_check_at=None,
+                last_check_at=checked_at,
             )
         except E.WalleoError as exc:
             worker.check_failures += 1
             delay = self._poll_delay(pull, worker.check_failures)
             if isinstance(exc, E.RateLimitedError) and exc.retry_after is not None:
                 delay = max(delay, exc.retry_after)
-            return self._update(
+            return await self._update(
                 pull,
                 "check_failed",
                 {"error": exc.code, "retry_in": round(delay, 1)},
@@ -567,21 +709,34 @@ class PullEngine:
                 next_check_at=self._schedule(delay),
                 attempts=pull.attempts + 1,
                 overdue=self._overdue(pull),
+                last_check_at=checked_at,
             )
         worker.check_failures = 0
-        return self._apply(replace(pull, attempts=pull.attempts + 1), answer, worker)
+        return await self._apply(
+            replace(pull, attempts=pull.attempts + 1), answer, worker, checked_at=checked_at
+        )
 
-    def _apply(
-        self, pull: PullRecord, answer: PullRequest, worker: _Worker, *, after_create: bool = False
+    async def _apply(
+        self,
+        pull: PullRecord,
+        answer: PullRequest,
+        worker: _Worker,
+        *,
+        after_create: bool = False,
+        checked_at: datetime | None = None,
     ) -> PullRecord:
-        wrong = self._mismatch(pull, answer)
+        wrong = await self._mismatch(pull, answer)
         if wrong:
-            return self._distrust(pull, answer, wrong, worker, after_create=after_create)
+            return await self._distrust(
+                pull, answer, wrong, worker, after_create=after_create, checked_at=checked_at
+            )
         common: dict[str, Any] = {
             "walleo_id": answer.id or pull.walleo_id,
             "walleo_status": answer.status_text,
             "attempts": pull.attempts,
         }
+        if checked_at is not None:
+            common["last_check_at"] = checked_at
         if answer.status is PullStatus.SUCCESS and answer.card is not None:
             c = answer.card
             register_secret(c.code, c.pin_code)
@@ -598,13 +753,22 @@ class PullEngine:
             )
             # One transaction: the card and Walleo's answer about it land together.
             try:
-                done = self.store.record_card(pull.id, card, detail={"card_id": c.id}, **common)
+                done = await self.store.record_card(
+                    pull.id,
+                    card,
+                    expect=pull.state,
+                    epoch=pull.lease_epoch,
+                    detail={"card_id": c.id},
+                    **common,
+                )
             except CardConflictError as exc:  # that card is another pull's (or this has one)
-                return self._distrust(pull, answer, str(exc), worker, after_create=after_create)
+                return await self._distrust(
+                    pull, answer, str(exc), worker, after_create=after_create, checked_at=checked_at
+                )
             self._emit("changed", done, card)
             return done
         if answer.status is PullStatus.ERROR:
-            return self._update(
+            return await self._update(
                 pull,
                 "error",
                 {"walleo_status": answer.status_text},
@@ -633,7 +797,7 @@ class PullEngine:
         else:
             delay = self._poll_delay(pull, 0)
         event = "unknown_status" if unknown else (None if state is pull.state else state.value)
-        return self._update(
+        return await self._update(
             pull,
             event,
             {"walleo_status": answer.status_text} if event else None,
@@ -649,7 +813,7 @@ class PullEngine:
             **common,
         )
 
-    def _mismatch(self, pull: PullRecord, answer: PullRequest) -> str:
+    async def _mismatch(self, pull: PullRecord, answer: PullRequest) -> str:
         """Why ``answer`` cannot be about ``pull`` ('' when it can): every answer is checked
         against the pull it is for before anything of it is believed."""
         if answer.request_id != pull.request_id:
@@ -666,12 +830,12 @@ class PullEngine:
                 return (
                     f"its card is a {card.gift_card_code[:40]!r} card, not {pull.gift_card_code!r}"
                 )
-            owner = self.store.pull_of_card(card.id)
+            owner = await self.store.pull_of_card(card.id)
             if owner is not None and owner != pull.id:
                 return f"its card {card.id[:80]!r} is already recorded for pull #{owner}"
         return ""
 
-    def _distrust(
+    async def _distrust(
         self,
         pull: PullRecord,
         answer: PullRequest,
@@ -679,6 +843,7 @@ class PullEngine:
         worker: _Worker,
         *,
         after_create: bool,
+        checked_at: datetime | None,
     ) -> PullRecord:
         """Keep and say an answer that cannot be this pull's, record nothing of it, and ask
         again later (slowly: a server that mixes pulls up needs time to be fixed)."""
@@ -700,7 +865,9 @@ class PullEngine:
         log.warning("pull %s: Walleo's answer not recorded: %s", pull.request_id, reason)
         state = PullState.IN_DOUBT if after_create or pull.state is PullState.SENDING else None
         fields: dict[str, Any] = {"state": state} if state is not None else {}
-        return self._update(
+        if checked_at is not None:
+            fields["last_check_at"] = checked_at
+        return await self._update(
             pull,
             "answer_mismatch",
             detail,

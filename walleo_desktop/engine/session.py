@@ -5,6 +5,7 @@ Both front ends (window and CLI) open a ``Session`` and talk only to it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class Session:
         simulator: Any = None,
         data_key: DataKey | None = None,
     ) -> None:
+        """Use ``await Session.open(...)``."""
         self.connection = connection
         self.store = store
         self.data_key = data_key
@@ -58,7 +60,7 @@ class Session:
             store,
             profile=connection.profile,
             currency=connection.currency,
-            agent=agent or store.get_setting("agent") or None,
+            agent=agent,
             concurrency=concurrency,
             policy=policy,
         )
@@ -68,7 +70,7 @@ class Session:
         )
 
     @classmethod
-    def open(
+    async def open(
         cls,
         connection: Connection,
         data_dir: Path,
@@ -91,10 +93,12 @@ class Session:
             register_secret(connection.credentials.api_key, connection.credentials.shared_key)
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = history_path(data_dir, connection)
-        data_key = data_key or load_data_key(path)
-        store = Store.open(path, cipher=data_key.cipher())
+        if data_key is None:
+            data_key = await asyncio.to_thread(load_data_key, path)
+        store = await Store.open_sqlite(path, cipher=data_key.cipher())
         simulator = None
         try:
+            agent = agent or await store.get_setting("agent") or None
             if connection.demo:
                 from walleo_desktop.simulator import (
                     DEMO_CREDENTIALS,
@@ -136,9 +140,9 @@ class Session:
                     on_get_signing_learned=learned,
                 )
         except BaseException:
-            store.close()
+            await store.close()
             raise
-        return cls(
+        session = cls(
             connection,
             store,
             client,
@@ -149,6 +153,8 @@ class Session:
             simulator=simulator,
             data_key=data_key,
         )
+        await session.catalog.load_cached()
+        return session
 
     @property
     def key_warning(self) -> str:
@@ -160,4 +166,4 @@ class Session:
             await self.engine.close()
             await self.client.aclose()
         finally:
-            self.store.close()
+            await self.store.close()

@@ -12,8 +12,7 @@ find a card without decrypting every row:
 
 A search term of 4 characters matches ``code_last4`` alone. A longer one matches a whole code
 through ``code_hash``, or a longer ending: the cards sharing its last 4 characters (at most
-``MAX_SUFFIX_CANDIDATES``) are decrypted and compared, by the SQL function
-``wd_code_endswith`` that ``register_functions`` installs on a connection that has the key.
+``MAX_SUFFIX_CANDIDATES``) are decrypted and compared in Python, on any backend.
 
 Everything else in the store goes through these helpers: reading a card needs the cipher
 (``KeyUnavailableError`` without one); the rest of the history (pulls, totals, last 4 digits)
@@ -23,17 +22,16 @@ does not.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
-
-import sqlite_utils
 
 from walleo_desktop.logs import register_secret
 from walleo_desktop.store.crypto import CardCipher, DecryptionError, KeyUnavailableError
 from walleo_desktop.store.crypto import normalise_code as normalise_code
 from walleo_desktop.store.records import CardRecord, from_db_time, to_db_time
 from walleo_desktop.store.rows import required_time
+from walleo_desktop.store.seam import Conn
+from walleo_desktop.timezones import expiry_day
 
 __all__ = [
     "CARD_COLUMNS",
@@ -42,10 +40,8 @@ __all__ = [
     "card_from_row",
     "card_to_row",
     "code_search",
-    "encrypt_plaintext_cards",
     "last4",
     "normalise_code",
-    "register_functions",
 ]
 
 log = logging.getLogger(__name__)
@@ -87,6 +83,9 @@ def card_to_row(card: CardRecord, cipher: CardCipher | None) -> dict[str, Any]:
         "code_last4": last4(card.code),
         "pin_code": cipher.encrypt(card.card_id, "pin_code", card.pin_code),
         "expire_at": to_db_time(card.expire_at),
+        # The day Walleo means (its own time zone), stored so that exports and reports need
+        # no time-zone arithmetic per row.
+        "expire_day": None if card.expire_at is None else expiry_day(card.expire_at).isoformat(),
         "amount": card.amount,
         "gift_card_code": card.gift_card_code,
         "pdf_url": card.pdf_url,
@@ -117,83 +116,41 @@ def card_from_row(row: Mapping[str, Any], cipher: CardCipher | None) -> CardReco
     )
 
 
-def code_search(term: str, cipher: CardCipher | None) -> tuple[str, list[Any]] | None:
+def code_search(
+    term: str, conn: Conn, cipher: CardCipher | None
+) -> tuple[str, dict[str, Any]] | None:
     """A SELECT of the ``pull_id`` of every card whose code ends with ``term``, and its
     parameters; None when ``term`` cannot be a code search.
 
     Compared normalised (spaces and dashes ignored, any case). A full code is its own ending, so
     this covers "exact code" and "last digits". Terms shorter than ``MIN_CODE_SEARCH`` match
-    nothing (None). Longer than 4 characters needs the key (None without it); the connection
-    must have ``register_functions`` (``Store`` does it).
+    nothing (None). Longer than 4 characters needs the key (None without it): the whole code is
+    found through its keyed hash, a longer ending by decrypting the cards that share its last 4
+    characters (at most ``MAX_SUFFIX_CANDIDATES``), read here through ``conn``.
     """
     normal = normalise_code(term)
     if len(normal) < MIN_CODE_SEARCH:
         return None
     tail = normal[-MIN_CODE_SEARCH:]
     if len(normal) == MIN_CODE_SEARCH:
-        return "SELECT pull_id FROM cards WHERE code_last4 = ?", [tail]
+        return "SELECT pull_id FROM cards WHERE code_last4 = :code_tail_", {"code_tail_": tail}
     if cipher is None:
         return None
-    sql = (
-        "SELECT pull_id FROM cards WHERE code_hash = ? UNION "
-        "SELECT pull_id FROM (SELECT pull_id, card_id, code FROM cards WHERE code_last4 = ? "
-        "LIMIT ?) WHERE wd_code_endswith(card_id, code, ?)"
+    matches: list[int] = []
+    candidates = conn.rows(
+        "SELECT card_id, pull_id, code FROM cards WHERE code_last4 = :tail LIMIT :n",
+        {"tail": tail, "n": MAX_SUFFIX_CANDIDATES},
     )
-    return sql, [cipher.code_hash(normal), tail, MAX_SUFFIX_CANDIDATES, normal]
-
-
-def register_functions(conn: sqlite3.Connection, cipher: CardCipher | None) -> None:
-    """Install ``wd_code_endswith(card_id, code, normalised_term)`` on ``conn`` (with a key)."""
-    if cipher is None:
-        return
-
-    def ends_with(card_id: object, value: object, normal: object) -> int:
-        if not isinstance(card_id, str) or not isinstance(value, bytes):
-            return 0
-        if not isinstance(normal, str):
-            return 0
+    for card_id, pull_id, value in candidates:
         try:
-            code = cipher.decrypt(card_id, "code", value)
+            code = cipher.decrypt(card_id, "code", bytes(value))
         except DecryptionError as exc:
             log.warning("code search skipped a card: %s", exc)
-            return 0
-        return int(normalise_code(code).endswith(normal))
-
-    conn.create_function("wd_code_endswith", 3, ends_with, deterministic=True)
-
-
-# -- schema v3: encrypting a history written before encryption ---------------------------------
-
-
-def encrypt_plaintext_cards(db: sqlite_utils.Database, cipher: CardCipher, into: str) -> int:
-    """Copy every card of the plaintext ``cards`` table (schema v2) into table ``into``, code
-    and PIN encrypted; the number of cards. Runs inside the migration's transaction."""
-    columns = [name.strip() for name in CARD_COLUMNS.split(",")]
-    select = f"SELECT {CARD_COLUMNS} FROM cards ORDER BY rowid"  # noqa: S608
-    cursor = db.execute(select)
-    count = 0
-    insert: str | None = None
-    while rows := cursor.fetchmany(5000):
-        batch = []
-        for values in rows:
-            old = dict(zip(columns, values, strict=True))
-            card_id = old["card_id"]
-            code, pin = str(old["code"] or ""), str(old["pin_code"] or "")
-            batch.append(
-                {
-                    **old,
-                    "code": cipher.encrypt(card_id, "code", code),
-                    "code_hash": cipher.code_hash(code),
-                    "code_last4": last4(code),
-                    "pin_code": cipher.encrypt(card_id, "pin_code", pin),
-                }
-            )
-        if insert is None:
-            names = list(batch[0])
-            insert = (
-                f"INSERT INTO {into} ({', '.join(names)}) "  # noqa: S608
-                f"VALUES ({', '.join(':' + n for n in names)})"
-            )
-        db.conn.executemany(insert, batch)
-        count += len(batch)
-    return count
+            continue
+        if normalise_code(code).endswith(normal):
+            matches.append(int(pull_id))
+    sql = (
+        "SELECT pull_id FROM cards WHERE code_hash = :code_hash_ OR pull_id IN "  # noqa: S608
+        f"({conn.dialect.in_list('code_matches_')})"
+    )
+    return sql, {"code_hash_": cipher.code_hash(normal), "code_matches_": conn.list_param(matches)}

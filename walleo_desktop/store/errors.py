@@ -5,7 +5,8 @@ StoreError                  any failure to read or write the history file
 ├── NewerSchemaError        written by a newer app version; the file was not touched
 ├── CorruptStoreError       damaged, or not a Walleo Desktop history; the file was not touched
 ├── AlreadyRetriedError     a failed pull has one retry, and this one has it; nothing written
-└── CardConflictError       a card that is another pull's, or a second card; nothing written
+├── CardConflictError       a card that is another pull's, or a second card; nothing written
+└── ConstraintError         the database refused a write that breaks one of its rules
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 __all__ = [
     "AlreadyRetriedError",
     "CardConflictError",
+    "ConstraintError",
     "CorruptStoreError",
     "NewerSchemaError",
     "NotFoundError",
@@ -74,3 +76,13 @@ class AlreadyRetriedError(StoreError):
 class CardConflictError(StoreError):
     """A card that cannot be this pull's: already recorded for another pull, or the pull has
     another card already. Nothing was written."""
+
+
+class ConstraintError(StoreError):
+    """A backend refused a write that breaks a rule of the schema (a unique request id, a
+    finished pull that would change state, a second retry). ``detail`` is the database's own
+    words; nothing of the transaction was written."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail

@@ -1,8 +1,12 @@
 """CSV export of the history: exactly the filtered, sorted view, streamed to disk. No Qt.
 
-``export_csv(store, flt, out_path, ...)`` writes the pulls matching ``flt`` in the order the
-history view shows them (``sort``/``descending``, the same ORDER BY), read through
-``Store.iter_history`` in batches: memory stays flat whatever the number of rows. The file is
+``export_csv(core, flt, out_path, ...)`` writes the pulls matching ``flt`` in the order the
+history view shows them (``sort``/``descending``, the same ORDER BY), streamed from one query in
+batches: memory stays flat whatever the number of rows. The columns are
+``columns.EXPORT_COLUMNS``; the database formats each cell itself (timestamps, costs, the
+formula defence below), so Python only hands whole rows to the ``csv`` module: only the
+``excel-fr`` local dates and, with ``with_codes``, the decrypted codes are worked out per row
+in Python. The file is
 written next to ``out_path`` under a hidden temporary name, synced, then renamed over
 ``out_path`` in one step, so a reader never sees half a file, and a cancelled or failed export
 leaves nothing behind (not even a partial file).
@@ -10,11 +14,14 @@ leaves nothing behind (not even a partial file).
 Presets (``PRESETS``):
 
 - ``standard``: comma, UTF-8 without BOM, ISO 8601 UTC timestamps (``2026-11-25T22:16:19Z``),
-  dot decimals (``48.50``). For scripts, databases and other tools.
+  days as ``2027-11-25``, dot decimals (``48.50``). For scripts, databases and other tools.
 - ``excel-fr``: what a French Excel opens correctly with a double click: semicolon, UTF-8 with
   BOM (without it Excel reads the accents as Windows-1252), decimal comma (``48,50``), local
   times as ``25/11/2026 23:16`` (Excel cannot show a timezone, so the finance team's own clock
-  is the useful one).
+  is the useful one), days as ``25/11/2027``.
+
+A card's expiry (``expire_at``) is a day, the one Walleo means and prints on the card's PDF
+(in Walleo's time zone, ``timezones.expiry_day``), the same in both presets.
 
 Amounts are whole units of ``currency`` (the face value); ``cost`` is what the partner paid
 (face value less the partner discount), exact to the cent, and only where a card was issued:
@@ -37,22 +44,21 @@ is the documented price of the defence (OWASP "CSV Injection").
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import logging
 import os
-import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from walleo_desktop.store.errors import StoreError
-from walleo_desktop.store.history import HistoryFilter, HistoryLine
-from walleo_desktop.store.records import PullState
-from walleo_desktop.store.store import Store
+from walleo_desktop.store.columns import EXPORT_COLUMNS, SECRET_COLUMNS, Column, order_sql
+from walleo_desktop.store.core import StoreCore
+from walleo_desktop.store.dialect import Dialect
+from walleo_desktop.store.history import HistoryFilter
+from walleo_desktop.store.records import from_db_time
 
 __all__ = [
     "CODE_COLUMNS",
@@ -63,6 +69,7 @@ __all__ = [
     "PresetName",
     "defuse",
     "export_csv",
+    "export_rows",
     "filter_summary",
 ]
 
@@ -70,25 +77,8 @@ log = logging.getLogger(__name__)
 
 PresetName = Literal["standard", "excel-fr"]
 
-COLUMNS = (
-    "created_at",
-    "agent",
-    "reference",
-    "note",
-    "gift_card_code",
-    "gift_card_name",
-    "amount",
-    "currency",
-    "cost",
-    "state",
-    "request_id",
-    "card_id",
-    "code_last4",
-    "expire_at",
-    "error_code",
-    "error_message",
-)
-CODE_COLUMNS = ("code", "pin_code")
+COLUMNS = tuple(c.key for c in EXPORT_COLUMNS)
+CODE_COLUMNS = tuple(c.key for c in SECRET_COLUMNS)
 
 # How often (rows) progress is reported and cancellation checked.
 _CHUNK = 2000
@@ -140,66 +130,90 @@ def filter_summary(flt: HistoryFilter) -> dict[str, object]:
     return summary
 
 
-def _cents(cents: int, decimal: str) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}{decimal}{cents % 100:02d}"
+# The first characters a spreadsheet takes for a formula, as an SQL list (tab and carriage
+# return are written as themselves inside the literals: both engines accept them).
+_DANGEROUS_SQL = ", ".join("'" + c.replace("'", "''") + "'" for c in sorted(_DANGEROUS_FIRST))
+_QUOTE = "''''"  # an SQL literal holding one single quote
 
 
-def _row_formatter(
-    preset: Preset, with_codes: bool, tz: tzinfo | None
-) -> Callable[[HistoryLine], list[str]]:
-    if preset.local_dates:
+def _cell_sql(column: Column, dialect: Dialect, preset: Preset) -> str:
+    """The SQL that yields ``column``'s cell, formatted as the preset writes it."""
+    x = column.sql
+    if column.kind == "time":
+        if preset.local_dates:
+            return x  # raw UTC text: made local in Python (the user's timezone, DST and all)
+        return f"coalesce(substr({x}, 1, 19) || 'Z', '')"
+    if column.kind == "date":  # a day (YYYY-MM-DD): no time zone to apply
+        if preset.local_dates:
+            return (
+                f"coalesce(substr({x}, 9, 2) || '/' || substr({x}, 6, 2) || '/' || "
+                f"substr({x}, 1, 4), '')"
+            )
+        return f"coalesce({x}, '')"
+    if column.kind == "cost":  # only an issued card costs anything
+        cents = dialect.cents_text(x, preset.decimal)
+        return f"CASE WHEN p.state = 'success' THEN {cents} ELSE '' END"
+    if column.user_text:
+        return (
+            f"CASE WHEN substr({x}, 1, 1) IN ({_DANGEROUS_SQL}) "
+            f"THEN {_QUOTE} || {x} ELSE coalesce({x}, '') END"
+        )
+    return x
 
-        def when(moment: datetime | None) -> str:
-            return "" if moment is None else moment.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
-    else:
+def export_rows(
+    core: StoreCore,
+    flt: HistoryFilter,
+    preset: Preset,
+    *,
+    with_codes: bool = False,
+    sort: str = "created_at",
+    descending: bool = True,
+    tz: tzinfo | None = None,
+    batch: int = _CHUNK,
+) -> Iterator[tuple[Any, ...] | list[Any]]:
+    """The cells of every exported row (``COLUMNS``, then ``CODE_COLUMNS`` with codes), in the
+    history view's order, streamed. ``KeyUnavailableError`` at once when codes are asked for
+    without the key; ``ValueError`` for a bad sort key."""
+    cipher = core.need_key() if with_codes else None
+    d = core.dialect
+    order = order_sql(sort, descending, d)
+    where, params = core.filtered(flt)
+    cells = [_cell_sql(c, d, preset) for c in EXPORT_COLUMNS]
+    if with_codes:
+        cells += ["c.card_id", "c.code", "c.pin_code"]
+    sql = (
+        f"SELECT {', '.join(cells)} FROM pulls p LEFT JOIN cards c ON c.pull_id = p.id "  # noqa: S608
+        f"{where} {order}"
+    )
+    rows = core.conn.stream(sql, params, batch)
+    if not preset.local_dates and cipher is None:
+        return rows  # every cell is final as the database wrote it
+    times = [i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "time"]
 
-        def when(moment: datetime | None) -> str:
-            if moment is None:
-                return ""
-            if moment.utcoffset():
-                moment = moment.astimezone(UTC)
-            return moment.isoformat(timespec="seconds")[:19] + "Z"
+    def local(text: str | None) -> str:
+        moment = from_db_time(text)
+        return "" if moment is None else moment.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
-    decimal = preset.decimal
-    dangerous = _DANGEROUS_FIRST
+    def finish() -> Iterator[list[Any]]:
+        n = len(EXPORT_COLUMNS)
+        for row in rows:
+            cells = list(row[:n])
+            if preset.local_dates:
+                for i in times:
+                    cells[i] = local(cells[i])
+            if cipher is not None:
+                card_id, code, pin = row[n], row[n + 1], row[n + 2]
+                if card_id is None:
+                    cells += ["", ""]
+                else:
+                    cells += [
+                        defuse(cipher.decrypt(card_id, "code", bytes(code))),
+                        defuse(cipher.decrypt(card_id, "pin_code", bytes(pin))),
+                    ]
+            yield cells
 
-    def row(line: HistoryLine) -> list[str]:
-        text = [
-            line.agent,
-            line.reference,
-            line.note,
-            line.gift_card_code,
-            line.gift_card_name,
-            line.currency,
-            line.state.value,
-            line.request_id,
-            line.card_id,
-            line.code_last4,
-            line.error_code,
-            line.error_message,
-        ]
-        if with_codes:
-            card = line.card
-            text += ["", ""] if card is None else [card.code, card.pin_code]
-        safe = ["'" + t if t[:1] in dangerous else t for t in text]
-        cells = [
-            when(line.created_at),
-            *safe[0:5],
-            str(line.amount),
-            safe[5],
-            # What was paid: only an issued card costs anything (a failed or rejected pull,
-            # or one still pending, costs nothing, and summing the column must say so).
-            _cents(line.cost_cents, decimal) if line.state is PullState.SUCCESS else "",
-            *safe[6:10],
-            when(line.expire_at),
-            *safe[10:],
-        ]
-        return cells
-
-    return row
+    return finish()
 
 
 def _default_mode() -> int:
@@ -214,8 +228,12 @@ def _default_mode() -> int:
     return 0o600
 
 
+class _Cancelled(Exception):
+    pass
+
+
 def export_csv(
-    store: Store,
+    core: StoreCore,
     flt: HistoryFilter,
     out_path: Path | str,
     *,
@@ -231,13 +249,12 @@ def export_csv(
     """Write the pulls matching ``flt`` to ``out_path`` as CSV (see the module docstring).
 
     ``progress(done, total)`` is called every few thousand rows and at the end (``total`` is
-    counted first, so it is exact unless pulls are added meanwhile). ``cancel()`` is checked as
-    often; when it returns True the export stops and removes its temporary file:
-    ``ExportResult.cancelled`` is then True and ``out_path`` is untouched. ``agent`` is who
-    exports, for the event log. ``tz`` is the timezone of the ``excel-fr`` dates (default: this
-    computer's). Raises ``OSError`` when the file cannot be written, ``StoreError`` when the
-    history cannot be read, ``ValueError`` for an unknown preset or sort key; nothing is left
-    behind then either.
+    counted first, in the same snapshot as the rows). ``cancel()`` is checked as often; when it
+    returns True the export stops and removes its temporary file: ``ExportResult.cancelled``
+    is then True and ``out_path`` is untouched. ``agent`` is who exports, for the event log.
+    ``tz`` is the timezone of the ``excel-fr`` dates (default: this computer's). Raises
+    ``OSError`` when the file cannot be written, ``StoreError`` when the history cannot be read,
+    ``ValueError`` for an unknown preset or sort key; nothing is left behind then either.
     """
     try:
         chosen = PRESETS[preset]
@@ -246,39 +263,52 @@ def export_csv(
             f"unknown CSV preset {preset!r}; choose one of {sorted(PRESETS)}"
         ) from None
     out = Path(out_path)
-    total = store.count_history(flt)
-    lines = store.iter_history(flt, sort=sort, descending=descending, with_codes=with_codes)
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
     tmp = Path(tmp_name)
-    written = 0
-    try:
+    counts = [0]
+
+    def write_all() -> bool:
+        total = core.count_history(flt)
+        rows = export_rows(
+            core, flt, chosen, with_codes=with_codes, sort=sort, descending=descending, tz=tz
+        )
         encoding = "utf-8-sig" if chosen.bom else "utf-8"
-        with contextlib.closing(lines), os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
             if not with_codes:  # with codes, keep mkstemp's owner-only mode
                 os.fchmod(fh.fileno(), _default_mode())
             writer = csv.writer(fh, delimiter=chosen.delimiter)
             writer.writerow(COLUMNS + CODE_COLUMNS if with_codes else COLUMNS)
-            written, cancelled = _write_rows(
-                writer.writerows,
-                lines,
-                _row_formatter(chosen, with_codes, tz),
-                total,
-                progress,
-                cancel,
-            )
-            if cancelled:
-                raise _Cancelled
+            chunk: list[Any] = []
+            for row in rows:
+                chunk.append(row)
+                if len(chunk) >= _CHUNK:
+                    writer.writerows(chunk)
+                    counts[0] += len(chunk)
+                    chunk = []
+                    if cancel is not None and cancel():
+                        return True
+                    if progress is not None:
+                        progress(counts[0], max(total, counts[0]))
+            if cancel is not None and cancel():
+                return True
+            writer.writerows(chunk)
+            counts[0] += len(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         if progress is not None:
-            progress(written, max(total, written))
+            progress(counts[0], max(total, counts[0]))
+        return False
+
+    try:
+        if core.conn.read(write_all):  # the count and the rows: one snapshot
+            raise _Cancelled
         if with_codes:
-            store.add_event(
+            core.add_event(
                 None,
                 "codes_exported",
                 {
                     "agent": agent,
-                    "rows": written,
+                    "rows": counts[0],
                     "path": out.name,
                     "preset": chosen.name,
                     "filter": filter_summary(flt),
@@ -287,44 +317,10 @@ def export_csv(
         os.replace(tmp, out)
     except _Cancelled:
         tmp.unlink(missing_ok=True)
-        log.info("export to %s cancelled after %d rows", out, written)
-        return ExportResult(rows=written, path=out, cancelled=True)
-    except sqlite3.Error as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"Cannot read the history file {store.path}: {exc}") from exc
+        log.info("export to %s cancelled after %d rows", out, counts[0])
+        return ExportResult(rows=counts[0], path=out, cancelled=True)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    log.info("exported %d rows to %s (%s%s)", written, out, chosen.name, ", codes" * with_codes)
-    return ExportResult(rows=written, path=out)
-
-
-class _Cancelled(Exception):
-    pass
-
-
-def _write_rows(
-    write: Callable[[Iterable[list[str]]], None],
-    lines: Iterable[HistoryLine],
-    fmt: Callable[[HistoryLine], list[str]],
-    total: int,
-    progress: Callable[[int, int], None] | None,
-    cancel: Callable[[], bool] | None,
-) -> tuple[int, bool]:
-    """Write ``lines`` in chunks; (rows written, cancelled)."""
-    written = 0
-    chunk: list[list[str]] = []
-    for line in lines:
-        chunk.append(fmt(line))
-        if len(chunk) >= _CHUNK:
-            write(chunk)
-            written += len(chunk)
-            chunk = []
-            if cancel is not None and cancel():
-                return written, True
-            if progress is not None:
-                progress(written, max(total, written))
-    if cancel is not None and cancel():
-        return written, True
-    write(chunk)
-    return written + len(chunk), False
+    log.info("exported %d rows to %s (%s%s)", counts[0], out, chosen.name, ", codes" * with_codes)
+    return ExportResult(rows=counts[0], path=out)

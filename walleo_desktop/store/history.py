@@ -1,7 +1,7 @@
-"""History queries: filters, sort keys and result shapes. SQL filters, sorts and pages.
+"""History queries: filters and result shapes (the columns and sort keys are ``columns``).
 
-Only SQL text built here from fixed fragments reaches SQLite; every value is a parameter, and
-sort keys and column names go through whitelists.
+Only SQL text built here from fixed fragments reaches the database; every value is a
+parameter, and column names go through whitelists.
 """
 
 from __future__ import annotations
@@ -11,20 +11,20 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from walleo_desktop.store import cardcodes
+from walleo_desktop.store.columns import SORT_KEYS
 from walleo_desktop.store.crypto import CardCipher
-from walleo_desktop.store.records import CardRecord, PullRecord, PullState, to_db_time
+from walleo_desktop.store.records import PullRecord, PullState, to_db_time
+from walleo_desktop.store.seam import Conn
 
 __all__ = [
     "DISTINCT_COLUMNS",
     "SORT_KEYS",
     "BrandTotal",
     "HistoryFilter",
-    "HistoryLine",
     "HistoryPage",
     "HistoryRow",
     "Totals",
     "filter_sql",
-    "order_sql",
 ]
 
 
@@ -63,34 +63,6 @@ class HistoryPage:
     total: int | None = None  # all rows matching the filter; None when not asked for
 
 
-class HistoryLine(NamedTuple):
-    """One pull as ``Store.iter_history`` streams it for an export: the fields a report needs,
-    in a tuple that is cheap to build by the million (no catalog snapshot, no JSON).
-
-    ``cost_cents`` is exact (face value less the partner discount, in cents). ``card`` is the
-    card with its code and PIN, only when asked for (``with_codes``) and the pull has one.
-    """
-
-    pull_id: int
-    created_at: datetime
-    agent: str
-    reference: str
-    note: str
-    gift_card_code: str
-    gift_card_name: str
-    amount: int
-    currency: str
-    cost_cents: int
-    state: PullState
-    request_id: str
-    card_id: str
-    code_last4: str
-    expire_at: datetime | None
-    error_code: str
-    error_message: str
-    card: CardRecord | None = None
-
-
 class BrandTotal(NamedTuple):
     """Successful pulls of one gift card. (``cards``, not ``count``: tuples have a count().)"""
 
@@ -121,94 +93,54 @@ class Totals:
     pending: int
 
 
-# Sort key -> SQL expression over ``pulls p LEFT JOIN cards c``. Text sorts ignore ASCII case.
-SORT_KEYS: dict[str, str] = {
-    "created_at": "p.created_at",
-    "agent": "p.agent COLLATE NOCASE",
-    "reference": "p.reference COLLATE NOCASE",
-    "gift_card_code": "p.gift_card_code",
-    "gift_card_name": "p.gift_card_name COLLATE NOCASE",
-    "amount": "p.amount",
-    "cost": "p.cost_cents",
-    "state": "p.state",
-    "request_id": "p.request_id",
-    "card_id": "p.card_id",
-    "expire_at": "c.expire_at",
-}
-
 DISTINCT_COLUMNS = frozenset({"gift_card_code", "agent", "state"})
-
-
-def order_sql(sort: str, descending: bool) -> str:
-    """ORDER BY clause for ``sort``, always ending with the unique ``p.id`` tiebreaker."""
-    try:
-        expression = SORT_KEYS[sort]
-    except KeyError:
-        raise ValueError(
-            f"cannot sort the history by {sort!r}; choose one of {', '.join(SORT_KEYS)}"
-        ) from None
-    direction = "DESC" if descending else "ASC"
-    nulls = " NULLS LAST" if sort == "expire_at" else ""  # pulls without a card go last
-    return f"ORDER BY {expression} {direction}{nulls}, p.id {direction}"
 
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _in(column: str, values: tuple[str, ...], where: list[str], params: list[Any]) -> None:
-    if values:
-        where.append(f"{column} IN ({', '.join('?' for _ in values)})")
-        params.extend(values)
-
-
-# "casefold(column) contains the casefolded term", fast: SQLite's LIKE (C code, ASCII case
-# folding) decides exactly for the usual pure-ASCII text (then casefold == ASCII lower, and a
-# non-ASCII term cannot match), and only text holding non-ASCII characters (more characters
-# than bytes is false for it: length() counts characters, the BLOB cast bytes) goes through
-# the Python function. Same answers as the function alone, a Python call for ~1 row in 10.
-_FOLDED_CONTAINS = (
-    "({column} LIKE ? ESCAPE '\\' OR (length({column}) != length(CAST({column} AS BLOB)) "
-    "AND instr(wd_casefold({column}), ?) > 0))"
-)
-
-
-def filter_sql(flt: HistoryFilter, cipher: CardCipher | None = None) -> tuple[str, list[Any]]:
-    """WHERE clause (``"WHERE …"`` or ``""``) over ``pulls p``, and its parameters.
+def filter_sql(
+    flt: HistoryFilter, conn: Conn, cipher: CardCipher | None = None
+) -> tuple[str, dict[str, Any]]:
+    """WHERE clause (``"WHERE …"`` or ``""``) over ``pulls p``, and its named parameters, in
+    the store's plain SQL for ``conn``'s dialect.
 
     ``cipher`` (the history's key) lets the search match card codes by more than their last 4
-    characters (``cardcodes.code_search``).
-
-    Searching reference and note uses the connection function ``wd_casefold`` (Python's
-    ``str.casefold``), which ``Store.open`` registers: SQLite's own case folding is ASCII-only
-    and would not find "Équipe" when searching "équipe".
+    characters (``cardcodes.code_search``, which may read the candidates through ``conn``).
     """
+    d = conn.dialect
     where: list[str] = []
-    params: list[Any] = []
+    params: dict[str, Any] = {}
     if flt.since is not None:
-        where.append("p.created_at >= ?")
-        params.append(to_db_time(flt.since))
+        where.append("p.created_at >= :since_")
+        params["since_"] = to_db_time(flt.since)
     if flt.until is not None:
-        where.append("p.created_at < ?")
-        params.append(to_db_time(flt.until))
-    _in("p.state", tuple(PullState(s).value for s in flt.states), where, params)
-    _in("p.gift_card_code", flt.gift_card_codes, where, params)
-    _in("p.agent", flt.agents, where, params)
+        where.append("p.created_at < :until_")
+        params["until_"] = to_db_time(flt.until)
+    for name, column, values in (
+        ("states_", "p.state", [PullState(s).value for s in flt.states]),
+        ("codes_", "p.gift_card_code", list(flt.gift_card_codes)),
+        ("agents_", "p.agent", list(flt.agents)),
+    ):
+        if values:
+            where.append(f"{column} IN ({d.in_list(name, 'text')})")
+            params[name] = conn.list_param(values)
     term = flt.search.strip()
     if term:
         folded = term.casefold()
-        contains = "%" + _like_escape(folded) + "%"
+        params["rid_"] = _like_escape(term) + "%"
+        params["like_"] = "%" + _like_escape(folded) + "%"
+        params["folded_"] = folded
         alternatives = [
-            "p.request_id LIKE ? ESCAPE '\\'",
-            _FOLDED_CONTAINS.format(column="p.reference"),
-            _FOLDED_CONTAINS.format(column="p.note"),
+            f"p.request_id {d.ilike} :rid_ ESCAPE '\\'",
+            d.folded_contains("p.reference", "like_", "folded_"),
+            d.folded_contains("p.note", "like_", "folded_"),
         ]
-        params.extend([_like_escape(term) + "%", contains, folded, contains, folded])
-        card = cardcodes.code_search(term, cipher)
+        card = cardcodes.code_search(term, conn, cipher)
         if card is not None:
             card_sql, card_params = card
-            in_cards = f"p.id IN ({card_sql})"
-            alternatives.append(in_cards)
-            params.extend(card_params)
+            alternatives.append(f"p.id IN ({card_sql})")
+            params.update(card_params)
         where.append("(" + " OR ".join(alternatives) + ")")
     return ("WHERE " + " AND ".join(where) if where else ""), params

@@ -121,6 +121,13 @@ class PullRecord:
     walleo_id: str = ""  # Walleo's pull request uuid
     walleo_status: str = ""  # the status text Walleo last sent, verbatim
     card_id: str = ""  # Walleo's card uuid once issued
+    # Who drives it (rules.py): the owner's lease until ``lease_until``, claimed with epoch
+    # ``lease_epoch``; every engine write names the epoch it holds.
+    lease_owner: str = ""
+    lease_until: datetime | None = None
+    lease_epoch: int = 0
+    last_check_at: datetime | None = None  # the last GET about it (by whoever drove it)
+    change_seq: int = 0  # when it last changed, in the history's own order (live views)
 
     @property
     def final(self) -> bool:

@@ -2,7 +2,7 @@
 
 The CSV itself is written by ``walleo_desktop.store.export.export_csv`` (no Qt): this dialog
 only asks the three questions and shows progress. The export runs in an ``ExportThread`` with
-its own connection to the same file (``Store.reopen``), so the window stays live, and Cancel
+its own connection to the same history (``Store.open_reader``), so the window stays live, and Cancel
 stops it between two batches of rows (the half-written temporary file is removed; the target
 is never touched).
 
@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from walleo_desktop.store import Store
+from walleo_desktop.store import Store, StoreCore
 from walleo_desktop.store.export import ExportResult, export_csv
 from walleo_desktop.ui.history_model import Query
 
@@ -65,7 +65,7 @@ class ExportThread(QThread):
 
     def __init__(
         self,
-        opener: Callable[[], Store],
+        opener: Callable[[], StoreCore],
         query: Query,
         out: Path,
         *,
@@ -228,7 +228,7 @@ class ExportDialog(QDialog):
         self.progress.show()
         self.status.setText(self.tr("Exporting…"))
         thread = ExportThread(
-            self._store.reopen,
+            self._store.open_reader,
             self._query,
             out,
             preset=str(self.preset.currentData()),

@@ -4,7 +4,7 @@ Measured at 1M pulls (bench/bench_history.py, 2-core machine): a page sorted on 
 takes 2–15 ms, but a search (count ~250 ms), the per-brand totals (~400 ms), the chart's daily
 sums (~450 ms), a sort by card expiry (~1.2 s) or a filtered sort on a second key (~140 ms) do
 not fit in a frame. So no history query runs on the GUI thread. Two ``HistoryQueries``
-threads, each with its own connection (``Store.reopen``; WAL: readers never block the
+threads, each with its own connection (``Store.open_reader``; readers never block the
 engine's writes), run them: one for the table (first page, count, pages), one for the totals,
 the chart and the picker values, so a page never waits behind a slow sum. Each serves the
 newest request first and drops requests whose filter or sort has since changed (a running one
@@ -58,7 +58,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from walleo_desktop.api.models import expiry_day
-from walleo_desktop.store import HistoryFilter, HistoryRow, Store, Totals
+from walleo_desktop.store import HistoryFilter, HistoryRow, Store, StoreCore, Totals
 from walleo_desktop.store.records import PullRecord, PullState
 from walleo_desktop.ui.icons import state_color, status_icon
 from walleo_desktop.ui.pull_table_model import format_amount, status_text
@@ -198,7 +198,7 @@ class HistoryQueries(QThread):
     failed = Signal(int, str)
 
     def __init__(
-        self, opener: Callable[[], Store], name: str, parent: QObject | None = None
+        self, opener: Callable[[], StoreCore], name: str, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
@@ -207,7 +207,7 @@ class HistoryQueries(QThread):
         self._jobs: list[_Job] = []
         self._generation = 0
         self._running: _Job | None = None
-        self._store: Store | None = None
+        self._store: StoreCore | None = None
         self._stopping = False
         self.queries_run = 0
 
@@ -292,7 +292,7 @@ class HistoryQueries(QThread):
                 self._store = None
             store.close()
 
-    def _run(self, store: Store, job: _Job) -> None:
+    def _run(self, store: StoreCore, job: _Job) -> None:
         q = job.query
         self.queries_run += 1
         if job.kind == "reset":
@@ -326,7 +326,7 @@ class HistoryQueries(QThread):
             )
 
 
-def _read_page(store: Store, q: Query, job: _Job) -> list[HistoryRow]:
+def _read_page(store: StoreCore, q: Query, job: _Job) -> list[HistoryRow]:
     offset = job.page * PAGE_SIZE
     limit = min(PAGE_SIZE, max(job.total - offset, 0)) or PAGE_SIZE
     reversible = q.sort not in _NOT_REVERSIBLE
@@ -346,7 +346,7 @@ def _read_page(store: Store, q: Query, job: _Job) -> list[HistoryRow]:
     ).rows
 
 
-def _brand_choices(store: Store) -> list[tuple[str, str]]:
+def _brand_choices(store: StoreCore) -> list[tuple[str, str]]:
     """(code, name) of every brand in the history, by name."""
     choices = []
     for code in store.distinct_values("gift_card_code"):
@@ -399,8 +399,8 @@ class HistoryModel(QAbstractTableModel):
             self._datetime_format = f"{self._date_format} HH:mm"
         # Two threads, two connections: the table's pages never wait behind the totals and
         # the chart (a second or so at 1M pulls with a search).
-        self._rows = HistoryQueries(store.reopen, "historyRowQueries", self)
-        self._summary = HistoryQueries(store.reopen, "historySummaryQueries", self)
+        self._rows = HistoryQueries(store.open_reader, "historyRowQueries", self)
+        self._summary = HistoryQueries(store.open_reader, "historySummaryQueries", self)
         self._rows.reset_ready.connect(self._on_reset_ready)
         self._rows.count_ready.connect(self._on_count_ready)
         self._rows.page_ready.connect(self._on_page_ready)

@@ -15,6 +15,7 @@ Signals:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from PySide6.QtCore import QItemSelectionModel, QLocale, QModelIndex, Qt, QTimer, Signal
@@ -33,8 +34,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
-from walleo_desktop.store import NotFoundError, Store, Totals
+from walleo_desktop.store import NotFoundError, Store, StoreError, Totals
 from walleo_desktop.store.records import PullRecord
 from walleo_desktop.ui.chart_view import ChartView
 from walleo_desktop.ui.export_dialog import ExportDialog
@@ -75,10 +77,19 @@ class HistoryView(QWidget):
 
     pull_selected = Signal(object, object)
 
-    def __init__(self, store: Store, parent: QWidget | None = None, *, currency: str = "EUR"):
+    def __init__(
+        self,
+        store: Store,
+        parent: QWidget | None = None,
+        *,
+        currency: str = "EUR",
+        agent: str = "",
+    ):
         super().__init__(parent)
         self.setObjectName("historyView")
         self._store = store
+        self._agent = agent
+        self._tasks: set[asyncio.Task[None]] = set()
         self._currency = currency
         self._brand_names: dict[str, str] = {}
         self._daily: list[tuple[str, str, int]] = []
@@ -241,7 +252,7 @@ class HistoryView(QWidget):
     def open_export_dialog(self) -> ExportDialog:
         from walleo_desktop.engine.pulls import default_agent
 
-        agent = self._store.get_setting("agent") or default_agent()
+        agent = self._agent or default_agent()
         dialog = ExportDialog(
             self._store, self.model.query, self.model.rowCount(), agent=agent, parent=self
         )
@@ -377,12 +388,25 @@ class HistoryView(QWidget):
         self._emit_pull(record.pull.id)
 
     def _emit_pull(self, pull_id: int) -> None:
+        self._selected_id = pull_id
+        task = asyncio.get_running_loop().create_task(self._load_pull(pull_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _load_pull(self, pull_id: int) -> None:
+        """The selected pull and its card, read on the database thread, then shown (unless
+        another row was selected meanwhile)."""
         try:
-            pull: PullRecord = self._store.get_pull(pull_id)
+            pull: PullRecord = await self._store.get_pull(pull_id)
+            card = await self._store.card_for_pull(pull_id) if pull.card_id else None
         except NotFoundError:
             return
-        self._selected_id = pull_id
-        self.pull_selected.emit(pull, self._store.card_for_pull(pull_id))
+        except StoreError as exc:
+            log.warning("cannot read pull #%d: %s", pull_id, exc)
+            self.model.failed.emit(str(exc))
+            return
+        if self._selected_id == pull_id and isValid(self):
+            self.pull_selected.emit(pull, card)
 
     def _restore_selection(self) -> None:
         """After a new filter/sort, keep the selected pull selected if it is on the first page."""

@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
 from walleo_desktop import APP_NAME
 from walleo_desktop.api.errors import RateLimitedError, TransportError
 from walleo_desktop.api.models import GiftCard
-from walleo_desktop.engine import Profiles, Session
+from walleo_desktop.engine import Profiles, PullEvent, Session
 from walleo_desktop.engine.profiles import default_config_dir
+from walleo_desktop.engine.pulls import AlreadyRetried
+from walleo_desktop.store import StoreError
 from walleo_desktop.store.records import CardRecord, PullRecord, PullState
 from walleo_desktop.ui.async_ops import AsyncOps
 from walleo_desktop.ui.card_pane import CardPane
@@ -75,6 +77,7 @@ class MainWindow(QMainWindow):
         self,
         session: Session,
         *,
+        recent: list[PullRecord] | None = None,
         profiles: Profiles | None = None,
         settings: QSettings | None = None,
         parent: QWidget | None = None,
@@ -88,6 +91,7 @@ class MainWindow(QMainWindow):
         self._shown_state: tuple[int, PullState, str] | None = None
         self._dialogs: list[QWidget] = []
         self._closing = False
+        self._audits = 0
 
         connection = session.connection
         self.setWindowTitle(
@@ -99,7 +103,8 @@ class MainWindow(QMainWindow):
         self.ops.failed.connect(self.show_error)
 
         self.form = PullForm(session.catalog, session.engine, connection.currency, self.ops, self)
-        self.model = PullTableModel(session.store.recent_pulls(RECENT_PULLS), self)
+        # ``recent``: the journal's newest pulls, read before the window was built (app.main).
+        self.model = PullTableModel(recent or [], self)
         self._unsubscribe = session.engine.subscribe(self.model.enqueue)
         self.table = PullTableView(self)
         self.table.setModel(self.model)
@@ -348,7 +353,12 @@ class MainWindow(QMainWindow):
         # Imported here: the chart library costs ~150 ms that the first paint should not pay.
         from walleo_desktop.ui.history_view import HistoryView
 
-        view = HistoryView(self._session.store, self, currency=self._session.connection.currency)
+        view = HistoryView(
+            self._session.store,
+            self,
+            currency=self._session.connection.currency,
+            agent=self._session.engine.agent,
+        )
         view.setObjectName("historyView")
         view.pull_selected.connect(self._on_history_pull)
         self.history = view
@@ -426,9 +436,22 @@ class MainWindow(QMainWindow):
         shown = (pull.id, pull.state, pull.card_id)
         if shown != self._shown_state:
             self._shown_state = shown
-            card = self._session.store.card_for_pull(pull.id) if pull.card_id else None
-            self.card_pane.show_pull(pull, card)
+            if pull.card_id:  # the card comes from the database thread
+                self.card_pane.show_pull(pull, None, loading=True)
+                self._load_card(pull)
+            else:
+                self.card_pane.show_pull(pull, None)
         self._show_explanation(pull)
+
+    def _load_card(self, pull: PullRecord) -> None:
+        def show(card: CardRecord | None) -> None:
+            current = self.table.current_pull()
+            if current is not None and current.id == pull.id and not self._closing:
+                self.card_pane.show_pull(current, card)
+
+        self.ops.run(
+            f"card:{pull.id}", lambda: self._session.store.card_for_pull(pull.id), on_success=show
+        )
 
     def _show_explanation(self, pull: PullRecord) -> None:
         text = explain(pull)
@@ -503,14 +526,38 @@ class MainWindow(QMainWindow):
         return box
 
     def _retry(self, pull_id: int) -> None:
-        try:
-            new = self._session.engine.retry(pull_id)
-        except (ValueError, RuntimeError, KeyError) as exc:
-            self.show_error(str(exc))
-            return
-        self._select_when_shown = new.id
+        def done(new: PullRecord) -> None:
+            self._select_when_shown = new.id
+            self.show_message(
+                self.tr("Retrying as a new pull ({request_id}).").format(request_id=new.request_id)
+            )
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, AlreadyRetried):  # another window or process retried it first
+                self._show_retry_of(exc.retry)
+            elif isinstance(exc, ValueError | RuntimeError | KeyError | StoreError):
+                self.show_error(str(exc))
+            else:
+                log.error("retry failed", exc_info=exc)
+                self.show_error(self.tr("The retry could not be sent. The details are in the log."))
+
+        self.ops.run(
+            f"retry:{pull_id}",
+            lambda: self._session.engine.retry(pull_id),
+            trigger=self.retry_action,
+            on_success=done,
+            on_error=failed,
+        )
+
+    def _show_retry_of(self, retry: PullRecord) -> None:
+        """A failed pull has one retry: show it (select it in the table) instead of another."""
+        self.model.enqueue(PullEvent("changed", retry))
+        self._select_when_shown = retry.id
+        self.table.select_pull(retry.id)
         self.show_message(
-            self.tr("Retrying as a new pull ({request_id}).").format(request_id=new.request_id)
+            self.tr("This pull was already retried as {request_id}: showing the retry.").format(
+                request_id=retry.request_id
+            )
         )
 
     def copy_request_id(self) -> None:
@@ -564,10 +611,14 @@ class MainWindow(QMainWindow):
     def _on_card_audit(self, card_id: str, action: str) -> None:
         pull = self.card_pane.pull
         # Who, when (the event's time) and which card: the audit trail of reveals and copies.
-        self._session.store.add_event(
-            pull.id if pull is not None else None,
-            f"card_{action}",
-            {"card_id": card_id, "agent": self._session.engine.agent},
+        self._audits += 1
+        self.ops.run(
+            f"audit:{self._audits}",
+            lambda: self._session.store.add_event(
+                pull.id if pull is not None else None,
+                f"card_{action}",
+                {"card_id": card_id, "agent": self._session.engine.agent},
+            ),
         )
 
     # ------------------------------------------------------------------ messages

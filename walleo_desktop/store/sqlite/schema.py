@@ -1,4 +1,4 @@
-"""The history file's schema, as an ordered list of migrations.
+"""The SQLite history file's schema, as an ordered list of migrations.
 
 ``PRAGMA user_version`` holds how many migrations a file has had. ``Store.open`` applies the
 missing ones in order, each in its own ``BEGIN IMMEDIATE`` transaction together with the new
@@ -18,7 +18,10 @@ from collections.abc import Callable
 import sqlite_utils
 
 from walleo_desktop.store import cardcodes
+from walleo_desktop.store.core import HISTORY_ID_SETTING, KEY_CHECK_SETTING, UNFINISHED_WHERE
 from walleo_desktop.store.crypto import CardCipher, KeyUnavailableError, new_history_id
+from walleo_desktop.store.records import from_db_time
+from walleo_desktop.timezones import expiry_day
 
 __all__ = [
     "ENCRYPTED_SINCE",
@@ -29,10 +32,9 @@ __all__ = [
     "UNFINISHED_WHERE",
 ]
 
-# The partial index below and the query in Store.unfinished_pulls() must spell this condition
-# identically, or SQLite will not use the index. tests/test_store.py checks it against
-# records.FINAL_STATES and checks the query plan.
-UNFINISHED_WHERE = "state NOT IN ('error', 'rejected', 'success')"
+# UNFINISHED_WHERE (core): the partial indexes below and the queries on unfinished pulls must
+# spell this condition identically, or SQLite will not use the index. tests/test_store.py
+# checks it against records.FINAL_STATES and checks the query plan.
 
 _V1 = f"""
 CREATE TABLE pulls (
@@ -191,9 +193,6 @@ CREATE TRIGGER cards_no_delete BEFORE DELETE ON cards
 BEGIN SELECT RAISE(ABORT, 'cards are never deleted'); END;
 """
 
-HISTORY_ID_SETTING = "history_id"
-KEY_CHECK_SETTING = "data_key_check"
-
 
 def _v3_encrypted_cards(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
     has_cards = db.execute("SELECT EXISTS (SELECT 1 FROM cards)").fetchone()[0]
@@ -206,7 +205,7 @@ def _v3_encrypted_cards(db: sqlite_utils.Database, cipher: CardCipher | None) ->
     db.execute("PRAGMA secure_delete = ON")
     db.executescript(_V3_CARDS)
     if cipher is not None:
-        cardcodes.encrypt_plaintext_cards(db, cipher, "cards_v3")
+        _encrypt_plaintext_cards(db, cipher, "cards_v3")
     db.executescript(_V3_SWAP)
     history_id = (cipher.history_id if cipher is not None else None) or new_history_id()
     settings = [(HISTORY_ID_SETTING, history_id)]
@@ -241,6 +240,81 @@ def _v4_journal_rules(db: sqlite_utils.Database, cipher: CardCipher | None) -> N
     db.executescript(_V4)
 
 
+def _encrypt_plaintext_cards(db: sqlite_utils.Database, cipher: CardCipher, into: str) -> int:
+    """Copy every card of the plaintext ``cards`` table (schema v2) into table ``into``, code
+    and PIN encrypted; the number of cards. Runs inside the migration's transaction."""
+    columns = [name.strip() for name in cardcodes.CARD_COLUMNS.split(",")]
+    select = f"SELECT {cardcodes.CARD_COLUMNS} FROM cards ORDER BY rowid"  # noqa: S608
+    cursor = db.execute(select)
+    count = 0
+    insert: str | None = None
+    while rows := cursor.fetchmany(5000):
+        batch = []
+        for values in rows:
+            old = dict(zip(columns, values, strict=True))
+            card_id = old["card_id"]
+            code, pin = str(old["code"] or ""), str(old["pin_code"] or "")
+            batch.append(
+                {
+                    **old,
+                    "code": cipher.encrypt(card_id, "code", code),
+                    "code_hash": cipher.code_hash(code),
+                    "code_last4": cardcodes.last4(code),
+                    "pin_code": cipher.encrypt(card_id, "pin_code", pin),
+                }
+            )
+        if insert is None:
+            names = list(batch[0])
+            insert = (
+                f"INSERT INTO {into} ({', '.join(names)}) "  # noqa: S608
+                f"VALUES ({', '.join(':' + n for n in names)})"
+            )
+        db.conn.executemany(insert, batch)
+        count += len(batch)
+    return count
+
+
+# Leases, the change sequence and the cadence across processes (store/rules.py):
+# - lease_owner / lease_until / lease_epoch: who drives an unfinished pull, until when, and the
+#   epoch every engine write is fenced by; claimed through the partial index on unfinished
+#   pulls by profile;
+# - last_check_at: the last GET about the pull, whoever made it (Walleo's cadence holds across
+#   a takeover);
+# - change_seq: the order of changes, indexed, so that a window follows what another process
+#   does (``changes_since``);
+# - openers: who has the file open now; a row left by a process that no longer runs means the
+#   last use ended in a crash, and the integrity check runs (in the background) after it;
+# - cards.expire_day: the day a card expires, in Walleo's time zone (``timezones``).
+# Adding columns with constant defaults is instant in SQLite, even at a million pulls.
+_V5 = f"""
+ALTER TABLE pulls ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE pulls ADD COLUMN lease_until TEXT;
+ALTER TABLE pulls ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pulls ADD COLUMN last_check_at TEXT;
+ALTER TABLE pulls ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX pulls_change_seq ON pulls (change_seq);
+CREATE INDEX pulls_claimable ON pulls (profile, lease_until) WHERE {UNFINISHED_WHERE};
+CREATE TABLE openers (
+    owner     TEXT PRIMARY KEY NOT NULL,
+    opened_at TEXT NOT NULL
+);
+ALTER TABLE cards ADD COLUMN expire_day TEXT;
+"""
+
+
+def _walleo_day(value: object) -> str | None:
+    moment = from_db_time(value) if isinstance(value, str) else None
+    return None if moment is None else expiry_day(moment).isoformat()
+
+
+def _v5_leases(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
+    db.executescript(_V5)
+    # cards.expire_day: the day a card expires as Walleo means it (its time zone), for the
+    # cards recorded before it was stored (one Python call per card, once).
+    db.conn.create_function("wd_walleo_day", 1, _walleo_day, deterministic=True)
+    db.execute("UPDATE cards SET expire_day = wd_walleo_day(expire_at) WHERE expire_at IS NOT NULL")
+
+
 # A migration gets the connection (inside its transaction) and the history's cipher (None when
 # the store was opened without the key: a migration that needs it raises KeyUnavailableError).
 Migration = Callable[[sqlite_utils.Database, CardCipher | None], None]
@@ -250,6 +324,7 @@ MIGRATIONS: list[Migration] = [
     _v2_history_indexes,
     _v3_encrypted_cards,
     _v4_journal_rules,
+    _v5_leases,
 ]
 # The first schema version whose cards are encrypted.
 ENCRYPTED_SINCE = 3

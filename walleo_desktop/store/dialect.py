@@ -1,0 +1,119 @@
+"""The small dialect table: what differs between SQLite and PostgreSQL in the history's queries.
+
+Every query of the store (``core``, ``history``, ``export``) is written once, in plain SQL that
+both engines run, with named parameters (``:name``). ``Dialect.sql`` turns that text into what
+the driver wants (``sqlite3`` takes ``:name`` as it is; psycopg wants ``%(name)s`` and ``%%`` for
+a literal percent sign). The few places where the engines really differ are named here, once:
+
+- case-insensitive order and comparison (``COLLATE NOCASE`` / ``lower()``);
+- the largest and smallest of two values (``max``/``min`` with two arguments / ``GREATEST``/
+  ``LEAST``);
+- "skip the rows another transaction holds" when claiming pulls (SQLite serialises writers
+  with ``BEGIN IMMEDIATE``, so it needs nothing; PostgreSQL takes ``FOR UPDATE SKIP LOCKED``);
+- the next value of the change sequence;
+- a list of values as one parameter (``json_each`` / ``unnest``);
+- an index hint where SQLite's planner, without statistics, picks the wrong index;
+- formatting a cost in cents as text with two decimals (for the export).
+
+Why not SQLAlchemy Core: the store has about forty queries, all of them portable SQL but for
+the handful of fragments above; a query builder would add an import of ~150 ms to the first
+paint, a second transaction model beside sqlite-utils', and indirection in every query, to save
+a table of six entries. The DDL is per backend anyway (``sqlite/schema.py``,
+``postgres/schema.py``): triggers, FTS and roles do not translate.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["POSTGRES", "SQLITE", "Dialect"]
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    name: Literal["sqlite", "postgresql"]
+    greatest_fn: str
+    least_fn: str
+    skip_locked: str  # appended to the claim's inner SELECT
+
+    def sql(self, text: str) -> str:
+        """``text`` (named ``:parameters``) as this engine's driver takes it."""
+        return _convert(self.name, text)
+
+    def nocase(self, expression: str) -> str:
+        """``expression`` compared and ordered without regard to (ASCII) case."""
+        if self.name == "sqlite":
+            return f"{expression} COLLATE NOCASE"
+        return f"lower({expression})"
+
+    @property
+    def ilike(self) -> str:
+        """LIKE without regard to (ASCII) case: SQLite's own LIKE already is."""
+        return "LIKE" if self.name == "sqlite" else "ILIKE"
+
+    def folded_contains(self, column: str, like: str, folded: str) -> str:
+        """``casefold(column)`` contains the casefolded term: parameter ``:like`` holds
+        ``%term%`` (casefolded, LIKE-escaped), ``:folded`` the casefolded term.
+
+        SQLite's LIKE folds ASCII only: it decides exactly for the usual pure-ASCII text (then
+        casefold is ASCII lower, and a non-ASCII term cannot match), and only text holding
+        non-ASCII characters (more characters than bytes) goes through the Python function
+        ``wd_casefold`` the SQLite backend installs; a Python call for ~1 row in 10.
+        PostgreSQL's ``lower`` folds Unicode (UTF-8 database), its ILIKE compares.
+        """
+        if self.name == "sqlite":
+            return (
+                f"({column} LIKE :{like} ESCAPE '\\' OR (length({column}) != "
+                f"length(CAST({column} AS BLOB)) AND instr(wd_casefold({column}), :{folded}) > 0))"
+            )
+        return f"(lower({column}) LIKE :{like} ESCAPE '\\')"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"{self.greatest_fn}({a}, {b})"
+
+    def least(self, a: str, b: str) -> str:
+        return f"{self.least_fn}({a}, {b})"
+
+    def in_list(self, param: str, sql_type: Literal["bigint", "text"] = "bigint") -> str:
+        """A sub-SELECT of the values of list parameter ``:param`` (``Conn.list_param``), for
+        ``x IN (...)``: one parameter however many values."""
+        if self.name == "sqlite":
+            return f"SELECT value FROM json_each(:{param})"  # noqa: S608 - a parameter name
+        return f"SELECT unnest(CAST(:{param} AS {sql_type}[]))"
+
+    def index_hint(self, index: str) -> str:
+        """Make the planner use ``index`` where statistics would mislead it (SQLite only)."""
+        return f"INDEXED BY {index}" if self.name == "sqlite" else ""
+
+    @property
+    def next_seq(self) -> str:
+        """A SELECT of the next value of the history's change sequence."""
+        if self.name == "sqlite":  # writers are serialised (BEGIN IMMEDIATE): max + 1 is exact
+            return "SELECT coalesce(max(change_seq), 0) + 1 FROM pulls"
+        return "SELECT nextval('pulls_change_seq')"
+
+    def cents_text(self, expression: str, decimal: str) -> str:
+        """``expression`` (an integer number of cents) as text with two decimals."""
+        if self.name == "sqlite":
+            text = f"printf('%d.%02d', ({expression}) / 100, ({expression}) % 100)"
+        else:
+            text = f"to_char(({expression}) / 100.0, 'FM999999999990.00')"
+        return text if decimal == "." else f"replace({text}, '.', '{decimal}')"
+
+
+SQLITE = Dialect("sqlite", greatest_fn="max", least_fn="min", skip_locked="")
+POSTGRES = Dialect(
+    "postgresql", greatest_fn="GREATEST", least_fn="LEAST", skip_locked=" FOR UPDATE SKIP LOCKED"
+)
+
+
+@functools.lru_cache(maxsize=512)
+def _convert(name: str, text: str) -> str:
+    if name == "sqlite":
+        return text
+    return _NAMED.sub(r"%(\1)s", text.replace("%", "%%"))
