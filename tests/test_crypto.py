@@ -324,9 +324,9 @@ def test_a_longer_ending_decrypts_a_bounded_number_of_candidates(
     decrypts = []
     real = CardCipher.decrypt
 
-    def counting(self: CardCipher, card_id: str, column: str, value: bytes) -> str:
+    def counting(self: CardCipher, card_id: str, column: str, value: bytes, **kw: str) -> str:
         decrypts.append(card_id)
-        return real(self, card_id, column, value)
+        return real(self, card_id, column, value, **kw)
 
     monkeypatch.setattr(CardCipher, "decrypt", counting)
     assert store.count_history(HistoryFilter(search="99991234")) == 30

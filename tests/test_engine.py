@@ -464,3 +464,115 @@ async def test_an_amount_that_cannot_be_a_card_is_refused_before_journaling(stor
         await h.close()
     assert await store.recent_pulls() == []
     assert sim.records == []
+
+
+# -- answers that are well-formed but wrong (issue 10, items 2 and 3) ----------------------------
+
+
+def http_harness(sim: Simulator, store, server, **kw) -> Harness:
+    return Harness(sim, store, base_url=server.base_url, transport=None, timeout=5.0, **kw)
+
+
+@pytest.mark.parametrize("variant", ["other", "amount", "brand"])
+async def test_an_answer_about_another_pull_is_never_recorded_on_this_one(store, variant):
+    """GET for pull A answers a success that is B's (or a card of another amount or brand): A
+    records nothing of it, says so, keeps asking, and ends with its own card; B's card is
+    recorded once, on B."""
+    sim = make_sim(async_error_rate=0.0)
+    with serve_in_thread(sim, host="127.0.0.1", port=0) as server:
+        h = http_harness(sim, store, server)
+        try:
+            g, amount = await first_gift_card(h, "fixed")
+            [b] = await h.engine.submit(g, amount, reference="B")
+            [b_done] = await asyncio.wait_for(h.engine.wait([b.id]), 10)
+            options = {"other_request_id": b.request_id} if variant == "other" else {}
+            sim.arm("wrong_pull", method="GET", variant=variant, **options)
+            [a] = await h.engine.submit(g, amount, reference="A")
+            [a_done] = await asyncio.wait_for(h.engine.wait([a.id]), 20)
+        finally:
+            await h.close()
+    assert not sim.armed, "the wrong answer was never sent"
+    events = await store.events(a.id)
+    [mismatch] = [e for e in events if e.kind == "answer_mismatch"]
+    assert mismatch.detail["reason"]  # kept and said: what was wrong with it
+    if variant == "other":
+        assert mismatch.detail["answered_request_id"] == b.request_id
+        assert mismatch.detail["card_id"] == b_done.card_id
+    assert a_done.state is PullState.SUCCESS
+    a_card, b_card = await store.card_for_pull(a.id), await store.card_for_pull(b.id)
+    assert a_card is not None and b_card is not None
+    assert a_card.card_id != b_card.card_id and b_card.card_id == b_done.card_id
+    assert sim.pull_requests[a.request_id].card_id == a_card.card_id  # A's own card
+    assert a_card.amount == amount and a_card.gift_card_code == g.code
+
+
+async def test_a_card_already_recorded_for_another_pull_is_not_recorded_twice(store):
+    sim = make_sim(async_error_rate=0.0)
+    with serve_in_thread(sim, host="127.0.0.1", port=0) as server:
+        h = http_harness(sim, store, server)
+        try:
+            g, amount = await first_gift_card(h, "fixed")
+            [b] = await h.engine.submit(g, amount)
+            await asyncio.wait_for(h.engine.wait([b.id]), 10)
+            sim.arm("duplicate_card", method="GET", other_request_id=b.request_id)
+            [a] = await h.engine.submit(g, amount)
+            [a_done] = await asyncio.wait_for(h.engine.wait([a.id]), 20)
+        finally:
+            await h.close()
+    assert not sim.armed
+    kinds = [e.kind for e in await store.events(a.id)]
+    assert "answer_mismatch" in kinds and a_done.state is PullState.SUCCESS
+    assert await store.pull_of_card(a_done.card_id) == a.id
+    b_card = await store.card_for_pull(b.id)
+    assert b_card is not None and await store.pull_of_card(b_card.card_id) == b.id
+
+
+@pytest.mark.parametrize("kind", ["conflict_409", "unknown_4xx"])
+async def test_an_undocumented_refusal_after_a_create_is_in_doubt_and_asked_about(store, kind):
+    """Walleo created the pull and answered 409 (or another undocumented 4xx): the pull is in
+    doubt, a GET finds it, and its card is kept: never "rejected", never a second create."""
+    sim = make_sim(async_error_rate=0.0)
+    with serve_in_thread(sim, host="127.0.0.1", port=0) as server:
+        h = http_harness(sim, store, server)
+        try:
+            g, amount = await first_gift_card(h, "fixed")
+            sim.arm(kind, method="POST")
+            [p] = await h.engine.submit(g, amount)
+            [done] = await asyncio.wait_for(h.engine.wait([p.id]), 20)
+        finally:
+            await h.close()
+    assert not sim.armed
+    assert done.state is PullState.SUCCESS
+    kinds = [e.kind for e in await store.events(p.id)]
+    assert "in_doubt" in kinds and "rejected" not in kinds
+    assert sim.pull_request_creates == 1
+    assert (await store.card_for_pull(p.id)).card_id == sim.pull_requests[p.request_id].card_id
+
+
+async def test_a_failure_gets_one_retry_even_from_two_engines_at_once(store, tmp_path):
+    """Retry twice (or from two windows at once): one new card, and the second asker is shown
+    the first retry instead."""
+    from walleo_desktop.engine.pulls import AlreadyRetried
+
+    sim = make_sim(async_error_rate=1.0)
+    h = Harness(sim, store)
+    other = Harness(sim, store)
+    try:
+        (failed,) = await pull_until_final(h)
+        assert failed.state is PullState.ERROR
+        sim.config.async_error_rate = 0.0
+        outcomes = await asyncio.gather(
+            h.engine.retry(failed.id), other.engine.retry(failed.id), return_exceptions=True
+        )
+        made = [o for o in outcomes if not isinstance(o, BaseException)]
+        refused = [o for o in outcomes if isinstance(o, AlreadyRetried)]
+        assert len(made) == 1 and len(refused) == 1, outcomes
+        assert refused[0].retry.id == made[0].id
+        with pytest.raises(AlreadyRetried):
+            await h.engine.retry(failed.id)
+        await asyncio.wait_for(h.engine.wait([made[0].id]), 10)
+    finally:
+        await h.close()
+        await other.close()
+    assert [p.id for p in await store.retries_of(failed.id)] == [made[0].id]
+    assert sim.pull_request_creates == 2  # the failed one, and its one retry

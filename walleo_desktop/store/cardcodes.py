@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from walleo_desktop.logs import register_secret
-from walleo_desktop.store.crypto import CardCipher, DecryptionError, KeyUnavailableError
+from walleo_desktop.store.crypto import Cipher, DecryptionError, KeyUnavailableError
 from walleo_desktop.store.crypto import normalise_code as normalise_code
 from walleo_desktop.store.records import CardRecord, from_db_time, to_db_time
 from walleo_desktop.store.rows import required_time
@@ -48,8 +48,8 @@ log = logging.getLogger(__name__)
 
 # Columns to SELECT (from table ``cards``) for card_from_row().
 CARD_COLUMNS = (
-    "card_id, pull_id, code, pin_code, expire_at, amount, gift_card_code, pdf_url, pdf_path, "
-    "created_at"
+    "card_id, pull_id, key_id, code, pin_code, expire_at, amount, gift_card_code, pdf_url, "
+    "pdf_path, created_at"
 )
 
 # A search term matches a card when it is the end of the card's code and at least this long.
@@ -66,18 +66,19 @@ def last4(code: str) -> str:
     return normalise_code(code)[-4:]
 
 
-def _need(cipher: CardCipher | None) -> CardCipher:
+def _need(cipher: Cipher | None) -> Cipher:
     if cipher is None:
         raise KeyUnavailableError()
     return cipher
 
 
-def card_to_row(card: CardRecord, cipher: CardCipher | None) -> dict[str, Any]:
+def card_to_row(card: CardRecord, cipher: Cipher | None) -> dict[str, Any]:
     """The ``cards`` row for ``card``, column name to value; code and PIN encrypted."""
     cipher = _need(cipher)
     return {
         "card_id": card.card_id,
         "pull_id": card.pull_id,
+        "key_id": cipher.key_id,
         "code": cipher.encrypt(card.card_id, "code", card.code),
         "code_hash": cipher.code_hash(card.code),
         "code_last4": last4(card.code),
@@ -94,13 +95,14 @@ def card_to_row(card: CardRecord, cipher: CardCipher | None) -> dict[str, Any]:
     }
 
 
-def card_from_row(row: Mapping[str, Any], cipher: CardCipher | None) -> CardRecord:
+def card_from_row(row: Mapping[str, Any], cipher: Cipher | None) -> CardRecord:
     """The card in ``row`` (the ``CARD_COLUMNS``), decrypted. ``KeyUnavailableError`` without
     the key, ``DecryptionError`` for a value that is not authentic."""
     cipher = _need(cipher)
     card_id = row["card_id"]
-    code = cipher.decrypt(card_id, "code", row["code"])
-    pin_code = cipher.decrypt(card_id, "pin_code", row["pin_code"])
+    key_id = row.get("key_id") or ""
+    code = cipher.decrypt(card_id, "code", bytes(row["code"]), key_id=key_id)
+    pin_code = cipher.decrypt(card_id, "pin_code", bytes(row["pin_code"]), key_id=key_id)
     register_secret(code, pin_code)  # whatever is read is never logged
     return CardRecord(
         card_id=card_id,
@@ -116,9 +118,7 @@ def card_from_row(row: Mapping[str, Any], cipher: CardCipher | None) -> CardReco
     )
 
 
-def code_search(
-    term: str, conn: Conn, cipher: CardCipher | None
-) -> tuple[str, dict[str, Any]] | None:
+def code_search(term: str, conn: Conn, cipher: Cipher | None) -> tuple[str, dict[str, Any]] | None:
     """A SELECT of the ``pull_id`` of every card whose code ends with ``term``, and its
     parameters; None when ``term`` cannot be a code search.
 
@@ -138,19 +138,21 @@ def code_search(
         return None
     matches: list[int] = []
     candidates = conn.rows(
-        "SELECT card_id, pull_id, code FROM cards WHERE code_last4 = :tail LIMIT :n",
+        "SELECT card_id, pull_id, key_id, code FROM cards WHERE code_last4 = :tail LIMIT :n",
         {"tail": tail, "n": MAX_SUFFIX_CANDIDATES},
     )
-    for card_id, pull_id, value in candidates:
+    for card_id, pull_id, key_id, value in candidates:
         try:
-            code = cipher.decrypt(card_id, "code", bytes(value))
+            code = cipher.decrypt(card_id, "code", bytes(value), key_id=key_id or "")
         except DecryptionError as exc:
             log.warning("code search skipped a card: %s", exc)
             continue
         if normalise_code(code).endswith(normal):
             matches.append(int(pull_id))
+    hashes = {f"code_hash_{i}_": h for i, h in enumerate(cipher.code_hashes(normal))}
+    by_hash = " OR ".join(f"code_hash = :{name}" for name in hashes)
     sql = (
-        "SELECT pull_id FROM cards WHERE code_hash = :code_hash_ OR pull_id IN "  # noqa: S608
+        f"SELECT pull_id FROM cards WHERE {by_hash} OR pull_id IN "  # noqa: S608
         f"({conn.dialect.in_list('code_matches_')})"
     )
-    return sql, {"code_hash_": cipher.code_hash(normal), "code_matches_": conn.list_param(matches)}
+    return sql, {**hashes, "code_matches_": conn.list_param(matches)}

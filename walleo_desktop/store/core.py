@@ -33,7 +33,7 @@ from typing import Any
 
 from walleo_desktop.store import cardcodes
 from walleo_desktop.store.columns import order_sql
-from walleo_desktop.store.crypto import CardCipher, KeyMismatchError, KeyUnavailableError
+from walleo_desktop.store.crypto import Cipher, KeyMismatchError, KeyUnavailableError
 from walleo_desktop.store.errors import (
     AlreadyRetriedError,
     CardConflictError,
@@ -295,10 +295,10 @@ _INSERT_EVENT = (
     "INSERT INTO events (pull_id, at, kind, detail) VALUES (:pull_id, :at, :kind, :detail)"
 )
 _INSERT_CARD = (
-    "INSERT INTO cards (card_id, pull_id, code, code_hash, code_last4, pin_code, expire_at, "
-    "expire_day, amount, gift_card_code, pdf_url, pdf_path, created_at) VALUES (:card_id, "
-    ":pull_id, :code, :code_hash, :code_last4, :pin_code, :expire_at, :expire_day, :amount, "
-    ":gift_card_code, :pdf_url, :pdf_path, :created_at)"
+    "INSERT INTO cards (card_id, pull_id, key_id, code, code_hash, code_last4, pin_code, "
+    "expire_at, expire_day, amount, gift_card_code, pdf_url, pdf_path, created_at) VALUES "
+    "(:card_id, :pull_id, :key_id, :code, :code_hash, :code_last4, :pin_code, :expire_at, "
+    ":expire_day, :amount, :gift_card_code, :pdf_url, :pdf_path, :created_at)"
 )
 
 _PENDING = frozenset({PullState.QUEUED, PullState.SENDING, PullState.WAITING, PullState.PROCESSING})
@@ -323,7 +323,7 @@ class StoreCore:
     def __init__(
         self,
         conn: Conn,
-        cipher: CardCipher | None = None,
+        cipher: Cipher | None = None,
         *,
         on_close: Callable[[], None] | None = None,
     ) -> None:
@@ -507,7 +507,7 @@ class StoreCore:
                 except ConstraintError as exc:
                     if "request_id" in exc.detail:
                         reason = f"request id {pull.request_id!r} is already in the history"
-                    elif "retried" in exc.detail:
+                    elif "retried" in exc.detail or "one_retry" in exc.detail:
                         raise AlreadyRetriedError(
                             pull.retry_of or 0, self._retry_of(pull.retry_of or 0) or 0
                         ) from exc
@@ -1034,7 +1034,7 @@ class StoreCore:
         """Abort the query running on this connection (from another thread)."""
         self.conn.interrupt()
 
-    def need_key(self) -> CardCipher:
+    def need_key(self) -> Cipher:
         if self.cipher is None:
             raise KeyUnavailableError()
         return self.cipher

@@ -30,6 +30,7 @@ import hmac
 import os
 import re
 import secrets
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -44,6 +45,8 @@ __all__ = [
     "KEY_BYTES",
     "NONCE_BYTES",
     "CardCipher",
+    "Cipher",
+    "CipherSet",
     "DecryptionError",
     "KeyMismatchError",
     "KeyUnavailableError",
@@ -113,15 +116,16 @@ class CardCipher:
     leave it out. The key never appears in ``repr``.
     """
 
-    __slots__ = ("_aead", "_check", "_search_key", "history_id")
+    __slots__ = ("_aead", "_check", "_search_key", "history_id", "key_id")
 
-    def __init__(self, key: bytes, *, history_id: str | None = None) -> None:
+    def __init__(self, key: bytes, *, history_id: str | None = None, key_id: str = "") -> None:
         if not isinstance(key, bytes) or len(key) != KEY_BYTES:
             raise ValueError(f"a data key is {KEY_BYTES} bytes")
         self._aead = AESGCM(_derive(key, _INFO_ENCRYPTION))
         self._search_key = _derive(key, _INFO_SEARCH)
         self._check = hmac.digest(_derive(key, _INFO_CHECK), _CHECK_TEXT, "sha256")[:16].hex()
         self.history_id = history_id
+        self.key_id = key_id  # which version of a team's key ('' for a history's one key)
 
     def __repr__(self) -> str:
         return f"CardCipher(history_id={self.history_id!r})"
@@ -137,8 +141,9 @@ class CardCipher:
         sealed = self._aead.encrypt(nonce, text.encode("utf-8"), _ad(card_id, column))
         return FORMAT_V1 + nonce + sealed
 
-    def decrypt(self, card_id: str, column: str, value: bytes) -> str:
-        """The text sealed in ``value``; ``DecryptionError`` if it is not authentic here."""
+    def decrypt(self, card_id: str, column: str, value: bytes, *, key_id: str = "") -> str:
+        """The text sealed in ``value``; ``DecryptionError`` if it is not authentic here.
+        ``key_id`` names the key version it was sealed with (a single key ignores it)."""
         if (
             not isinstance(value, bytes)
             or len(value) < len(FORMAT_V1) + NONCE_BYTES + _TAG_BYTES
@@ -161,6 +166,78 @@ class CardCipher:
         """The keyed hash of the normalised ``code`` (what ``cards.code_hash`` holds)."""
         normal = normalise_code(code).encode("utf-8")
         return hmac.digest(self._search_key, normal, "sha256")[:HASH_BYTES]
+
+    def code_hashes(self, code: str) -> list[bytes]:
+        """Every hash ``code`` may be stored under (one key: one hash)."""
+        return [self.code_hash(code)]
+
+
+class Cipher(Protocol):
+    """What the store needs of a history's key: ``CardCipher`` (one key), or ``CipherSet`` (a
+    team's key and its earlier versions)."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    @property
+    def key_check(self) -> str: ...
+
+    @property
+    def history_id(self) -> str | None: ...
+
+    def encrypt(self, card_id: str, column: str, text: str) -> bytes: ...
+
+    def decrypt(self, card_id: str, column: str, value: bytes, *, key_id: str = "") -> str: ...
+
+    def code_hash(self, code: str) -> bytes: ...
+
+    def code_hashes(self, code: str) -> list[bytes]: ...
+
+
+class CipherSet:
+    """A team's key versions: seals with the current one, opens a value with the version it
+    names (``cards.key_id``). When a member leaves, the team makes a new current key (the
+    member never gets it); cards sealed before keep their version."""
+
+    __slots__ = ("_by_id", "current")
+
+    def __init__(self, current: CardCipher, older: list[CardCipher] | None = None) -> None:
+        self.current = current
+        self._by_id = {c.key_id: c for c in (older or [])}
+        self._by_id[current.key_id] = current
+
+    def __repr__(self) -> str:
+        return f"CipherSet(current={self.current.key_id!r}, versions={sorted(self._by_id)})"
+
+    @property
+    def key_id(self) -> str:
+        return self.current.key_id
+
+    @property
+    def key_check(self) -> str:
+        return self.current.key_check
+
+    @property
+    def history_id(self) -> str | None:
+        return self.current.history_id
+
+    def encrypt(self, card_id: str, column: str, text: str) -> bytes:
+        return self.current.encrypt(card_id, column, text)
+
+    def decrypt(self, card_id: str, column: str, value: bytes, *, key_id: str = "") -> str:
+        cipher = self._by_id.get(key_id)
+        if cipher is None:
+            raise DecryptionError(
+                f"The {_label(column)} of card {card_id} was sealed with a version of the team's "
+                f"key ({key_id or 'none'}) that this desktop was not given."
+            )
+        return cipher.decrypt(card_id, column, value)
+
+    def code_hash(self, code: str) -> bytes:
+        return self.current.code_hash(code)
+
+    def code_hashes(self, code: str) -> list[bytes]:
+        return [c.code_hash(code) for c in self._by_id.values()]
 
 
 def _ad(card_id: str, column: str) -> bytes:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from walleo_desktop.store.core import StoreCore
-from walleo_desktop.store.crypto import CardCipher
+from walleo_desktop.store.crypto import Cipher
 from walleo_desktop.store.history import HistoryFilter, HistoryPage, Totals
 from walleo_desktop.store.records import CardRecord, EventRecord, NewPull, PullRecord, PullState
 from walleo_desktop.store.rules import Owner
@@ -42,7 +42,7 @@ class Store:
 
     @classmethod
     async def open_sqlite(
-        cls, path: Path, *, cipher: CardCipher | None = None, readers: int = 2
+        cls, path: Path, *, cipher: Cipher | None = None, readers: int = 2
     ) -> Store:
         """Open (or create) the SQLite history at ``path``, off the calling thread."""
         import asyncio
@@ -59,7 +59,7 @@ class Store:
         return self._cipher is not None
 
     @property
-    def cipher(self) -> CardCipher | None:
+    def cipher(self) -> Cipher | None:
         return self._cipher
 
     @property

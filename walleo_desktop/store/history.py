@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from walleo_desktop.store import cardcodes
 from walleo_desktop.store.columns import SORT_KEYS
-from walleo_desktop.store.crypto import CardCipher
+from walleo_desktop.store.crypto import Cipher
 from walleo_desktop.store.records import PullRecord, PullState, to_db_time
 from walleo_desktop.store.seam import Conn
 
@@ -101,7 +101,7 @@ def _like_escape(text: str) -> str:
 
 
 def filter_sql(
-    flt: HistoryFilter, conn: Conn, cipher: CardCipher | None = None
+    flt: HistoryFilter, conn: Conn, cipher: Cipher | None = None
 ) -> tuple[str, dict[str, Any]]:
     """WHERE clause (``"WHERE …"`` or ``""``) over ``pulls p``, and its named parameters, in
     the store's plain SQL for ``conn``'s dialect.

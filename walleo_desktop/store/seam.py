@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from walleo_desktop.store.crypto import CardCipher
+from walleo_desktop.store.crypto import Cipher
 from walleo_desktop.store.dialect import Dialect
 
 __all__ = ["Backend", "Conn", "Params"]
@@ -89,7 +89,7 @@ class Backend(Protocol):
     def label(self) -> str: ...
 
     @property
-    def cipher(self) -> CardCipher | None: ...
+    def cipher(self) -> Cipher | None: ...
 
     def connect(self) -> Conn:
         """A new connection, for the calling thread."""

@@ -36,7 +36,7 @@ from walleo_desktop.store import StoreError, default_data_dir
 from walleo_desktop.ui.about_dialog import app_icon
 from walleo_desktop.ui.async_ops import call_in_thread
 from walleo_desktop.ui.i18n import install_translator
-from walleo_desktop.ui.main_window import MainWindow
+from walleo_desktop.ui.main_window import RECENT_PULLS, MainWindow
 from walleo_desktop.ui.settings_dialog import session_credentials
 
 __all__ = ["EXIT_CONFIG", "EXIT_INTERRUPTED", "EXIT_OK", "KEYRING_TIMEOUT", "main", "run"]
@@ -85,7 +85,7 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
         connection, problem = await resolve_connection_safely(profiles, profile_name)
         try:
             data_key = await load_data_key_safely(history_path(data_dir, connection))
-            session = Session.open(
+            session = await Session.open(
                 connection,
                 data_dir,
                 profiles=profiles,
@@ -96,8 +96,15 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
             log.error("cannot open the session: %s", exc)
             await show_fatal(_tr("Walleo Desktop cannot start"), str(exc))
             return EXIT_CONFIG
+        try:
+            recent = await session.store.recent_pulls(RECENT_PULLS)
+        except StoreError as exc:
+            await session.close()
+            log.error("cannot read the history: %s", exc)
+            await show_fatal(_tr("Walleo Desktop cannot start"), str(exc))
+            return EXIT_CONFIG
 
-        window = MainWindow(session, profiles=profiles)
+        window = MainWindow(session, recent=recent, profiles=profiles)
         outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         window.closed.connect(functools.partial(_settle, outcome, "closed"))
         window.reconnect_requested.connect(functools.partial(_settle, outcome, "reconnect"))
@@ -112,6 +119,7 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
                 window.show_error(
                     " ".join(t for t in (problem, session.key_warning) if t), sticky=True
                 )
+            window.check_history_if_needed()  # after a crash: in the background, said
             try:
                 await window.start()
             except StoreError as exc:  # the pulls stay journaled; the next start tries again

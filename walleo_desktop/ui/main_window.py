@@ -293,6 +293,27 @@ class MainWindow(QMainWindow):
         self.status.set_in_flight(self._session.engine.in_flight)
         self.refresh_catalog()
 
+    def check_history_if_needed(self) -> None:
+        """After the last use of the history ended without closing it (a crash, a kill), check
+        it for damage in the background, after the first paint, and say what was found."""
+        if not self._session.store.backend.needs_check():
+            return
+        self.show_message(self.tr("Checking the history after an unexpected stop…"))
+
+        def checked(problems: str) -> None:
+            if problems:
+                self.show_error(
+                    self.tr(
+                        "The history file is damaged ({problems}). Nothing was changed; restore "
+                        "it from a backup, or ask for help before issuing more cards."
+                    ).format(problems=problems),
+                    sticky=True,
+                )
+            else:
+                self.show_message(self.tr("History checked after an unexpected stop: no damage."))
+
+        self.ops.run("integrity", self._session.store.check_integrity, on_success=checked)
+
     def refresh_catalog(self) -> None:
         self._catalog_retry.stop()
         self.ops.run(

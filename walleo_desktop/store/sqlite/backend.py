@@ -33,7 +33,7 @@ import sqlite_utils
 
 from walleo_desktop.store import records
 from walleo_desktop.store.core import HISTORY_ID_SETTING, KEY_CHECK_SETTING, StoreCore
-from walleo_desktop.store.crypto import CardCipher
+from walleo_desktop.store.crypto import Cipher
 from walleo_desktop.store.dialect import SQLITE, Dialect
 from walleo_desktop.store.errors import (
     ConstraintError,
@@ -412,7 +412,7 @@ class SqliteBackend:
     """A history file. ``open`` it (creating it when new); ``connect`` gives more connections
     for other threads; ``close`` ends this process's use of it."""
 
-    def __init__(self, path: Path, main: SqliteConn, cipher: CardCipher | None) -> None:
+    def __init__(self, path: Path, main: SqliteConn, cipher: Cipher | None) -> None:
         self.path = path
         self.main = main
         self._cipher = cipher
@@ -426,7 +426,7 @@ class SqliteBackend:
         return str(self.path)
 
     @property
-    def cipher(self) -> CardCipher | None:
+    def cipher(self) -> Cipher | None:
         return self._cipher
 
     @property
@@ -489,7 +489,7 @@ class SqliteBackend:
         )
 
     @classmethod
-    def open(cls, path: Path, *, cipher: CardCipher | None = None) -> SqliteBackend:
+    def open(cls, path: Path, *, cipher: Cipher | None = None) -> SqliteBackend:
         """Open (or create) the history at ``path`` and bring its schema up to date.
 
         ``cipher`` is the history's key (``engine.datakey`` fetches it from the OS keyring).
@@ -530,7 +530,7 @@ class SqliteBackend:
         return backend
 
     @classmethod
-    def _create(cls, path: Path, cipher: CardCipher | None) -> None:
+    def _create(cls, path: Path, cipher: Cipher | None) -> None:
         """Create a new history at ``path`` whole: schema, history id and key fingerprint are
         written to a private temporary file, which is then linked into place in one step.
         Another process creating the same history at the same moment keeps its own file (the
@@ -641,7 +641,7 @@ class SqliteBackend:
         self.main.close()
 
 
-def open_core(path: Path, *, cipher: CardCipher | None = None) -> StoreCore:
+def open_core(path: Path, *, cipher: Cipher | None = None) -> StoreCore:
     """The history at ``path`` for the calling thread (scripts, tests): ``close()`` it (or use
     ``with``), which closes the file too."""
     return SqliteBackend.open(path, cipher=cipher).core
@@ -650,7 +650,7 @@ def open_core(path: Path, *, cipher: CardCipher | None = None) -> StoreCore:
 # -- schema ----------------------------------------------------------------------------------
 
 
-def _migrate(conn: SqliteConn, version: int, cipher: CardCipher | None) -> bool:
+def _migrate(conn: SqliteConn, version: int, cipher: Cipher | None) -> bool:
     """Apply the missing migrations, each in its own transaction with its ``user_version``.
     True when this run encrypted existing cards (the file is then rebuilt)."""
     encrypted_here = False

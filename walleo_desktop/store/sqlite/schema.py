@@ -19,7 +19,7 @@ import sqlite_utils
 
 from walleo_desktop.store import cardcodes
 from walleo_desktop.store.core import HISTORY_ID_SETTING, KEY_CHECK_SETTING, UNFINISHED_WHERE
-from walleo_desktop.store.crypto import CardCipher, KeyUnavailableError, new_history_id
+from walleo_desktop.store.crypto import Cipher, KeyUnavailableError, new_history_id
 from walleo_desktop.store.records import from_db_time
 from walleo_desktop.timezones import expiry_day
 
@@ -126,7 +126,7 @@ CREATE TABLE catalog_cache (
 """
 
 
-def _v1_initial(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
+def _v1_initial(db: sqlite_utils.Database, cipher: Cipher | None) -> None:
     db.executescript(_V1)
 
 
@@ -156,7 +156,7 @@ CREATE INDEX pulls_search ON pulls (request_id, reference, note);
 """
 
 
-def _v2_history_indexes(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
+def _v2_history_indexes(db: sqlite_utils.Database, cipher: Cipher | None) -> None:
     db.executescript(_V2)
 
 
@@ -194,7 +194,7 @@ BEGIN SELECT RAISE(ABORT, 'cards are never deleted'); END;
 """
 
 
-def _v3_encrypted_cards(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
+def _v3_encrypted_cards(db: sqlite_utils.Database, cipher: Cipher | None) -> None:
     has_cards = db.execute("SELECT EXISTS (SELECT 1 FROM cards)").fetchone()[0]
     if has_cards and cipher is None:
         raise KeyUnavailableError(
@@ -236,15 +236,22 @@ END;
 """
 
 
-def _v4_journal_rules(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
+def _v4_journal_rules(db: sqlite_utils.Database, cipher: Cipher | None) -> None:
     db.executescript(_V4)
 
 
-def _encrypt_plaintext_cards(db: sqlite_utils.Database, cipher: CardCipher, into: str) -> int:
+# The cards columns of schema v2, as v3 read them (frozen: a released migration never changes).
+_V2_CARD_COLUMNS = (
+    "card_id, pull_id, code, pin_code, expire_at, amount, gift_card_code, pdf_url, pdf_path, "
+    "created_at"
+)
+
+
+def _encrypt_plaintext_cards(db: sqlite_utils.Database, cipher: Cipher, into: str) -> int:
     """Copy every card of the plaintext ``cards`` table (schema v2) into table ``into``, code
     and PIN encrypted; the number of cards. Runs inside the migration's transaction."""
-    columns = [name.strip() for name in cardcodes.CARD_COLUMNS.split(",")]
-    select = f"SELECT {cardcodes.CARD_COLUMNS} FROM cards ORDER BY rowid"  # noqa: S608
+    columns = [name.strip() for name in _V2_CARD_COLUMNS.split(",")]
+    select = f"SELECT {_V2_CARD_COLUMNS} FROM cards ORDER BY rowid"  # noqa: S608
     cursor = db.execute(select)
     count = 0
     insert: str | None = None
@@ -284,7 +291,9 @@ def _encrypt_plaintext_cards(db: sqlite_utils.Database, cipher: CardCipher, into
 #   does (``changes_since``);
 # - openers: who has the file open now; a row left by a process that no longer runs means the
 #   last use ended in a crash, and the integrity check runs (in the background) after it;
-# - cards.expire_day: the day a card expires, in Walleo's time zone (``timezones``).
+# - cards.expire_day: the day a card expires, in Walleo's time zone (``timezones``);
+# - cards.key_id: which version of the key sealed its code (a team rotates its key when a member
+#   leaves; one history file has one key: '').
 # Adding columns with constant defaults is instant in SQLite, even at a million pulls.
 _V5 = f"""
 ALTER TABLE pulls ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
@@ -299,6 +308,7 @@ CREATE TABLE openers (
     opened_at TEXT NOT NULL
 );
 ALTER TABLE cards ADD COLUMN expire_day TEXT;
+ALTER TABLE cards ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
 """
 
 
@@ -307,7 +317,7 @@ def _walleo_day(value: object) -> str | None:
     return None if moment is None else expiry_day(moment).isoformat()
 
 
-def _v5_leases(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
+def _v5_leases(db: sqlite_utils.Database, cipher: Cipher | None) -> None:
     db.executescript(_V5)
     # cards.expire_day: the day a card expires as Walleo means it (its time zone), for the
     # cards recorded before it was stored (one Python call per card, once).
@@ -317,7 +327,7 @@ def _v5_leases(db: sqlite_utils.Database, cipher: CardCipher | None) -> None:
 
 # A migration gets the connection (inside its transaction) and the history's cipher (None when
 # the store was opened without the key: a migration that needs it raises KeyUnavailableError).
-Migration = Callable[[sqlite_utils.Database, CardCipher | None], None]
+Migration = Callable[[sqlite_utils.Database, Cipher | None], None]
 
 MIGRATIONS: list[Migration] = [
     _v1_initial,
