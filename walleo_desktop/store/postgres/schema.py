@@ -35,11 +35,11 @@ OWNER = "walleo_owner"
 _UNFINISHED = "state NOT IN ('error', 'rejected', 'success')"
 
 _V1 = f"""
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 
 CREATE SCHEMA {SCHEMA} AUTHORIZATION {OWNER};
 SET LOCAL ROLE {OWNER};
-SET LOCAL search_path = {SCHEMA};
+SET LOCAL search_path = {SCHEMA}, public;
 
 -- The time everybody agrees on: the server's, as the store's fixed-width UTC text.
 CREATE FUNCTION now_text() RETURNS text LANGUAGE sql STABLE AS
@@ -91,7 +91,7 @@ CREATE INDEX pulls_state_created ON pulls (state, created_at);
 CREATE INDEX pulls_brand_created ON pulls (gift_card_code, created_at);
 CREATE INDEX pulls_agent_created ON pulls (agent, created_at);
 CREATE UNIQUE INDEX pulls_one_retry ON pulls (retry_of) WHERE retry_of IS NOT NULL;
-CREATE INDEX pulls_change_seq ON pulls (change_seq);
+CREATE INDEX pulls_by_change ON pulls (change_seq);
 CREATE INDEX pulls_amount ON pulls (amount, id);
 CREATE INDEX pulls_cost ON pulls (cost_cents, id);
 CREATE INDEX pulls_agent_lower ON pulls (lower(agent), id);
@@ -115,6 +115,28 @@ BEGIN
 END $$;
 CREATE TRIGGER pulls_final_is_final BEFORE UPDATE OF state ON pulls
     FOR EACH ROW EXECUTE FUNCTION pulls_final_is_final();
+
+-- Who holds a lease is the database login that took it, whatever the desktop says.
+CREATE FUNCTION pulls_lease_user() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.lease_owner IS DISTINCT FROM OLD.lease_owner
+            OR NEW.lease_epoch IS DISTINCT FROM OLD.lease_epoch THEN
+        NEW.lease_user := CASE WHEN NEW.lease_owner = '' THEN '' ELSE current_user END;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER pulls_lease_user BEFORE INSERT OR UPDATE ON pulls
+    FOR EACH ROW EXECUTE FUNCTION pulls_lease_user();
+
+-- A doorbell for the desktops following the history (LISTEN walleo_changes): one per
+-- transaction that changed pulls (identical notifications of a transaction are sent once).
+CREATE FUNCTION pulls_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('walleo_changes', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER pulls_notify AFTER INSERT OR UPDATE ON pulls
+    FOR EACH STATEMENT EXECUTE FUNCTION pulls_notify();
 
 -- Only a failed pull is retried (the unique index above: once).
 CREATE FUNCTION pulls_retry_of_failed() RETURNS trigger LANGUAGE plpgsql AS $$
