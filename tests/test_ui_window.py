@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import wait_until
 from PySide6.QtCore import QLocale, QModelIndex, QSettings, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
@@ -762,3 +762,65 @@ async def test_clipboard_delay_is_a_preference_the_window_applies(session, qtbot
     assert saved_clear_after() == 5
     window.close()
     await window.shutdown()
+
+
+# ---------------------------------------------------------------------------------- issue 10
+
+
+def row_center(window: MainWindow, pull_id: int, column: Columns = Columns.BRAND):
+    row = window.model.row_of(pull_id)
+    assert row is not None
+    return window.table.visualRect(window.model.index(row, column)).center()
+
+
+def find_message_box(name: str) -> QMessageBox | None:
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QMessageBox) and widget.objectName() == name and widget.isVisible():
+            return widget
+    return None
+
+
+async def failed_pull(window: MainWindow, session: Session) -> PullRecord:
+    """A pull that ended in error, issued behind the window's back: nothing is selected."""
+    session.simulator.config.async_error_rate = 1.0
+    card = session.catalog.find("SEPHORA")
+    assert card is not None
+    (pull,) = session.engine.submit(card, 50)
+    failed = await wait_state(window, pull.id, PullState.ERROR)
+    session.simulator.config.async_error_rate = 0.0
+    return failed
+
+
+async def test_a_mouse_click_on_a_row_enables_its_actions_and_context_menu(window, session, qtbot):
+    failed = await failed_pull(window, session)
+    assert window.table.current_pull() is None
+    assert not window.retry_action.isEnabled() and not window.copy_id_action.isEnabled()
+    viewport = window.table.viewport()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=row_center(window, failed.id))
+    assert window.table.current_pull().id == failed.id
+    # The Pulls menu and the context menu show the same actions: both usable now.
+    assert window.retry_action.isEnabled()
+    assert window.copy_id_action.isEnabled()
+    assert not window.check_now_action.isEnabled()  # final: nothing to check
+    assert window.card_pane.pull.id == failed.id
+
+    # Right click on the row: the context menu pops up (without a nested event loop) ...
+    pos = row_center(window, failed.id, Columns.REFERENCE)
+    qtbot.mousePress(viewport, Qt.MouseButton.RightButton, pos=pos)
+    QApplication.sendEvent(
+        viewport,
+        QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos)),
+    )
+    qtbot.mouseRelease(viewport, Qt.MouseButton.RightButton, pos=pos)
+    menu = window.table.context_menu
+    await wait_until(menu.isVisible)
+    (retry,) = [a for a in menu.actions() if a is window.retry_action]
+    assert retry.isEnabled()
+    # ... and its Retry, clicked, asks before sending a new pull.
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(retry).center())
+    await wait_until(lambda: find_message_box("retryQuestion") is not None)
+    box = find_message_box("retryQuestion")
+    assert session.store.retries_of(failed.id) == []
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    (retry_pull,) = session.store.retries_of(failed.id)
+    assert retry_pull.request_id != failed.request_id
