@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import wait_until
 from PySide6.QtCore import QLocale, QModelIndex, QSettings, Qt
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeySequence
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
@@ -824,3 +824,42 @@ async def test_a_mouse_click_on_a_row_enables_its_actions_and_context_menu(windo
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     (retry_pull,) = session.store.retries_of(failed.id)
     assert retry_pull.request_id != failed.request_id
+
+
+async def issued_card_selected(window: MainWindow, session: Session, qtbot) -> PullRecord:
+    card = session.catalog.find("SEPHORA")
+    assert card is not None
+    (pull,) = session.engine.submit(card, 50)
+    done = await wait_state(window, pull.id, PullState.SUCCESS)
+    qtbot.mouseClick(
+        window.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(window, pull.id)
+    )
+    await wait_until(lambda: window.card_pane.card is not None)
+    return done
+
+
+async def test_reveal_shortcuts_work_from_the_table_and_the_card_pane(window, session, qtbot):
+    from walleo_desktop.ui.card_pane import PIN_MASK, display_code
+
+    await issued_card_selected(window, session, qtbot)
+    pane = window.card_pane
+    card = pane.card
+    assert card is not None and card.pin_code.strip()
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    window.table.setFocus()
+    assert pane.code_label.text() != display_code(card.code)  # masked
+    qtbot.keyClick(window.table, Qt.Key.Key_R, ctrl_shift)
+    assert pane.reveal_code_button.isChecked()
+    assert pane.code_label.text() == display_code(card.code)
+    qtbot.keyClick(window.table, Qt.Key.Key_P, ctrl_shift)
+    assert pane.pin_label.text() == card.pin_code
+    # Again, with the focus in the card pane: both hide (the buttons' captions changed twice).
+    pane.reveal_pin_button.setFocus()
+    qtbot.keyClick(pane.reveal_pin_button, Qt.Key.Key_R, ctrl_shift)
+    qtbot.keyClick(pane.reveal_pin_button, Qt.Key.Key_P, ctrl_shift)
+    assert not pane.reveal_code_button.isChecked() and pane.pin_label.text() == PIN_MASK
+    # The tooltips name the keys as the platform spells them.
+    native = QKeySequence.SequenceFormat.NativeText
+    assert QKeySequence("Ctrl+Shift+R").toString(native) in pane.reveal_code_button.toolTip()
+    assert QKeySequence("Ctrl+Shift+P").toString(native) in pane.reveal_pin_button.toolTip()
+    assert QKeySequence("Ctrl+Shift+C").toString(native) in pane.copy_code_button.toolTip()

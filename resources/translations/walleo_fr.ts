@@ -85,28 +85,28 @@
         <translation>Code</translation>
     </message>
     <message>
-        <source>Show or hide the code (Ctrl+Shift+R)</source>
-        <translation>Afficher ou masquer le code (Ctrl+Maj+R)</translation>
-    </message>
-    <message>
         <source>Copy</source>
         <translation>Copier</translation>
-    </message>
-    <message>
-        <source>Copy the code; the clipboard is cleared after a while (Ctrl+Shift+C)</source>
-        <translation>Copier le code&#xa0;; le presse-papiers est vidé au bout d’un moment (Ctrl+Maj+C)</translation>
     </message>
     <message>
         <source>PIN</source>
         <translation>PIN</translation>
     </message>
     <message>
-        <source>Show or hide the PIN (Ctrl+Shift+P)</source>
-        <translation>Afficher ou masquer le PIN (Ctrl+Maj+P)</translation>
-    </message>
-    <message>
         <source>Copy the PIN; the clipboard is cleared after a while</source>
         <translation>Copier le PIN&#xa0;; le presse-papiers est vidé au bout d’un moment</translation>
+    </message>
+    <message>
+        <source>Show or hide the code ({keys})</source>
+        <translation>Afficher ou masquer le code ({keys})</translation>
+    </message>
+    <message>
+        <source>Copy the code; the clipboard is cleared after a while ({keys})</source>
+        <translation>Copier le code&#xa0;; le presse-papiers est vidé au bout d’un moment ({keys})</translation>
+    </message>
+    <message>
+        <source>Show or hide the PIN ({keys})</source>
+        <translation>Afficher ou masquer le PIN ({keys})</translation>
     </message>
     <message>
         <source>Gift card</source>
