@@ -10,7 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -863,3 +868,61 @@ async def test_reveal_shortcuts_work_from_the_table_and_the_card_pane(window, se
     assert QKeySequence("Ctrl+Shift+R").toString(native) in pane.reveal_code_button.toolTip()
     assert QKeySequence("Ctrl+Shift+P").toString(native) in pane.reveal_pin_button.toolTip()
     assert QKeySequence("Ctrl+Shift+C").toString(native) in pane.copy_code_button.toolTip()
+
+
+# X11 only: xcb's key bindings and the title the window manager gets (tests/x11_checks.py).
+
+
+@pytest.fixture(scope="module")
+def x_display():
+    """A private Xvfb for this module's X11 checks (skipped where Xvfb is not installed)."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("Xvfb is not installed (scripts/bootstrap.sh --test installs it)")
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip()  # Xvfb writes it once it accepts clients
+    if not number:
+        proc.kill()
+        pytest.fail("Xvfb did not start")
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(10)
+
+
+def run_x11_check(check: str, display: str, tmp_path: Path) -> dict[str, object]:
+    env = dict(os.environ)
+    env.update(
+        DISPLAY=display,
+        QT_QPA_PLATFORM="xcb",
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",  # never a real keyring
+        HOME=str(tmp_path),
+    )
+    script = Path(__file__).with_name("x11_checks.py")
+    done = subprocess.run(
+        [sys.executable, str(script), check],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["active"], "the window never became active under Xvfb"
+    return result
+
+
+def test_export_shortcut_works_while_a_text_field_has_the_focus(x_display, tmp_path):
+    """Ctrl+E is "end of line" for a line edit on X11: the field must not swallow Export."""
+    result = run_x11_check("export", x_display, tmp_path)
+    assert result["search_focused"] and result["reference_focused"]
+    assert result["search"], "Ctrl+E in the history's search box did not open Export"
+    assert result["reference"], "Ctrl+E in the pull form's reference field did not open Export"
+    assert result["search_text"] == result["reference_text"] == "ABC-1"  # the text is intact

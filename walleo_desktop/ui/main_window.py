@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -55,6 +56,46 @@ _STRIP_STYLES = {
     "error": "background:#fce8e6;color:#a50e0e;border:1px solid #ea4335;",
     "info": "background:#e8f0fe;color:#174ea6;border:1px solid #8ab4f8;",
 }
+
+
+class _MenuKeysWin(QObject):
+    """The window's shortcuts work from any field, text fields included.
+
+    A text field claims the keys it edits with (``ShortcutOverride``), and some of those are
+    menu shortcuts: on X11, Ctrl+E is "end of line" in a line edit, so Export did nothing from
+    the search box or the reference field. The widget that has the focus in this window is
+    watched (only that one is asked about shortcuts), and a key that is one of the window's
+    shortcuts is kept from it: the shortcut fires. Editing keys that are nobody's shortcut
+    (Ctrl+C, Ctrl+A, Home, End…) stay with the field.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and new.window() is self._window:
+            new.installEventFilter(self)  # once: installing again only moves it first
+
+    def _shortcuts(self) -> set[QKeySequence]:
+        keys: set[QKeySequence] = set()
+        for action in self._window.findChildren(QAction):
+            if action.shortcutContext() != Qt.ShortcutContext.WidgetShortcut:
+                keys.update(k for k in action.shortcuts() if not k.isEmpty())
+        return keys
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and QKeySequence(event.keyCombination()) in self._shortcuts()
+        ):
+            event.ignore()  # not the field's: the shortcut map goes on to the action
+            return True
+        return False
 
 
 def window_settings() -> QSettings:
@@ -158,6 +199,7 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._connect()
+        self._menu_keys = _MenuKeysWin(self)
 
         cached = session.catalog.cached()  # local: the form works before Walleo answers
         self.form.set_catalog(cached)
