@@ -926,3 +926,11 @@ def test_export_shortcut_works_while_a_text_field_has_the_focus(x_display, tmp_p
     assert result["search"], "Ctrl+E in the history's search box did not open Export"
     assert result["reference"], "Ctrl+E in the pull form's reference field did not open Export"
     assert result["search_text"] == result["reference_text"] == "ABC-1"  # the text is intact
+
+
+def test_title_names_the_app_once(window, x_display, tmp_path):
+    """Qt appends the application's display name to window titles on X11 and Windows."""
+    assert window.windowTitle() == "Walleo Desktop — DEMO"
+    result = run_x11_check("title", x_display, tmp_path)
+    assert result["title"] == "Walleo Desktop — DEMO"
+    assert result["x11_title"] == "Walleo Desktop — DEMO"  # what the window manager shows
