@@ -934,3 +934,48 @@ def test_title_names_the_app_once(window, x_display, tmp_path):
     result = run_x11_check("title", x_display, tmp_path)
     assert result["title"] == "Walleo Desktop — DEMO"
     assert result["x11_title"] == "Walleo Desktop — DEMO"  # what the window manager shows
+
+
+async def test_quit_with_pulls_in_flight_says_they_are_safe_first(tmp_path, qtbot, window_ini):
+    slow = Session.open(DEMO, tmp_path / "slow", simulator_delay_scale=100, policy=FAST)
+    window = await open_window(slow, qtbot, window_ini)
+    closed: list[int] = []
+    window.closed.connect(lambda: closed.append(1))
+    try:
+        card = slow.catalog.find("FNAC")
+        assert card is not None
+        (pull,) = slow.engine.submit(card, 50)
+        await wait_until(lambda: slow.engine.in_flight == 1)
+        qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+        box = find_message_box("quitQuestion")
+        assert box is not None, "Ctrl+Q quit without a word"
+        assert box.text() == "1 pull is still in progress."
+        assert box.informativeText() == (
+            "They are safe: they stay in the journal and resume the next time you start "
+            "Walleo Desktop. Quit now?"
+        )
+        assert window.isVisible() and not closed
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+        assert window.isVisible() and not closed and find_message_box("quitQuestion") is None
+        assert slow.engine.in_flight == 1  # nothing happened to the pull
+
+        qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+        box = find_message_box("quitQuestion")
+        assert box is not None
+        quit_button = box.findChild(QPushButton, "quitButton")
+        assert quit_button.text() == "&Quit"
+        qtbot.mouseClick(quit_button, Qt.MouseButton.LeftButton)
+        assert closed == [1] and not window.isVisible()
+        assert not slow.store.get_pull(pull.id).final  # still in the journal, to resume
+    finally:
+        await window.shutdown()
+        await slow.close()
+
+
+async def test_quit_with_nothing_in_flight_quits_at_once(window, session, qtbot):
+    closed: list[int] = []
+    window.closed.connect(lambda: closed.append(1))
+    assert session.engine.in_flight == 0
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert closed == [1] and not window.isVisible()
+    assert find_message_box("quitQuestion") is None

@@ -658,6 +658,22 @@ Inclure les codes&#xa0;?</translation>
         <translation>Walleo injoignable&#xa0;: {reason}</translation>
     </message>
     <message>
+        <source>1 pull is still in progress.</source>
+        <translation>1 émission est encore en cours.</translation>
+    </message>
+    <message>
+        <source>{count} pulls are still in progress.</source>
+        <translation>{count} émissions sont encore en cours.</translation>
+    </message>
+    <message>
+        <source>Quit {app}</source>
+        <translation>Quitter {app}</translation>
+    </message>
+    <message>
+        <source>They are safe: they stay in the journal and resume the next time you start {app}. Quit now?</source>
+        <translation>Elles ne risquent rien&#xa0;: elles restent dans le journal et reprendront au prochain démarrage de {app}. Quitter maintenant&#xa0;?</translation>
+    </message>
+    <message>
         <source>Issuing {count} × {brand} {amount}…</source>
         <translation>Émission de {count} × {brand} {amount}…</translation>
     </message>

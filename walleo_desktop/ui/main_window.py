@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         self._shown_state: tuple[int, PullState, str] | None = None
         self._dialogs: list[QWidget] = []
         self._closing = False
+        self._quit_question: QMessageBox | None = None
+        self._quit_confirmed = False
 
         connection = session.connection
         self.setWindowTitle(
@@ -274,7 +276,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.settings_action.triggered.connect(self._open_settings)
-        self.quit_action.triggered.connect(self.close)
+        self.quit_action.triggered.connect(self.request_quit)
         self.new_pull_action.triggered.connect(self.form.focus_brand)
         self.check_now_action.triggered.connect(self.check_now)
         self.retry_action.triggered.connect(self.retry_selected)
@@ -411,7 +413,69 @@ class MainWindow(QMainWindow):
         self.card_pane.show_pull(pull, card)
         self.explanation.hide()
 
+    def request_quit(self) -> QMessageBox | None:
+        """Quit; with pulls in flight, first say they are safe and ask (File → Quit, the
+        title bar's close button). Returns the question when one is shown."""
+        count = self._session.engine.in_flight
+        if count == 0 or self._closing:
+            self._quit_confirmed = True
+            self.close()
+            return None
+        if self._quit_question is not None:  # already asking
+            self._quit_question.raise_()
+            self._quit_question.activateWindow()
+            return self._quit_question
+        if count == 1:
+            text = self.tr("1 pull is still in progress.")
+        else:
+            text = self.tr("{count} pulls are still in progress.").format(count=count)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Quit {app}").format(app=APP_NAME),
+            text,
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setObjectName("quitQuestion")
+        box.setInformativeText(
+            self.tr(
+                "They are safe: they stay in the journal and resume the next time you start "
+                "{app}. Quit now?"
+            ).format(app=APP_NAME)
+        )
+        quit_button = box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.AcceptRole)
+        quit_button.setObjectName("quitButton")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+
+        def answered(_result: int) -> None:
+            self._quit_question = None
+            self._forget_dialog(box)
+            if box.clickedButton() is quit_button:
+                self._quit_confirmed = True
+                self.close()
+
+        box.finished.connect(answered)
+        self._quit_question = box
+        self._keep_dialog(box)
+        box.open()  # never exec(): no nested event loop under qasync
+        return box
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The user closing the window (title bar, window manager) is a quit: ask first when
+        # pulls are in flight. A close from the code (tests, reconnect) closes at once.
+        if (
+            event.spontaneous()
+            and not self._quit_confirmed
+            and not self._closing
+            and self._session.engine.in_flight > 0
+        ):
+            event.ignore()
+            self.request_quit()  # opens the question; its Quit closes the window again
+            return
+        if self._quit_question is not None:
+            self._quit_question.reject()
         self._save_geometry()
         self._stop()
         event.accept()
