@@ -28,6 +28,7 @@ from PySide6.QtCore import QLocale, QModelIndex, QSettings, Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeySequence
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
+from shiboken6 import isValid
 
 from walleo_desktop.api.errors import NotSentError
 from walleo_desktop.engine import (
@@ -149,7 +150,10 @@ async def open_window(session: Session, qtbot, settings: QSettings) -> MainWindo
 async def window(session, qtbot, window_ini):
     w = await open_window(session, qtbot, window_ini)
     yield w
-    w.close()
+    # pytest-qt closes (and may already have deleted) the widgets it was given before this
+    # teardown runs; closing stopped the window's work, shutdown() ends its tasks.
+    if isValid(w):
+        w.close()
     await w.shutdown()
 
 

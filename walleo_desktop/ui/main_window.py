@@ -373,6 +373,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self._unsubscribe()
         self.model.stop()
+        self.form.shutdown()
         self._catalog_retry.stop()
         if self.history is not None:
             self._history_unsubscribe()

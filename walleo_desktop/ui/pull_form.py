@@ -89,6 +89,7 @@ class PullForm(QWidget):
         self._inventory_errors: dict[str, str] = {}
         self._order: Order | None = None
         self._focus_before_confirm: QWidget | None = None
+        self._stopped = False
         self._build()
 
     # ------------------------------------------------------------------ construction
@@ -490,7 +491,7 @@ class PullForm(QWidget):
 
     def _fetch_inventory(self) -> None:
         card = self.gift_card()
-        if card is None:
+        if card is None or self._stopped:
             return
         code = card.code
         cached = self._inventories.get(code)
@@ -552,6 +553,11 @@ class PullForm(QWidget):
         self.stock.setToolTip(tooltip)
         self.stock.setStyleSheet(style)
         self.stock.show()
+
+    def shutdown(self) -> None:
+        """Stop the form's own background work (the window calls this when it closes)."""
+        self._stopped = True
+        self._inventory_timer.stop()
 
     # ------------------------------------------------------------------ submitting
 
