@@ -426,10 +426,10 @@ async def test_invalid_amount_is_refused_before_anything_is_sent(window, session
     type_text(qtbot, "12")
     assert form.amount_value() == 12
     assert form.amount_error.isVisible()
-    assert "steps of 5" in form.amount_error.text()
+    assert "steps of €5" in form.amount_error.text()
     press(qtbot, Qt.Key.Key_Return)
     assert not form.confirming
-    assert form.form_error.isVisible() and "steps of 5" in form.form_error.text()
+    assert form.form_error.isVisible() and "steps of €5" in form.form_error.text()
     assert posts(session) == []
     assert session.store.recent_pulls(10) == []
     assert window.model.rowCount() == 0 and window.model.pending == 0
@@ -983,3 +983,115 @@ async def test_quit_with_nothing_in_flight_quits_at_once(window, session, qtbot)
     qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     assert closed == [1] and not window.isVisible()
     assert find_message_box("quitQuestion") is None
+
+
+def type_into(qtbot, widget: QWidget, text: str) -> None:
+    """Select what the field holds and type over it, as an agent does."""
+    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+    assert focused() in (widget, widget.focusProxy())
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, text)
+
+
+def refused(window: MainWindow, session: Session, reason: str) -> None:
+    form = window.form
+    assert not form.confirming, form.confirm_text.text()
+    assert form.form_error.isVisible() and form.form_error.text() == reason
+    assert session.store.recent_pulls(10) == []  # nothing journaled, nothing sent
+    assert posts(session) == []
+
+
+async def test_typed_amounts_are_issued_as_typed_or_refused_never_replaced(window, session, qtbot):
+    form = window.form
+    form.brand.setCurrentIndex(form.brand.findData("FNAC"))  # 10 to 500 in steps of 5
+    type_into(qtbot, form.amount_spin, "50")
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.confirm_text.text().startswith("Issue 1 × Fnac €50 = €50?")
+    press(qtbot, Qt.Key.Key_Escape)
+
+    type_into(qtbot, form.amount_spin, "7")  # the €50 before must not come back
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "The smallest amount for Fnac is €10.")
+    assert form.amount_spin.text() == "7" and form.amount_value() == 7
+    assert form.amount_error.isVisible() and form.amount_error.text() == form.form_error.text()
+    assert not form.total.isVisible()
+    form.amount_spin.clearFocus()  # leaving the field does not put €50 back either
+    assert form.amount_spin.text() == "7"
+
+    type_into(qtbot, form.amount_spin, "1000000")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "The largest amount for Fnac is €500.")
+    assert form.amount_spin.text() == "1000000"
+
+    type_into(qtbot, form.amount_spin, "52")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "Fnac is issued in steps of €5: €50 or €55, for instance.")
+
+    type_into(qtbot, form.amount_spin, "99999999999999999999")  # ≥ 2^63: no OverflowError
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "The largest amount for Fnac is €500.")
+
+    type_into(qtbot, form.amount_spin, "5O")  # a letter O
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "Type the amount in whole €, in digits: 50, for instance.")
+
+
+async def test_typed_fixed_amount_must_be_one_of_the_list(window, session, qtbot):
+    form = window.form
+    form.brand.setCurrentIndex(form.brand.findData("SEPHORA"))  # €25, €50, €100 or €150
+    assert form.amount.currentWidget() is form.amount_choice
+    assert form.amount_value() is None  # no amount chosen for the agent
+    press_enter_refuses = "Choose an amount."
+    form.reference.setFocus()
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, press_enter_refuses)
+
+    type_into(qtbot, form.amount_choice, "50")
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.confirm_text.text().startswith("Issue 1 × Sephora €50 = €50?")
+    press(qtbot, Qt.Key.Key_Escape)
+
+    type_into(qtbot, form.amount_choice, "7")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "Sephora is issued in €25, €50, €100 or €150 only.")
+    assert form.amount_choice.currentText() == "7"
+
+
+async def test_typed_quantity_is_issued_as_typed_or_refused(window, session, qtbot):
+    form = window.form
+    form.brand.setCurrentIndex(form.brand.findData("FNAC"))
+    type_into(qtbot, form.amount_spin, "50")
+    type_into(qtbot, form.quantity, "9999")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "At most 100 cards in one pull.")
+    assert form.quantity.text() == "9999"
+    assert form.quantity_error.isVisible()
+
+    type_into(qtbot, form.quantity, "99999999999999999999")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "At most 100 cards in one pull.")
+
+    type_into(qtbot, form.quantity, "0")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "Issue at least 1 card.")
+
+    type_into(qtbot, form.quantity, "3")
+    assert not form.quantity_error.isVisible()
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.confirm_text.text().startswith("Issue 3 × Fnac €50 = €150?")
+    press(qtbot, Qt.Key.Key_Return)
+    pulls = session.store.recent_pulls(10)
+    assert len(pulls) == 3 and {p.amount for p in pulls} == {50}
+
+
+async def test_arrow_keys_step_the_amount_on_the_brand_grid(window, qtbot):
+    form = window.form
+    form.brand.setCurrentIndex(form.brand.findData("FNAC"))  # 10 to 500 in steps of 5
+    type_into(qtbot, form.amount_spin, "12")
+    press(qtbot, Qt.Key.Key_Up)
+    assert form.amount_spin.text() == "15"
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Down)
+    assert form.amount_spin.text() == "10"
+    press(qtbot, Qt.Key.Key_Down)  # the minimum: stays
+    assert form.amount_spin.text() == "10"

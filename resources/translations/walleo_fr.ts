@@ -847,6 +847,14 @@ Inclure les codes&#xa0;?</translation>
         <translation>Chargement du catalogue…</translation>
     </message>
     <message>
+        <source>Choose or type an amount</source>
+        <translation>Choisir ou taper un montant</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Montant</translation>
+    </message>
+    <message>
         <source>Customer or ticket</source>
         <translation>Référence client ou ticket</translation>
     </message>
@@ -936,6 +944,54 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>Any amount</source>
         <translation>Tout montant</translation>
+    </message>
+    <message>
+        <source>Type an amount.</source>
+        <translation>Tapez un montant.</translation>
+    </message>
+    <message>
+        <source>Type the amount in whole {currency}, in digits: 50, for instance.</source>
+        <translation>Tapez le montant en {currency} entiers, en chiffres&#xa0;: 50, par exemple.</translation>
+    </message>
+    <message>
+        <source>{brand} lists no amount that can be issued.</source>
+        <translation>{brand} ne propose aucun montant pouvant être émis.</translation>
+    </message>
+    <message>
+        <source>{brand} is issued in {amounts} only.</source>
+        <translation>{brand} s’émet uniquement en {amounts}.</translation>
+    </message>
+    <message>
+        <source>The smallest amount for {brand} is {low}.</source>
+        <translation>Le plus petit montant pour {brand} est {low}.</translation>
+    </message>
+    <message>
+        <source>The largest amount for {brand} is {high}.</source>
+        <translation>Le plus grand montant pour {brand} est {high}.</translation>
+    </message>
+    <message>
+        <source>{brand} is issued in steps of {step}: {options}, for instance.</source>
+        <translation>{brand} s’émet par paliers de {step}&#xa0;: {options}, par exemple.</translation>
+    </message>
+    <message>
+        <source>{first} or {last}</source>
+        <translation>{first} ou {last}</translation>
+    </message>
+    <message>
+        <source>Type how many cards to issue.</source>
+        <translation>Tapez le nombre de cartes à émettre.</translation>
+    </message>
+    <message>
+        <source>Type the number of cards in digits: 1, 2, 3…</source>
+        <translation>Tapez le nombre de cartes en chiffres&#xa0;: 1, 2, 3…</translation>
+    </message>
+    <message>
+        <source>Issue at least 1 card.</source>
+        <translation>Émettez au moins 1 carte.</translation>
+    </message>
+    <message>
+        <source>At most {max} cards in one pull.</source>
+        <translation>{max} cartes au plus par émission.</translation>
     </message>
     <message>
         <source>Total: {count} × {amount} = {total}</source>
