@@ -221,6 +221,17 @@
     </message>
 </context>
 <context>
+    <name>DateEdit</name>
+    <message>
+        <source>Pick the date in a calendar ({keys})</source>
+        <translation>Choisir la date dans un calendrier ({keys})</translation>
+    </message>
+    <message>
+        <source>“{text}” is not a date: type it like {example}.</source>
+        <translation>«&#xa0;{text}&#xa0;» n’est pas une date&#xa0;: tapez-la comme {example}.</translation>
+    </message>
+</context>
+<context>
     <name>ExportDialog</name>
     <message>
         <source>Export history</source>
@@ -412,6 +423,10 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>Show the whole history again</source>
         <translation>Réafficher tout l’historique</translation>
+    </message>
+    <message>
+        <source>The list still shows the period before.</source>
+        <translation>La liste montre toujours la période précédente.</translation>
     </message>
 </context>
 <context>

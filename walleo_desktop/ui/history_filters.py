@@ -3,7 +3,9 @@
 Every control narrows the same ``HistoryFilter``; they combine. Pickers apply at once; the
 search box waits until typing pauses (``SEARCH_DEBOUNCE_MS``) so a fast typist starts one
 query, not one per key. Periods are days of the user's clock (local midnight to midnight),
-turned into UTC instants for the store.
+turned into UTC instants for the store. The custom period's dates can be typed whole or picked
+in a calendar (``DateEdit``); a typed text that is not a date is said so under the bar, and the
+period stays what it was.
 
 Signals:
     filter_changed(object): the new ``HistoryFilter``.
@@ -18,16 +20,17 @@ from enum import StrEnum
 from PySide6.QtCore import QDate, QLocale, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from walleo_desktop.store import HistoryFilter
 from walleo_desktop.store.records import PullState
+from walleo_desktop.ui.date_edit import DateEdit
 
 __all__ = ["SEARCH_DEBOUNCE_MS", "HistoryFilters", "Period", "StatusChoice", "period_range"]
 
@@ -131,20 +134,24 @@ class HistoryFilters(QWidget):
             (Period.CUSTOM, self.tr("Custom…")),
         ):
             self.period.addItem(label, period.value)
-        self.date_from = QDateEdit(self)
+        self.date_from = DateEdit(self)
         self.date_from.setAccessibleName(self.tr("From date"))
-        self.date_to = QDateEdit(self)
+        self.date_to = DateEdit(self)
         self.date_to.setAccessibleName(self.tr("To date"))
         for edit, name in ((self.date_from, "historyFrom"), (self.date_to, "historyTo")):
             edit.setObjectName(name)
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))
             edit.setDate(QDate(today()))
             edit.hide()
         self.date_from.setToolTip(self.tr("First day (included)"))
         self.date_to.setToolTip(self.tr("Last day (included)"))
         self._dash = QLabel("–", self)
         self._dash.hide()
+        self.date_problem = QLabel(self)
+        self.date_problem.setObjectName("historyDateProblem")
+        self.date_problem.setStyleSheet("color:#d93025;")
+        self.date_problem.setWordWrap(True)
+        self.date_problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.date_problem.hide()
 
         self.brand = QComboBox(self)
 
@@ -200,22 +207,29 @@ class HistoryFilters(QWidget):
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
         self._debounce.timeout.connect(self._emit)
 
-        layout = QHBoxLayout(self)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        row.addWidget(self.period)
+        row.addWidget(self.date_from)
+        row.addWidget(self._dash)
+        row.addWidget(self.date_to)
+        row.addWidget(self.brand)
+        row.addWidget(self.status)
+        row.addWidget(self.agent)
+        row.addWidget(self.search, 1)
+        row.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self.period)
-        layout.addWidget(self.date_from)
-        layout.addWidget(self._dash)
-        layout.addWidget(self.date_to)
-        layout.addWidget(self.brand)
-        layout.addWidget(self.status)
-        layout.addWidget(self.agent)
-        layout.addWidget(self.search, 1)
-        layout.addWidget(self.clear_button)
+        layout.setSpacing(4)
+        layout.addLayout(row)
+        layout.addWidget(self.date_problem)
 
         self.period.currentIndexChanged.connect(self._on_period_changed)
         self.date_from.dateChanged.connect(self._emit)
         self.date_to.dateChanged.connect(self._emit)
+        self.date_from.invalid.connect(self._show_date_problem)
+        self.date_to.invalid.connect(self._show_date_problem)
         self.brand.currentIndexChanged.connect(self._emit)
         self.status.currentIndexChanged.connect(self._emit)
         self.agent.currentIndexChanged.connect(self._emit)
@@ -297,6 +311,15 @@ class HistoryFilters(QWidget):
     def _show_custom(self, shown: bool) -> None:
         for widget in (self.date_from, self._dash, self.date_to):
             widget.setVisible(shown)
+        self._show_date_problem()
+
+    def _show_date_problem(self, *_: object) -> None:
+        problems = [e.problem() for e in (self.date_from, self.date_to) if e.problem()]
+        shown = bool(problems) and self.date_from.isVisibleTo(self)
+        if shown:
+            problems.append(self.tr("The list still shows the period before."))
+        self.date_problem.setText(" ".join(problems))
+        self.date_problem.setVisible(shown)
 
     def _on_period_changed(self) -> None:
         self._show_custom(Period(self.period.currentData()) is Period.CUSTOM)
