@@ -469,3 +469,55 @@ def test_schedule_refresh_coalesces_bursts(qtbot, view: HistoryView, store: Stor
     qtbot.wait(100)
     assert started == [1]
     assert first_ids(view.model, 1) == ["REQ-NEW"]
+
+
+# -- typed dates (issue 10) ----------------------------------------------------------------------
+
+
+def type_over(qtbot, edit, text: str) -> None:
+    """Select what the field shows and type over it, as an agent does."""
+    edit.setFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(edit, text)
+
+
+def test_typed_dates_set_the_custom_period(qtbot, view: HistoryView) -> None:
+    filters = view.filters
+    day2 = (T0_LOCAL + timedelta(days=1)).date()
+    with qtbot.waitSignal(view.model.query_finished, timeout=WAIT):
+        filters.period.setCurrentIndex(filters.period.findData(Period.CUSTOM.value))
+    typed = day2.strftime("%d/%m/%Y")  # the C locale reads as British English: dd/MM/yyyy
+    type_over(qtbot, filters.date_from, typed)
+    qtbot.keyClick(filters.date_from, Qt.Key.Key_Return)
+    type_over(qtbot, filters.date_to, day2.strftime("%d.%m.%y"))  # dots, a two-digit year
+    with qtbot.waitSignal(view.model.query_finished, timeout=WAIT):
+        qtbot.keyClick(filters.date_to, Qt.Key.Key_Return)
+    flt = view.model.query.flt
+    midnight = datetime.combine(day2, datetime.min.time()).astimezone()
+    assert (flt.since, flt.until) == (midnight, midnight + timedelta(days=1))
+    assert filters.date_to.text() == typed  # written back in full: how it was understood
+    expected = {
+        s.rid
+        for s in FIXTURE
+        if (datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(hours=s.hours)).astimezone().date()
+        == day2
+    }
+    assert set(first_ids(view.model)) == expected
+
+
+def test_a_typed_text_that_is_no_date_is_said_and_changes_nothing(qtbot, view: HistoryView):
+    filters = view.filters
+    filters.set_period(Period.CUSTOM, (date(2026, 3, 1), date(2026, 3, 2)))
+    settle(qtbot, view.model)
+    before = view.model.query.flt
+    type_over(qtbot, filters.date_to, "31/02/2026")
+    qtbot.keyClick(filters.date_to, Qt.Key.Key_Return)
+    assert filters.date_to.text() == "31/02/2026"  # kept as typed, marked
+    assert filters.date_problem.isVisible()
+    assert "“31/02/2026” is not a date" in filters.date_problem.text()
+    assert view.model.query.flt == before
+    type_over(qtbot, filters.date_to, "2026-03-03")  # ISO is understood in any language
+    with qtbot.waitSignal(view.model.query_finished, timeout=WAIT):
+        qtbot.keyClick(filters.date_to, Qt.Key.Key_Return)
+    assert not filters.date_problem.isVisible()
+    assert view.model.query.flt.until == datetime(2026, 3, 4).astimezone()

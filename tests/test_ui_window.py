@@ -10,7 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -20,9 +25,10 @@ from pathlib import Path
 import pytest
 from conftest import wait_until
 from PySide6.QtCore import QLocale, QModelIndex, QSettings, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeySequence
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
+from shiboken6 import isValid
 
 from walleo_desktop.api.errors import NotSentError
 from walleo_desktop.engine import (
@@ -144,7 +150,10 @@ async def open_window(session: Session, qtbot, settings: QSettings) -> MainWindo
 async def window(session, qtbot, window_ini):
     w = await open_window(session, qtbot, window_ini)
     yield w
-    w.close()
+    # pytest-qt closes (and may already have deleted) the widgets it was given before this
+    # teardown runs; closing stopped the window's work, shutdown() ends its tasks.
+    if isValid(w):
+        w.close()
     await w.shutdown()
 
 
@@ -417,10 +426,10 @@ async def test_invalid_amount_is_refused_before_anything_is_sent(window, session
     type_text(qtbot, "12")
     assert form.amount_value() == 12
     assert form.amount_error.isVisible()
-    assert "steps of 5" in form.amount_error.text()
+    assert "steps of €5" in form.amount_error.text()
     press(qtbot, Qt.Key.Key_Return)
     assert not form.confirming
-    assert form.form_error.isVisible() and "steps of 5" in form.form_error.text()
+    assert form.form_error.isVisible() and "steps of €5" in form.form_error.text()
     assert posts(session) == []
     assert session.store.recent_pulls(10) == []
     assert window.model.rowCount() == 0 and window.model.pending == 0
@@ -762,3 +771,438 @@ async def test_clipboard_delay_is_a_preference_the_window_applies(session, qtbot
     assert saved_clear_after() == 5
     window.close()
     await window.shutdown()
+
+
+# ---------------------------------------------------------------------------------- issue 10
+
+
+def row_center(window: MainWindow, pull_id: int, column: Columns = Columns.BRAND):
+    row = window.model.row_of(pull_id)
+    assert row is not None
+    return window.table.visualRect(window.model.index(row, column)).center()
+
+
+def find_message_box(name: str) -> QMessageBox | None:
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QMessageBox) and widget.objectName() == name and widget.isVisible():
+            return widget
+    return None
+
+
+async def failed_pull(window: MainWindow, session: Session) -> PullRecord:
+    """A pull that ended in error, issued behind the window's back: nothing is selected."""
+    session.simulator.config.async_error_rate = 1.0
+    card = session.catalog.find("SEPHORA")
+    assert card is not None
+    (pull,) = session.engine.submit(card, 50)
+    failed = await wait_state(window, pull.id, PullState.ERROR)
+    session.simulator.config.async_error_rate = 0.0
+    return failed
+
+
+async def test_a_mouse_click_on_a_row_enables_its_actions_and_context_menu(window, session, qtbot):
+    failed = await failed_pull(window, session)
+    assert window.table.current_pull() is None
+    assert not window.retry_action.isEnabled() and not window.copy_id_action.isEnabled()
+    viewport = window.table.viewport()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=row_center(window, failed.id))
+    assert window.table.current_pull().id == failed.id
+    # The Pulls menu and the context menu show the same actions: both usable now.
+    assert window.retry_action.isEnabled()
+    assert window.copy_id_action.isEnabled()
+    assert not window.check_now_action.isEnabled()  # final: nothing to check
+    assert window.card_pane.pull.id == failed.id
+
+    # Right click on the row: the context menu pops up (without a nested event loop) ...
+    pos = row_center(window, failed.id, Columns.REFERENCE)
+    qtbot.mousePress(viewport, Qt.MouseButton.RightButton, pos=pos)
+    QApplication.sendEvent(
+        viewport,
+        QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos)),
+    )
+    qtbot.mouseRelease(viewport, Qt.MouseButton.RightButton, pos=pos)
+    menu = window.table.context_menu
+    await wait_until(menu.isVisible)
+    (retry,) = [a for a in menu.actions() if a is window.retry_action]
+    assert retry.isEnabled()
+    # ... and its Retry, clicked, asks before sending a new pull.
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(retry).center())
+    await wait_until(lambda: find_message_box("retryQuestion") is not None)
+    box = find_message_box("retryQuestion")
+    assert session.store.retries_of(failed.id) == []
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    (retry_pull,) = session.store.retries_of(failed.id)
+    assert retry_pull.request_id != failed.request_id
+
+
+async def issued_card_selected(window: MainWindow, session: Session, qtbot) -> PullRecord:
+    card = session.catalog.find("SEPHORA")
+    assert card is not None
+    (pull,) = session.engine.submit(card, 50)
+    done = await wait_state(window, pull.id, PullState.SUCCESS)
+    qtbot.mouseClick(
+        window.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(window, pull.id)
+    )
+    await wait_until(lambda: window.card_pane.card is not None)
+    return done
+
+
+async def test_reveal_shortcuts_work_from_the_table_and_the_card_pane(window, session, qtbot):
+    from walleo_desktop.ui.card_pane import PIN_MASK, display_code
+
+    await issued_card_selected(window, session, qtbot)
+    pane = window.card_pane
+    card = pane.card
+    assert card is not None and card.pin_code.strip()
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    window.table.setFocus()
+    assert pane.code_label.text() != display_code(card.code)  # masked
+    qtbot.keyClick(window.table, Qt.Key.Key_R, ctrl_shift)
+    assert pane.reveal_code_button.isChecked()
+    assert pane.code_label.text() == display_code(card.code)
+    qtbot.keyClick(window.table, Qt.Key.Key_P, ctrl_shift)
+    assert pane.pin_label.text() == card.pin_code
+    # Again, with the focus in the card pane: both hide (the buttons' captions changed twice).
+    pane.reveal_pin_button.setFocus()
+    qtbot.keyClick(pane.reveal_pin_button, Qt.Key.Key_R, ctrl_shift)
+    qtbot.keyClick(pane.reveal_pin_button, Qt.Key.Key_P, ctrl_shift)
+    assert not pane.reveal_code_button.isChecked() and pane.pin_label.text() == PIN_MASK
+    # The tooltips name the keys as the platform spells them.
+    native = QKeySequence.SequenceFormat.NativeText
+    assert QKeySequence("Ctrl+Shift+R").toString(native) in pane.reveal_code_button.toolTip()
+    assert QKeySequence("Ctrl+Shift+P").toString(native) in pane.reveal_pin_button.toolTip()
+    assert QKeySequence("Ctrl+Shift+C").toString(native) in pane.copy_code_button.toolTip()
+
+
+# X11 only: xcb's key bindings and the title the window manager gets (tests/x11_checks.py).
+
+
+@pytest.fixture(scope="module")
+def x_display():
+    """A private Xvfb for this module's X11 checks (skipped where Xvfb is not installed)."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("Xvfb is not installed (scripts/bootstrap.sh --test installs it)")
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip()  # Xvfb writes it once it accepts clients
+    if not number:
+        proc.kill()
+        pytest.fail("Xvfb did not start")
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(10)
+
+
+def run_x11_check(check: str, display: str, tmp_path: Path) -> dict[str, object]:
+    env = dict(os.environ)
+    env.update(
+        DISPLAY=display,
+        QT_QPA_PLATFORM="xcb",
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",  # never a real keyring
+        HOME=str(tmp_path),
+    )
+    script = Path(__file__).with_name("x11_checks.py")
+    done = subprocess.run(
+        [sys.executable, str(script), check],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["active"], "the window never became active under Xvfb"
+    return result
+
+
+def test_export_shortcut_works_while_a_text_field_has_the_focus(x_display, tmp_path):
+    """Ctrl+E is "end of line" for a line edit on X11: the field must not swallow Export."""
+    result = run_x11_check("export", x_display, tmp_path)
+    assert result["search_focused"] and result["reference_focused"]
+    assert result["search"], "Ctrl+E in the history's search box did not open Export"
+    assert result["reference"], "Ctrl+E in the pull form's reference field did not open Export"
+    assert result["search_text"] == result["reference_text"] == "ABC-1"  # the text is intact
+
+
+def test_title_names_the_app_once(window, x_display, tmp_path):
+    """Qt appends the application's display name to window titles on X11 and Windows."""
+    assert window.windowTitle() == "Walleo Desktop — DEMO"
+    result = run_x11_check("title", x_display, tmp_path)
+    assert result["title"] == "Walleo Desktop — DEMO"
+    assert result["x11_title"] == "Walleo Desktop — DEMO"  # what the window manager shows
+
+
+async def test_quit_with_pulls_in_flight_says_they_are_safe_first(tmp_path, qtbot, window_ini):
+    slow = Session.open(DEMO, tmp_path / "slow", simulator_delay_scale=100, policy=FAST)
+    window = await open_window(slow, qtbot, window_ini)
+    closed: list[int] = []
+    window.closed.connect(lambda: closed.append(1))
+    try:
+        card = slow.catalog.find("FNAC")
+        assert card is not None
+        (pull,) = slow.engine.submit(card, 50)
+        await wait_until(lambda: slow.engine.in_flight == 1)
+        qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+        box = find_message_box("quitQuestion")
+        assert box is not None, "Ctrl+Q quit without a word"
+        assert box.text() == "1 pull is still in progress."
+        assert box.informativeText() == (
+            "They are safe: they stay in the journal and resume the next time you start "
+            "Walleo Desktop. Quit now?"
+        )
+        assert window.isVisible() and not closed
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+        assert window.isVisible() and not closed and find_message_box("quitQuestion") is None
+        assert slow.engine.in_flight == 1  # nothing happened to the pull
+
+        qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+        box = find_message_box("quitQuestion")
+        assert box is not None
+        quit_button = box.findChild(QPushButton, "quitButton")
+        assert quit_button.text() == "&Quit"
+        qtbot.mouseClick(quit_button, Qt.MouseButton.LeftButton)
+        assert closed == [1] and not window.isVisible()
+        assert not slow.store.get_pull(pull.id).final  # still in the journal, to resume
+    finally:
+        await window.shutdown()
+        await slow.close()
+
+
+async def test_quit_with_nothing_in_flight_quits_at_once(window, session, qtbot):
+    closed: list[int] = []
+    window.closed.connect(lambda: closed.append(1))
+    assert session.engine.in_flight == 0
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert closed == [1] and not window.isVisible()
+    assert find_message_box("quitQuestion") is None
+
+
+def type_into(qtbot, widget: QWidget, text: str) -> None:
+    """Select what the field holds and type over it, as an agent does."""
+    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+    assert focused() in (widget, widget.focusProxy())
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, text)
+
+
+def refused(window: MainWindow, session: Session, reason: str) -> None:
+    form = window.form
+    assert not form.confirming, form.confirm_text.text()
+    assert form.form_error.isVisible() and form.form_error.text() == reason
+    assert session.store.recent_pulls(10) == []  # nothing journaled, nothing sent
+    assert posts(session) == []
+
+
+async def test_typed_amounts_are_issued_as_typed_or_refused_never_replaced(window, session, qtbot):
+    form = window.form
+    form.brand.setCurrentIndex(form.brand.findData("FNAC"))  # 10 to 500 in steps of 5
+    type_into(qtbot, form.amount_spin, "50")
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.confirm_text.text().startswith("Issue 1 × Fnac €50 = €50?")
+    press(qtbot, Qt.Key.Key_Escape)
+
+    type_into(qtbot, form.amount_spin, "7")  # the €50 before must not come back
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "The smallest amount for Fnac is €10.")
+    assert form.amount_spin.text() == "7" and form.amount_value() == 7
+    assert form.amount_error.isVisible() and form.amount_error.text() == form.form_error.text()
+    assert not form.total.isVisible()
+    form.amount_spin.clearFocus()  # leaving the field does not put €50 back either
+    assert form.amount_spin.text() == "7"
+
+    type_into(qtbot, form.amount_spin, "1000000")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "The largest amount for Fnac is €500.")
+    assert form.amount_spin.text() == "1000000"
+
+    type_into(qtbot, form.amount_spin, "52")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "Fnac is issued in steps of €5: €50 or €55, for instance.")
+
+    type_into(qtbot, form.amount_spin, "99999999999999999999")  # ≥ 2^63: no OverflowError
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "The largest amount for Fnac is €500.")
+
+    type_into(qtbot, form.amount_spin, "5O")  # a letter O
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "Type the amount in whole €, in digits: 50, for instance.")
+
+
+async def test_typed_fixed_amount_must_be_one_of_the_list(window, session, qtbot):
+    form = window.form
+    form.brand.setCurrentIndex(form.brand.findData("SEPHORA"))  # €25, €50, €100 or €150
+    assert form.amount.currentWidget() is form.amount_choice
+    assert form.amount_value() is None  # no amount chosen for the agent
+    press_enter_refuses = "Choose an amount."
+    form.reference.setFocus()
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, press_enter_refuses)
+
+    type_into(qtbot, form.amount_choice, "50")
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.confirm_text.text().startswith("Issue 1 × Sephora €50 = €50?")
+    press(qtbot, Qt.Key.Key_Escape)
+
+    type_into(qtbot, form.amount_choice, "7")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "Sephora is issued in €25, €50, €100 or €150 only.")
+    assert form.amount_choice.currentText() == "7"
+
+
+async def test_typed_quantity_is_issued_as_typed_or_refused(window, session, qtbot):
+    form = window.form
+    form.brand.setCurrentIndex(form.brand.findData("FNAC"))
+    type_into(qtbot, form.amount_spin, "50")
+    type_into(qtbot, form.quantity, "9999")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "At most 100 cards in one pull.")
+    assert form.quantity.text() == "9999"
+    assert form.quantity_error.isVisible()
+
+    type_into(qtbot, form.quantity, "99999999999999999999")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "At most 100 cards in one pull.")
+
+    type_into(qtbot, form.quantity, "0")
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "Issue at least 1 card.")
+
+    type_into(qtbot, form.quantity, "3")
+    assert not form.quantity_error.isVisible()
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.confirm_text.text().startswith("Issue 3 × Fnac €50 = €150?")
+    press(qtbot, Qt.Key.Key_Return)
+    pulls = session.store.recent_pulls(10)
+    assert len(pulls) == 3 and {p.amount for p in pulls} == {50}
+
+
+async def test_arrow_keys_step_the_amount_on_the_brand_grid(window, qtbot):
+    form = window.form
+    form.brand.setCurrentIndex(form.brand.findData("FNAC"))  # 10 to 500 in steps of 5
+    type_into(qtbot, form.amount_spin, "12")
+    press(qtbot, Qt.Key.Key_Up)
+    assert form.amount_spin.text() == "15"
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Down)
+    assert form.amount_spin.text() == "10"
+    press(qtbot, Qt.Key.Key_Down)  # the minimum: stays
+    assert form.amount_spin.text() == "10"
+
+
+LONG_WARNING = (
+    "Aucun trousseau système n’est disponible : la clé qui chiffre les codes des cartes de "
+    "votre historique est enregistrée dans le fichier /home/agent/.local/share/walleo-desktop/"
+    "history.key (lisible par votre seul utilisateur). Quiconque peut lire vos fichiers peut "
+    "lire les codes. Installez un trousseau (GNOME Keyring, KWallet) et redémarrez : la clé "
+    "s’y déplacera d’elle-même."
+)
+
+
+@pytest.fixture
+def french(qapp, tmp_path):
+    from walleo_desktop.ui import i18n
+
+    default = QLocale()
+    prefs = QSettings(str(tmp_path / "preferences.ini"), QSettings.Format.IniFormat)
+    assert i18n.install_translator(qapp, "fr", settings=prefs, system=QLocale("en_US")) == "fr"
+    yield
+    i18n.install_translator(qapp, "en", system=QLocale("en_US"))
+    QLocale.setDefault(default)
+
+
+SCREEN = (1366, 768)
+
+
+async def test_window_fits_a_1366_screen_in_french_with_everything_shown(
+    french, session, qtbot, window_ini
+):
+    from walleo_desktop.ui.history_filters import Period
+
+    window = await open_window(session, qtbot, window_ini)
+    try:
+        window.show_error(LONG_WARNING, sticky=True)  # the no-keyring warning
+        view = window.show_history()
+        view.filters.set_period(Period.CUSTOM)  # the custom range's two dates shown
+        await wait_until(lambda: view.filters.date_from.isVisible())
+        assert window.minimumSizeHint().width() <= SCREEN[0], window.minimumSizeHint()
+        assert window.minimumSizeHint().height() <= SCREEN[1], window.minimumSizeHint()
+        window.resize(*SCREEN)
+        await asyncio.sleep(0.05)
+        assert window.width() <= SCREEN[0] and window.height() <= SCREEN[1]
+        # The card pane is on screen, whole, beside the tabs.
+        pane = window.card_pane
+        assert pane.isVisible() and pane.width() >= pane.minimumWidth() > 0
+        top_left = pane.mapTo(window, pane.rect().topLeft())
+        bottom_right = pane.mapTo(window, pane.rect().bottomRight())
+        assert window.rect().contains(top_left) and window.rect().contains(bottom_right)
+        # The long message is cut with an ellipsis; all of it is in the tooltip.
+        message = window.status.message
+        assert message.toolTip() == LONG_WARNING
+        assert message.width() < message.fontMetrics().horizontalAdvance(LONG_WARNING)
+        # Nothing in the filters is cut or pushed out of the history view.
+        filters = view.filters
+        for widget in (filters.period, filters.date_to, filters.agent, filters.clear_button):
+            corner = widget.mapTo(view, widget.rect().bottomRight())
+            assert view.rect().contains(corner), widget.objectName()
+    finally:
+        window.close()
+        await window.shutdown()
+
+
+async def test_default_size_fits_the_screen(session, qtbot, window_ini):
+    window = MainWindow(session, settings=window_ini)  # nothing saved: the default size
+    qtbot.addWidget(window)
+    available = window.screen().availableGeometry()
+    try:
+        assert window.width() <= available.width() and window.height() <= available.height()
+    finally:
+        window.close()
+        await window.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("50", 50),
+        ("50 €", 50),
+        ("€50", 50),
+        ("1 500", 1500),
+        ("1\u202f500\u00a0€", 1500),
+        ("1,500", 1500),  # the English group separator
+        ("99999999999999999999", 99999999999999999999),  # read, then refused as too large
+        ("1,5", None),
+        ("50.00", None),
+        ("-5", None),
+        ("5O", None),
+        ("50 €7", None),  # never 507
+        ("", None),
+    ],
+)
+def test_whole_numbers_are_read_as_typed_or_not_at_all(qapp, text, value):
+    from walleo_desktop.ui.number_edit import parse_whole_number
+
+    assert parse_whole_number(text, symbols=("€", "EUR")) == value
+
+
+async def test_an_amount_carried_to_another_brand_is_replaced_by_typing(window, session, qtbot):
+    form = window.form
+    press(qtbot, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "fnac")
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, "50")
+    press(qtbot, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "sephora")
+    press(qtbot, Qt.Key.Key_Tab)  # Sephora has fixed amounts, €50 among them: carried over
+    assert focused() is form.amount_choice and form.amount_value() == 50
+    type_text(qtbot, "7")  # replaces the €50 shown, is not appended to it
+    assert form.amount_choice.currentText() == "7"
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "Sephora is issued in €25, €50, €100 or €150 only.")

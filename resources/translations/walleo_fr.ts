@@ -85,28 +85,28 @@
         <translation>Code</translation>
     </message>
     <message>
-        <source>Show or hide the code (Ctrl+Shift+R)</source>
-        <translation>Afficher ou masquer le code (Ctrl+Maj+R)</translation>
-    </message>
-    <message>
         <source>Copy</source>
         <translation>Copier</translation>
-    </message>
-    <message>
-        <source>Copy the code; the clipboard is cleared after a while (Ctrl+Shift+C)</source>
-        <translation>Copier le code&#xa0;; le presse-papiers est vidé au bout d’un moment (Ctrl+Maj+C)</translation>
     </message>
     <message>
         <source>PIN</source>
         <translation>PIN</translation>
     </message>
     <message>
-        <source>Show or hide the PIN (Ctrl+Shift+P)</source>
-        <translation>Afficher ou masquer le PIN (Ctrl+Maj+P)</translation>
-    </message>
-    <message>
         <source>Copy the PIN; the clipboard is cleared after a while</source>
         <translation>Copier le PIN&#xa0;; le presse-papiers est vidé au bout d’un moment</translation>
+    </message>
+    <message>
+        <source>Show or hide the code ({keys})</source>
+        <translation>Afficher ou masquer le code ({keys})</translation>
+    </message>
+    <message>
+        <source>Copy the code; the clipboard is cleared after a while ({keys})</source>
+        <translation>Copier le code&#xa0;; le presse-papiers est vidé au bout d’un moment ({keys})</translation>
+    </message>
+    <message>
+        <source>Show or hide the PIN ({keys})</source>
+        <translation>Afficher ou masquer le PIN ({keys})</translation>
     </message>
     <message>
         <source>Gift card</source>
@@ -218,6 +218,17 @@
     <message>
         <source>Face value</source>
         <translation>Valeur faciale</translation>
+    </message>
+</context>
+<context>
+    <name>DateEdit</name>
+    <message>
+        <source>Pick the date in a calendar ({keys})</source>
+        <translation>Choisir la date dans un calendrier ({keys})</translation>
+    </message>
+    <message>
+        <source>“{text}” is not a date: type it like {example}.</source>
+        <translation>«&#xa0;{text}&#xa0;» n’est pas une date&#xa0;: tapez-la comme {example}.</translation>
     </message>
 </context>
 <context>
@@ -412,6 +423,10 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>Show the whole history again</source>
         <translation>Réafficher tout l’historique</translation>
+    </message>
+    <message>
+        <source>The list still shows the period before.</source>
+        <translation>La liste montre toujours la période précédente.</translation>
     </message>
 </context>
 <context>
@@ -658,6 +673,22 @@ Inclure les codes&#xa0;?</translation>
         <translation>Walleo injoignable&#xa0;: {reason}</translation>
     </message>
     <message>
+        <source>1 pull is still in progress.</source>
+        <translation>1 émission est encore en cours.</translation>
+    </message>
+    <message>
+        <source>{count} pulls are still in progress.</source>
+        <translation>{count} émissions sont encore en cours.</translation>
+    </message>
+    <message>
+        <source>Quit {app}</source>
+        <translation>Quitter {app}</translation>
+    </message>
+    <message>
+        <source>They are safe: they stay in the journal and resume the next time you start {app}. Quit now?</source>
+        <translation>Elles ne risquent rien&#xa0;: elles restent dans le journal et reprendront au prochain démarrage de {app}. Quitter maintenant&#xa0;?</translation>
+    </message>
+    <message>
         <source>Issuing {count} × {brand} {amount}…</source>
         <translation>Émission de {count} × {brand} {amount}…</translation>
     </message>
@@ -831,6 +862,14 @@ Inclure les codes&#xa0;?</translation>
         <translation>Chargement du catalogue…</translation>
     </message>
     <message>
+        <source>Choose or type an amount</source>
+        <translation>Choisir ou taper un montant</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Montant</translation>
+    </message>
+    <message>
         <source>Customer or ticket</source>
         <translation>Référence client ou ticket</translation>
     </message>
@@ -920,6 +959,54 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>Any amount</source>
         <translation>Tout montant</translation>
+    </message>
+    <message>
+        <source>Type an amount.</source>
+        <translation>Tapez un montant.</translation>
+    </message>
+    <message>
+        <source>Type the amount in whole {currency}, in digits: 50, for instance.</source>
+        <translation>Tapez le montant en {currency} entiers, en chiffres&#xa0;: 50, par exemple.</translation>
+    </message>
+    <message>
+        <source>{brand} lists no amount that can be issued.</source>
+        <translation>{brand} ne propose aucun montant pouvant être émis.</translation>
+    </message>
+    <message>
+        <source>{brand} is issued in {amounts} only.</source>
+        <translation>{brand} s’émet uniquement en {amounts}.</translation>
+    </message>
+    <message>
+        <source>The smallest amount for {brand} is {low}.</source>
+        <translation>Le plus petit montant pour {brand} est {low}.</translation>
+    </message>
+    <message>
+        <source>The largest amount for {brand} is {high}.</source>
+        <translation>Le plus grand montant pour {brand} est {high}.</translation>
+    </message>
+    <message>
+        <source>{brand} is issued in steps of {step}: {options}, for instance.</source>
+        <translation>{brand} s’émet par paliers de {step}&#xa0;: {options}, par exemple.</translation>
+    </message>
+    <message>
+        <source>{first} or {last}</source>
+        <translation>{first} ou {last}</translation>
+    </message>
+    <message>
+        <source>Type how many cards to issue.</source>
+        <translation>Tapez le nombre de cartes à émettre.</translation>
+    </message>
+    <message>
+        <source>Type the number of cards in digits: 1, 2, 3…</source>
+        <translation>Tapez le nombre de cartes en chiffres&#xa0;: 1, 2, 3…</translation>
+    </message>
+    <message>
+        <source>Issue at least 1 card.</source>
+        <translation>Émettez au moins 1 carte.</translation>
+    </message>
+    <message>
+        <source>At most {max} cards in one pull.</source>
+        <translation>{max} cartes au plus par émission.</translation>
     </message>
     <message>
         <source>Total: {count} × {amount} = {total}</source>

@@ -39,7 +39,15 @@ from walleo_desktop.ui.i18n import install_translator
 from walleo_desktop.ui.main_window import RECENT_PULLS, MainWindow
 from walleo_desktop.ui.settings_dialog import session_credentials
 
-__all__ = ["EXIT_CONFIG", "EXIT_INTERRUPTED", "EXIT_OK", "KEYRING_TIMEOUT", "main", "run"]
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "KEYRING_TIMEOUT",
+    "configure_application",
+    "main",
+    "run",
+]
 
 log = logging.getLogger("walleo.ui.app")
 
@@ -55,13 +63,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the window until it is closed. Returns the process exit code."""
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationDisplayName(APP_NAME)
-    app.setOrganizationName("Walleo")
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName(APP_ID)
-    app.setWindowIcon(app_icon())
-    install_translator(app, getattr(args, "language", None))  # before any widget is built
+    configure_application(app, getattr(args, "language", None))
     # The window's `closed` signal ends the run, after the session is closed: Qt must not quit
     # the loop under our feet when the last window goes.
     app.setQuitOnLastWindowClosed(False)
@@ -70,6 +72,21 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.warning("interrupted; unfinished pulls stay in the journal and resume next start")
         return EXIT_INTERRUPTED
+
+
+def configure_application(app: QApplication, language: str | None = None) -> None:
+    """Name, icon and language of the application; before any widget is built.
+
+    No ``applicationDisplayName``: on X11 and Windows, Qt appends it to every window title
+    that does not already end with it, and the main window's title starts with the app's name
+    ("Walleo Desktop — DEMO", not "Walleo Desktop — DEMO — Walleo Desktop").
+    """
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("Walleo")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    install_translator(app, language)  # texts are translated when widgets are built
 
 
 async def main(args: argparse.Namespace, **session_options: object) -> int:

@@ -62,14 +62,24 @@ class AsyncOps(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> asyncio.Task[Any] | None:
-        """Start ``factory()`` as a task unless ``key`` is already running. Returns the task."""
+        """Start ``factory()`` as a task unless ``key`` is already running. Returns the task.
+
+        None, and nothing started, while ``key`` is in flight, or when no event loop runs: a
+        timer that fires while Qt events are processed outside the loop (at shutdown, between
+        tests) has nothing to run on.
+        """
         if key in self._tasks:
             log.debug("operation %s already in flight; ignored", key)
+            return None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            log.info("no event loop running: operation %s not started", key)
             return None
         if trigger is not None:
             trigger.setEnabled(False)
         try:
-            task = asyncio.get_running_loop().create_task(factory(), name=f"ui:{key}")
+            task = loop.create_task(factory(), name=f"ui:{key}")
         except BaseException:
             if trigger is not None:
                 trigger.setEnabled(True)
@@ -115,7 +125,8 @@ class AsyncOps(QObject):
         except Exception:  # a callback bug must not vanish silently, nor kill the loop
             log.exception("handling the end of operation %s failed", key)
         finally:
-            self.busy_changed.emit(key, False)
+            if isValid(self):  # gone with its window when the task ends after it
+                self.busy_changed.emit(key, False)
 
     async def cancel_all(self) -> None:
         """Cancel every operation in flight and wait until they have ended."""

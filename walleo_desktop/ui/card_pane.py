@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QLocale, Qt, Signal
-from PySide6.QtGui import QFont, QFontDatabase, QKeySequence
+from PySide6.QtGui import QAction, QFont, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -120,6 +120,11 @@ def expiry_status(
     if days <= EXPIRY_WARNING_DAYS:
         return "warning", days
     return "ok", days
+
+
+def _keys(action: QAction) -> str:
+    """The action's shortcut as the platform spells it (Ctrl+Shift+R, ⇧⌘R on a Mac)."""
+    return action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
 
 
 def _safe_file_part(text: str) -> str:
@@ -249,23 +254,15 @@ class CardPane(QWidget):
         self.code_label = self.code_row.value
         self.code_label.setObjectName("code")
         self.reveal_code_button = self.code_row.reveal
-        self.reveal_code_button.setShortcut(QKeySequence("Ctrl+Shift+R"))
-        self.reveal_code_button.setToolTip(self.tr("Show or hide the code (Ctrl+Shift+R)"))
         self.reveal_code_button.toggled.connect(self._on_reveal_code)
         self.copy_code_button = self.code_row.copy
         self.copy_code_button.setText(self.tr("Copy"))
-        self.copy_code_button.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        self.copy_code_button.setToolTip(
-            self.tr("Copy the code; the clipboard is cleared after a while (Ctrl+Shift+C)")
-        )
         self.copy_code_button.clicked.connect(self._on_copy_code)
 
         self.pin_row = _SecretRow(self.tr("PIN"), mono, card)
         self.pin_label = self.pin_row.value
         self.pin_label.setObjectName("pin")
         self.reveal_pin_button = self.pin_row.reveal
-        self.reveal_pin_button.setShortcut(QKeySequence("Ctrl+Shift+P"))
-        self.reveal_pin_button.setToolTip(self.tr("Show or hide the PIN (Ctrl+Shift+P)"))
         self.reveal_pin_button.toggled.connect(self._on_reveal_pin)
         self.copy_pin_button = self.pin_row.copy
         self.copy_pin_button.setText(self.tr("Copy"))
@@ -273,6 +270,30 @@ class CardPane(QWidget):
             self.tr("Copy the PIN; the clipboard is cleared after a while")
         )
         self.copy_pin_button.clicked.connect(self._on_copy_pin)
+
+        # Keyboard shortcuts are actions of the pane, not of the buttons: a button's setText()
+        # replaces its shortcut with the caption's mnemonic, and Reveal/Hide is re-captioned
+        # at every toggle. Window-wide, so they work with the focus in the table too.
+        self.reveal_code_action = self._shortcut(
+            "revealCode", QKeySequence("Ctrl+Shift+R"), self.reveal_code_button
+        )
+        self.copy_code_action = self._shortcut(
+            "copyCode", QKeySequence("Ctrl+Shift+C"), self.copy_code_button
+        )
+        self.reveal_pin_action = self._shortcut(
+            "revealPin", QKeySequence("Ctrl+Shift+P"), self.reveal_pin_button
+        )
+        self.reveal_code_button.setToolTip(
+            self.tr("Show or hide the code ({keys})").format(keys=_keys(self.reveal_code_action))
+        )
+        self.copy_code_button.setToolTip(
+            self.tr("Copy the code; the clipboard is cleared after a while ({keys})").format(
+                keys=_keys(self.copy_code_action)
+            )
+        )
+        self.reveal_pin_button.setToolTip(
+            self.tr("Show or hide the PIN ({keys})").format(keys=_keys(self.reveal_pin_action))
+        )
 
         self.pdf = PdfPanel(card)
         self.pdf.message.connect(self.message)
@@ -303,6 +324,21 @@ class CardPane(QWidget):
         self.stack.addWidget(card)
 
         self.clear()
+
+    def _shortcut(self, name: str, keys: QKeySequence, button: QToolButton) -> QAction:
+        """A window-wide shortcut that presses ``button`` while it is shown and enabled."""
+        action = QAction(self)
+        action.setObjectName(f"{name}Action")
+        action.setShortcut(keys)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+        def press() -> None:
+            if button.isVisible():  # the card is shown (and its PIN row, for the PIN)
+                button.click()  # nothing while the button is disabled
+
+        action.triggered.connect(press)
+        self.addAction(action)
+        return action
 
     # ------------------------------------------------------------------ API
 

@@ -3,7 +3,9 @@
 Every control narrows the same ``HistoryFilter``; they combine. Pickers apply at once; the
 search box waits until typing pauses (``SEARCH_DEBOUNCE_MS``) so a fast typist starts one
 query, not one per key. Periods are days of the user's clock (local midnight to midnight),
-turned into UTC instants for the store.
+turned into UTC instants for the store. The custom period's dates can be typed whole or picked
+in a calendar (``DateEdit``); a typed text that is not a date is said so under the bar, and the
+period stays what it was.
 
 Signals:
     filter_changed(object): the new ``HistoryFilter``.
@@ -18,16 +20,18 @@ from enum import StrEnum
 from PySide6.QtCore import QDate, QLocale, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from walleo_desktop.store import HistoryFilter
 from walleo_desktop.store.records import PullState
+from walleo_desktop.ui.date_edit import DateEdit
+from walleo_desktop.ui.flow_layout import FlowLayout
 
 __all__ = ["SEARCH_DEBOUNCE_MS", "HistoryFilters", "Period", "StatusChoice", "period_range"]
 
@@ -131,27 +135,32 @@ class HistoryFilters(QWidget):
             (Period.CUSTOM, self.tr("Custom…")),
         ):
             self.period.addItem(label, period.value)
-        self.date_from = QDateEdit(self)
+        self.date_from = DateEdit(self)
         self.date_from.setAccessibleName(self.tr("From date"))
-        self.date_to = QDateEdit(self)
+        self.date_to = DateEdit(self)
         self.date_to.setAccessibleName(self.tr("To date"))
         for edit, name in ((self.date_from, "historyFrom"), (self.date_to, "historyTo")):
             edit.setObjectName(name)
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))
             edit.setDate(QDate(today()))
             edit.hide()
         self.date_from.setToolTip(self.tr("First day (included)"))
         self.date_to.setToolTip(self.tr("Last day (included)"))
         self._dash = QLabel("–", self)
         self._dash.hide()
+        self.date_problem = QLabel(self)
+        self.date_problem.setObjectName("historyDateProblem")
+        self.date_problem.setStyleSheet("color:#d93025;")
+        self.date_problem.setWordWrap(True)
+        self.date_problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.date_problem.hide()
 
         self.brand = QComboBox(self)
 
         self.brand.setAccessibleName(self.tr("Brand"))
         self.brand.setObjectName("historyBrand")
         self.brand.addItem(self.tr("All brands"), "")
-        self.brand.setMinimumContentsLength(12)
+        # Wide enough for "All brands" in any language (longer names elide in the list).
+        self.brand.setMinimumContentsLength(max(12, len(self.brand.itemText(0)) + 1))
         self.brand.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -174,7 +183,7 @@ class HistoryFilters(QWidget):
         self.agent.setAccessibleName(self.tr("Agent"))
         self.agent.setObjectName("historyAgent")
         self.agent.addItem(self.tr("All agents"), "")
-        self.agent.setMinimumContentsLength(10)
+        self.agent.setMinimumContentsLength(max(10, len(self.agent.itemText(0)) + 1))
         self.agent.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -187,6 +196,7 @@ class HistoryFilters(QWidget):
         self.search.setPlaceholderText(
             self.tr("Search request ID, reference, note or card code (last 4+ digits)")
         )
+        self.search.setToolTip(self.search.placeholderText())  # in full, when it is cut
         self.search.setMinimumWidth(260)
 
         self.clear_button = QToolButton(self)
@@ -200,22 +210,37 @@ class HistoryFilters(QWidget):
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
         self._debounce.timeout.connect(self._emit)
 
-        layout = QHBoxLayout(self)
+        # The custom period's two dates stay together when the bar wraps.
+        self._range = QWidget(self)
+        self._range.setObjectName("historyRange")
+        range_layout = QHBoxLayout(self._range)
+        range_layout.setContentsMargins(0, 0, 0, 0)
+        range_layout.setSpacing(4)
+        range_layout.addWidget(self.date_from)
+        range_layout.addWidget(self._dash)
+        range_layout.addWidget(self.date_to)
+        self._range.hide()
+        # One line while it fits, more when not (French, the custom dates, a narrow window):
+        # never wider than the window can be.
+        row = FlowLayout(spacing=6)
+        row.addWidget(self.period)
+        row.addWidget(self._range)
+        row.addWidget(self.brand)
+        row.addWidget(self.status)
+        row.addWidget(self.agent)
+        row.addWidget(self.search)  # expands into what its line leaves
+        row.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self.period)
-        layout.addWidget(self.date_from)
-        layout.addWidget(self._dash)
-        layout.addWidget(self.date_to)
-        layout.addWidget(self.brand)
-        layout.addWidget(self.status)
-        layout.addWidget(self.agent)
-        layout.addWidget(self.search, 1)
-        layout.addWidget(self.clear_button)
+        layout.setSpacing(4)
+        layout.addLayout(row)
+        layout.addWidget(self.date_problem)
 
         self.period.currentIndexChanged.connect(self._on_period_changed)
         self.date_from.dateChanged.connect(self._emit)
         self.date_to.dateChanged.connect(self._emit)
+        self.date_from.invalid.connect(self._show_date_problem)
+        self.date_to.invalid.connect(self._show_date_problem)
         self.brand.currentIndexChanged.connect(self._emit)
         self.status.currentIndexChanged.connect(self._emit)
         self.agent.currentIndexChanged.connect(self._emit)
@@ -295,8 +320,17 @@ class HistoryFilters(QWidget):
             combo.blockSignals(False)
 
     def _show_custom(self, shown: bool) -> None:
-        for widget in (self.date_from, self._dash, self.date_to):
+        for widget in (self.date_from, self._dash, self.date_to, self._range):
             widget.setVisible(shown)
+        self._show_date_problem()
+
+    def _show_date_problem(self, *_: object) -> None:
+        problems = [e.problem() for e in (self.date_from, self.date_to) if e.problem()]
+        shown = bool(problems) and self.date_from.isVisibleTo(self)
+        if shown:
+            problems.append(self.tr("The list still shows the period before."))
+        self.date_problem.setText(" ".join(problems))
+        self.date_problem.setVisible(shown)
 
     def _on_period_changed(self) -> None:
         self._show_custom(Period(self.period.currentData()) is Period.CUSTOM)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -49,6 +50,7 @@ log = logging.getLogger("walleo.ui.window")
 RECENT_PULLS = 500
 CATALOG_RETRY_MS = 30_000
 DEFAULT_SIZE = (1280, 800)
+_FRAME_ROOM = (16, 48)  # what a window manager's frame and title bar may take, roughly
 _CHECKABLE = frozenset({PullState.IN_DOUBT, PullState.WAITING, PullState.PROCESSING})
 _RETRYABLE = frozenset({PullState.ERROR, PullState.REJECTED})
 _UNREACHABLE_CODES = frozenset({"not_sent", "transport"})
@@ -57,6 +59,46 @@ _STRIP_STYLES = {
     "error": "background:#fce8e6;color:#a50e0e;border:1px solid #ea4335;",
     "info": "background:#e8f0fe;color:#174ea6;border:1px solid #8ab4f8;",
 }
+
+
+class _MenuKeysWin(QObject):
+    """The window's shortcuts work from any field, text fields included.
+
+    A text field claims the keys it edits with (``ShortcutOverride``), and some of those are
+    menu shortcuts: on X11, Ctrl+E is "end of line" in a line edit, so Export did nothing from
+    the search box or the reference field. The widget that has the focus in this window is
+    watched (only that one is asked about shortcuts), and a key that is one of the window's
+    shortcuts is kept from it: the shortcut fires. Editing keys that are nobody's shortcut
+    (Ctrl+C, Ctrl+A, Home, End…) stay with the field.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and new.window() is self._window:
+            new.installEventFilter(self)  # once: installing again only moves it first
+
+    def _shortcuts(self) -> set[QKeySequence]:
+        keys: set[QKeySequence] = set()
+        for action in self._window.findChildren(QAction):
+            if action.shortcutContext() != Qt.ShortcutContext.WidgetShortcut:
+                keys.update(k for k in action.shortcuts() if not k.isEmpty())
+        return keys
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and QKeySequence(event.keyCombination()) in self._shortcuts()
+        ):
+            event.ignore()  # not the field's: the shortcut map goes on to the action
+            return True
+        return False
 
 
 def window_settings() -> QSettings:
@@ -92,6 +134,8 @@ class MainWindow(QMainWindow):
         self._dialogs: list[QWidget] = []
         self._closing = False
         self._audits = 0
+        self._quit_question: QMessageBox | None = None
+        self._quit_confirmed = False
 
         connection = session.connection
         self.setWindowTitle(
@@ -163,6 +207,7 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._connect()
+        self._menu_keys = _MenuKeysWin(self)
 
         cached = session.catalog.cached()  # local: the form works before Walleo answers
         self.form.set_catalog(cached)
@@ -237,7 +282,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.settings_action.triggered.connect(self._open_settings)
-        self.quit_action.triggered.connect(self.close)
+        self.quit_action.triggered.connect(self.request_quit)
         self.new_pull_action.triggered.connect(self.form.focus_brand)
         self.check_now_action.triggered.connect(self.check_now)
         self.retry_action.triggered.connect(self.retry_selected)
@@ -260,8 +305,14 @@ class MainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         s = self._settings
         geometry = s.value("window/geometry")
+        # restoreGeometry() brings a saved window back onto the screen it opens on.
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
-            self.resize(*DEFAULT_SIZE)
+            # The default size, on a small screen no bigger than the room it has (a window
+            # frame and a panel take some of what the screen calls available).
+            room = self.screen().availableGeometry()
+            width = min(DEFAULT_SIZE[0], room.width() - _FRAME_ROOM[0])
+            height = min(DEFAULT_SIZE[1], room.height() - _FRAME_ROOM[1])
+            self.resize(width, height)
             form, card = 260, 440
             self.splitter.setSizes([form, max(self.width() - form - card, 400), card])
         for key, restore in (
@@ -355,6 +406,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self._unsubscribe()
         self.model.stop()
+        self.form.shutdown()
         self._catalog_retry.stop()
         if self.history is not None:
             self._history_unsubscribe()
@@ -400,7 +452,69 @@ class MainWindow(QMainWindow):
         self.card_pane.show_pull(pull, card)
         self.explanation.hide()
 
+    def request_quit(self) -> QMessageBox | None:
+        """Quit; with pulls in flight, first say they are safe and ask (File → Quit, the
+        title bar's close button). Returns the question when one is shown."""
+        count = self._session.engine.in_flight
+        if count == 0 or self._closing:
+            self._quit_confirmed = True
+            self.close()
+            return None
+        if self._quit_question is not None:  # already asking
+            self._quit_question.raise_()
+            self._quit_question.activateWindow()
+            return self._quit_question
+        if count == 1:
+            text = self.tr("1 pull is still in progress.")
+        else:
+            text = self.tr("{count} pulls are still in progress.").format(count=count)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Quit {app}").format(app=APP_NAME),
+            text,
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setObjectName("quitQuestion")
+        box.setInformativeText(
+            self.tr(
+                "They are safe: they stay in the journal and resume the next time you start "
+                "{app}. Quit now?"
+            ).format(app=APP_NAME)
+        )
+        quit_button = box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.AcceptRole)
+        quit_button.setObjectName("quitButton")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+
+        def answered(_result: int) -> None:
+            self._quit_question = None
+            self._forget_dialog(box)
+            if box.clickedButton() is quit_button:
+                self._quit_confirmed = True
+                self.close()
+
+        box.finished.connect(answered)
+        self._quit_question = box
+        self._keep_dialog(box)
+        box.open()  # never exec(): no nested event loop under qasync
+        return box
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The user closing the window (title bar, window manager) is a quit: ask first when
+        # pulls are in flight. A close from the code (tests, reconnect) closes at once.
+        if (
+            event.spontaneous()
+            and not self._quit_confirmed
+            and not self._closing
+            and self._session.engine.in_flight > 0
+        ):
+            event.ignore()
+            self.request_quit()  # opens the question; its Quit closes the window again
+            return
+        if self._quit_question is not None:
+            self._quit_question.reject()
         self._save_geometry()
         self._stop()
         event.accept()

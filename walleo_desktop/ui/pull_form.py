@@ -4,9 +4,13 @@ Built for the keyboard: Ctrl+N focuses the brand, typing filters it (matching an
 name), Tab goes brand → amount → quantity → reference → note → Issue, every label has a
 mnemonic, Enter anywhere asks for confirmation and Enter again confirms (Escape cancels).
 
-Safety: an amount the brand does not accept is refused with the reason shown inline and nothing
-is sent; the confirmation shows brand, amount × quantity and total, and the form is frozen while
-it is shown, so what is confirmed is exactly what is submitted, once.
+Safety: amount and quantity are text fields that keep what was typed (``NumberEdit``, and an
+editable list for brands with fixed amounts): nothing is clamped, rounded or put back behind the
+agent's back. An amount the brand does not accept (below its minimum, above its maximum, off
+its step, not one of its amounts) or a quantity out of range is refused with the reason shown
+next to the field, in the window's language, and nothing is journaled; the confirmation shows
+brand, amount × quantity and total, and the form is frozen while it is shown, so what is
+confirmed is exactly what was typed, and is submitted once.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QLocale, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QIcon, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,7 +32,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -38,13 +41,17 @@ from walleo_desktop.api.models import GiftCard, Inventory
 from walleo_desktop.engine import CatalogService, PullEngine
 from walleo_desktop.store.records import PullRecord
 from walleo_desktop.ui.async_ops import AsyncOps
+from walleo_desktop.ui.number_edit import NumberEdit, parse_whole_number
 from walleo_desktop.ui.pull_table_model import currency_symbol, format_amount
 
-__all__ = ["MAX_QUANTITY", "Order", "PullForm"]
+__all__ = ["MAX_AMOUNT", "MAX_QUANTITY", "Order", "PullForm"]
 
 log = logging.getLogger("walleo.ui.form")
 
 MAX_QUANTITY = 100
+# The largest amount the form sends when the brand sets no maximum of its own: far above any
+# gift card, far below what the journal's integers hold.
+MAX_AMOUNT = 1_000_000
 INVENTORY_TTL = 30.0  # seconds a fetched inventory is reused for hints
 INVENTORY_DEBOUNCE_MS = 300
 _MUTED = "color:palette(placeholder-text);"
@@ -89,6 +96,7 @@ class PullForm(QWidget):
         self._inventory_errors: dict[str, str] = {}
         self._order: Order | None = None
         self._focus_before_confirm: QWidget | None = None
+        self._stopped = False
         self._build()
 
     # ------------------------------------------------------------------ construction
@@ -122,13 +130,23 @@ class PullForm(QWidget):
         line.setClearButtonEnabled(True)
         self.brand_hint = self._small_label("brandHint")
 
+        # Fixed amounts: a list that can also be typed into ("50" Enter). No completer: an
+        # inline completion would turn a typed "2" into "25 €".
         self.amount_choice = QComboBox(self)
         self.amount_choice.setObjectName("amountChoice")
-        self.amount_spin = QSpinBox(self)
+        self.amount_choice.setEditable(True)
+        self.amount_choice.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.amount_choice.setCompleter(None)
+        choice_line = self.amount_choice.lineEdit()
+        assert choice_line is not None
+        self._choice_line = choice_line
+        choice_line.setPlaceholderText(self.tr("Choose or type an amount"))
+        # Free amounts: typed, kept as typed ("amount_spin": Up/Down still step through it).
+        self.amount_spin = NumberEdit(self)
         self.amount_spin.setObjectName("amountSpin")
-        self.amount_spin.setRange(1, 1_000_000)
-        self.amount_spin.setSuffix(f"\u00a0{currency_symbol(self._currency)}")
-        self.amount_spin.setAccelerated(True)
+        self.amount_spin.setRange(1, MAX_AMOUNT)
+        self.amount_spin.setSuffix(currency_symbol(self._currency), ignored=self._symbols())
+        self.amount_spin.setPlaceholderText(self.tr("Amount"))
         self.amount = QStackedWidget(self)
         self.amount.setObjectName("amount")
         self.amount.addWidget(self.amount_choice)
@@ -137,9 +155,11 @@ class PullForm(QWidget):
         self.amount_error = self._small_label("amountError", _ERROR)
         self.stock = self._small_label("stockHint")
 
-        self.quantity = QSpinBox(self)
+        self.quantity = NumberEdit(self)
         self.quantity.setObjectName("quantity")
         self.quantity.setRange(1, MAX_QUANTITY)
+        self.quantity.setValue(1)
+        self.quantity_error = self._small_label("quantityError", _ERROR)
         self.reference = QLineEdit(self)
         self.reference.setObjectName("reference")
         self.reference.setPlaceholderText(self.tr("Customer or ticket"))
@@ -173,7 +193,9 @@ class PullForm(QWidget):
         self.amount_label = QLabel(self.tr("&Amount"), self)
         form.addRow(self.brand_label, self._stacked(self.brand, self.brand_hint))
         form.addRow(self.amount_label, self._stacked(self.amount, self.amount_error, self.stock))
-        form.addRow(self.tr("&Quantity"), self.quantity)
+        self.quantity_label = QLabel(self.tr("&Quantity"), self)
+        self.quantity_label.setBuddy(self.quantity)
+        form.addRow(self.quantity_label, self._stacked(self.quantity, self.quantity_error))
         form.addRow(self.tr("&Reference"), self.reference)
         form.addRow(self.tr("&Note"), self.note)
 
@@ -239,12 +261,15 @@ class PullForm(QWidget):
         self._brand_line.editingFinished.connect(self._on_brand_edited)
         completer.activated[str].connect(self._on_completion)  # type: ignore[index]
         self.amount_choice.currentIndexChanged.connect(self._on_amount_changed)
-        self.amount_spin.valueChanged.connect(self._on_amount_changed)
-        self.quantity.valueChanged.connect(self._update_total)
+        choice_line.textChanged.connect(self._on_amount_changed)
+        self.amount_spin.value_changed.connect(self._on_amount_changed)
+        self.quantity.value_changed.connect(self._on_quantity_changed)
         self.issue_button.clicked.connect(self.request_confirmation)
         self.confirm_button.clicked.connect(self.confirm)
         self.cancel_button.clicked.connect(self.cancel_confirmation)
         self.brand.installEventFilter(self)
+        self.amount_choice.installEventFilter(self)
+        choice_line.installEventFilter(self)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._on_focus_changed)
@@ -407,66 +432,176 @@ class PullForm(QWidget):
 
     # ------------------------------------------------------------------ amount
 
+    def _symbols(self) -> tuple[str, ...]:
+        """The ways the currency may be typed beside an amount ("€", "EUR")."""
+        locale_symbol = QLocale().currencySymbol(QLocale.CurrencySymbolFormat.CurrencySymbol)
+        code = (self._currency or "").upper()
+        own = currency_symbol(code)
+        return tuple(dict.fromkeys(x for x in (own, code, code.lower(), locale_symbol) if x))
+
     def _show_amount_widget(self, card: GiftCard | None) -> None:
         previous = self.amount_value()
         fv = card.facial_values if card else None
         if fv is not None and fv.type == "fixed":
+            was_shown = self.amount.currentWidget() is self.amount_choice
+            typed = self._choice_line.text()
             self.amount_choice.blockSignals(True)
+            self._choice_line.blockSignals(True)
             self.amount_choice.clear()
             for value in fv.amounts:
                 self.amount_choice.addItem(format_amount(value, self._currency), value)
             keep = self.amount_choice.findData(previous) if previous is not None else -1
-            self.amount_choice.setCurrentIndex(keep if keep >= 0 else 0 if fv.amounts else -1)
+            # An amount is kept only if the agent chose it already; never a default one.
+            self.amount_choice.setCurrentIndex(keep)
+            if keep < 0:
+                self._choice_line.setText(typed if was_shown else "")
+            self._choice_line.blockSignals(False)
             self.amount_choice.blockSignals(False)
             page: QWidget = self.amount_choice
         else:
-            self.amount_spin.blockSignals(True)
             if fv is not None and fv.type == "free" and fv.min_amount is not None:
-                high = fv.max_amount if fv.max_amount is not None else 1_000_000
-                self.amount_spin.setRange(fv.min_amount, max(high, fv.min_amount))
+                high = fv.max_amount if fv.max_amount is not None else MAX_AMOUNT
+                self.amount_spin.setRange(fv.min_amount, min(max(high, fv.min_amount), MAX_AMOUNT))
                 self.amount_spin.setSingleStep(fv.step_amount)
             else:
-                self.amount_spin.setRange(1, 1_000_000)
+                self.amount_spin.setRange(1, MAX_AMOUNT)
                 self.amount_spin.setSingleStep(1)
-            if previous is not None:
-                self.amount_spin.setValue(previous)
-            self.amount_spin.blockSignals(False)
+            if self.amount.currentWidget() is not self.amount_spin and previous is not None:
+                self.amount_spin.blockSignals(True)
+                self.amount_spin.setValue(previous)  # the amount chosen in the list, carried over
+                self.amount_spin.blockSignals(False)
             page = self.amount_spin
         self.amount.setCurrentWidget(page)  # focus on the old page moves to the new one
         self.amount.setFocusProxy(page)
         self.amount_label.setBuddy(page)
+        if page.hasFocus():  # the agent is on it: what is typed replaces what it shows
+            (self._choice_line if page is self.amount_choice else self.amount_spin).selectAll()
+
+    def _amount_text(self) -> str:
+        if self.amount.currentWidget() is self.amount_choice:
+            return self._choice_line.text()
+        return self.amount_spin.text()
 
     def amount_value(self) -> int | None:
+        """The amount typed or chosen, exactly (None when the text is not a whole number)."""
         if self.amount.currentWidget() is self.amount_choice:
-            data = self.amount_choice.currentData()
-            return int(data) if data is not None else None
+            index = self.amount_choice.currentIndex()
+            text = self._choice_line.text()
+            if index >= 0 and text == self.amount_choice.itemText(index):
+                data = self.amount_choice.itemData(index)
+                return int(data) if data is not None else None
+            return parse_whole_number(text, symbols=self._symbols())
         return self.amount_spin.value()
 
-    def amount_problem(self) -> str | None:
-        """Why the amount cannot be issued for the chosen brand, or None."""
+    def amount_problem(self, *, typing: bool = False) -> str | None:
+        """Why the amount cannot be issued for the chosen brand, or None.
+
+        ``typing``: the agent is still at it, so an empty field is not (yet) a problem.
+        """
         card = self.gift_card()
         if card is None:
             return None
         amount = self.amount_value()
         if amount is None:
-            return card.facial_values.validate(0)
-        return card.facial_values.validate(amount)
+            if not self._amount_text().strip():
+                if typing:
+                    return None
+                if card.facial_values.type == "fixed":
+                    return self.tr("Choose an amount.")
+                return self.tr("Type an amount.")
+            return self.tr(
+                "Type the amount in whole {currency}, in digits: 50, for instance."
+            ).format(currency=currency_symbol(self._currency))
+        return self._refusal(card, amount)
+
+    def _refusal(self, card: GiftCard, amount: int) -> str | None:
+        """The form's own sentence (translated) when ``card`` does not take ``amount``.
+
+        The facial values decide (as the engine will, and as Walleo would); the sentence says
+        which rule the amount broke and what would be accepted.
+        """
+        fv = card.facial_values
+        allowed = fv.validate(amount) is None
+        ceiling = MAX_AMOUNT
+        if fv.type == "free" and fv.max_amount is not None:
+            ceiling = min(ceiling, fv.max_amount)
+        if allowed and 0 < amount <= ceiling:
+            return None
+
+        def money(value: int) -> str:
+            return format_amount(value, self._currency)
+
+        brand = card.name
+        if fv.type == "fixed":
+            if not fv.amounts:
+                return self.tr("{brand} lists no amount that can be issued.").format(brand=brand)
+            return self.tr("{brand} is issued in {amounts} only.").format(
+                brand=brand, amounts=self._either([money(a) for a in fv.amounts])
+            )
+        low = fv.min_amount if fv.type == "free" and fv.min_amount is not None else 1
+        if amount < low:
+            return self.tr("The smallest amount for {brand} is {low}.").format(
+                brand=brand, low=money(low)
+            )
+        if amount > ceiling:
+            return self.tr("The largest amount for {brand} is {high}.").format(
+                brand=brand, high=money(ceiling)
+            )
+        step = fv.step_amount
+        below = low + ((amount - low) // step) * step
+        options = [money(v) for v in (below, below + step) if low <= v <= ceiling]
+        return self.tr("{brand} is issued in steps of {step}: {options}, for instance.").format(
+            brand=brand, step=money(step), options=self._either(options)
+        )
+
+    def _either(self, items: list[str]) -> str:
+        if len(items) == 1:
+            return items[0]
+        return self.tr("{first} or {last}").format(first=", ".join(items[:-1]), last=items[-1])
 
     def _on_amount_changed(self, *_: object) -> None:
-        problem = self.amount_problem()
+        self.form_error.hide()  # the last refusal was about what is being changed now
+        problem = self.amount_problem(typing=True)
         self.amount_error.setText(problem or "")
         self.amount_error.setVisible(bool(problem))
         self._show_stock_hint()
         self._schedule_inventory(only_if_stale=True)
         self._update_total()
 
+    # ------------------------------------------------------------------ quantity
+
+    def quantity_problem(self, *, typing: bool = False) -> str | None:
+        """Why the quantity cannot be issued, or None."""
+        count = self.quantity.value()
+        if count is None:
+            if not self.quantity.text().strip():
+                return None if typing else self.tr("Type how many cards to issue.")
+            return self.tr("Type the number of cards in digits: 1, 2, 3…")
+        if count < 1:
+            return self.tr("Issue at least 1 card.")
+        if count > MAX_QUANTITY:
+            return self.tr("At most {max} cards in one pull.").format(max=MAX_QUANTITY)
+        return None
+
+    def _on_quantity_changed(self, *_: object) -> None:
+        self.form_error.hide()
+        problem = self.quantity_problem(typing=True)
+        self.quantity_error.setText(problem or "")
+        self.quantity_error.setVisible(bool(problem))
+        self._update_total()
+
     def _update_total(self, *_: object) -> None:
-        card, amount = self.gift_card(), self.amount_value()
-        if card is None or amount is None or self.amount_problem():
+        card, amount, count = self.gift_card(), self.amount_value(), self.quantity.value()
+        if (
+            card is None
+            or amount is None
+            or count is None
+            or self.amount_problem()
+            or self.quantity_problem()
+        ):
             self.total.setText("")
             self.total.hide()
             return
-        count = self.quantity.value()
         self.total.setText(
             self.tr("Total: {count} × {amount} = {total}").format(
                 count=count,
@@ -490,7 +625,7 @@ class PullForm(QWidget):
 
     def _fetch_inventory(self) -> None:
         card = self.gift_card()
-        if card is None:
+        if card is None or self._stopped:
             return
         code = card.code
         cached = self._inventories.get(code)
@@ -521,7 +656,7 @@ class PullForm(QWidget):
 
     def _show_stock_hint(self) -> None:
         card, amount = self.gift_card(), self.amount_value()
-        if card is None or amount is None:
+        if card is None or amount is None or self.amount_problem():
             self.stock.hide()
             return
         cached = self._inventories.get(card.code)
@@ -552,6 +687,11 @@ class PullForm(QWidget):
         self.stock.setToolTip(tooltip)
         self.stock.setStyleSheet(style)
         self.stock.show()
+
+    def shutdown(self) -> None:
+        """Stop the form's own background work (the window calls this when it closes)."""
+        self._stopped = True
+        self._inventory_timer.stop()
 
     # ------------------------------------------------------------------ submitting
 
@@ -585,11 +725,16 @@ class PullForm(QWidget):
         if problem or amount is None:
             self._on_amount_changed()
             return self._refuse(problem or self.tr("Choose an amount."), self.amount)
+        problem = self.quantity_problem()
+        count = self.quantity.value()
+        if problem or count is None:
+            self._on_quantity_changed()
+            return self._refuse(problem or self.tr("Type how many cards to issue."), self.quantity)
         self.form_error.hide()
         self._order = Order(
             gift_card=card,
             amount=amount,
-            count=self.quantity.value(),
+            count=count,
             reference=self.reference.text().strip(),
             note=self.note.text().strip(),
         )
@@ -681,14 +826,17 @@ class PullForm(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
-            watched in (self.brand, self._brand_line)
-            and event.type() == QEvent.Type.KeyPress
+            event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
             and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and not self._completion_showing()
         ):
-            # An editable combo box keeps Enter to itself: resolve the brand, then submit.
-            self._on_brand_edited()
-            self.keyPressEvent(event)
-            return True
+            if watched in (self.brand, self._brand_line) and not self._completion_showing():
+                # An editable combo box keeps Enter to itself: resolve the brand, then submit.
+                self._on_brand_edited()
+                self.keyPressEvent(event)
+                return True
+            if watched in (self.amount_choice, self._choice_line):
+                # The same for the amounts list: review exactly the text typed into it.
+                self.keyPressEvent(event)
+                return True
         return super().eventFilter(watched, event)

@@ -2,13 +2,17 @@
 
 Nothing here measures every row: no ``ResizeToContents`` (style.md §5), uniform row heights and
 ``setResizeContentsPrecision(0)``, so a thousand pulls changing at once stay smooth.
+
+"The selected pull" is the current row *and* selected. A mouse click makes the row current
+before it selects it (arrow keys do the opposite), so the view follows both the current row and
+the selection, and says which pull is selected once both have settled.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from walleo_desktop.store.records import PullRecord
 from walleo_desktop.ui.pull_table_model import Columns, PullTableModel
@@ -47,7 +51,12 @@ class PullTableView(QTableView):
         self.setSortingEnabled(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        # Our own menu, opened with popup(): ActionsContextMenu would exec() a nested event loop.
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._show_context_menu)
+        self.context_menu = QMenu(self)
+        self.context_menu.setObjectName("pullTableMenu")
+        self._selected_id: int | None = None
         vertical = self.verticalHeader()
         vertical.hide()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -74,7 +83,9 @@ class PullTableView(QTableView):
         # agent reads), so the other columns never push a horizontal scrollbar in.
         header.setSectionResizeMode(Columns.REQUEST_ID, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(40)
-        self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        selection = self.selectionModel()
+        selection.currentRowChanged.connect(self._on_selection_changed)
+        selection.selectionChanged.connect(self._on_selection_changed)
 
     def model(self) -> PullTableModel:
         model = super().model()
@@ -85,11 +96,9 @@ class PullTableView(QTableView):
         """Show these actions on right click (None = a separator)."""
         for action in actions:
             if action is None:
-                sep = QAction(self)
-                sep.setSeparator(True)
-                self.addAction(sep)
+                self.context_menu.addSeparator()
             else:
-                self.addAction(action)
+                self.context_menu.addAction(action)
 
     def current_pull(self) -> PullRecord | None:
         index = self.currentIndex()
@@ -112,7 +121,25 @@ class PullTableView(QTableView):
         self.scrollTo(index)
         return True
 
-    def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.current_pull_changed.emit(
-            self.model().pull_at(current.row()) if current.isValid() else None
-        )
+    def _on_selection_changed(self, *_: object) -> None:
+        pull = self.current_pull()
+        pull_id = pull.id if pull is not None else None
+        if pull_id != self._selected_id:
+            self._selected_id = pull_id
+            self.current_pull_changed.emit(pull)
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        """Right click (``pos`` in viewport coordinates): the row under the mouse becomes the
+        selected pull, then the actions pop up for it. ``popup()``, never ``exec()``: a nested
+        event loop would stall the qasync tasks (stack-notes §3)."""
+        index = self.indexAt(pos)
+        under = self.model().pull_at(index.row()) if index.isValid() else None
+        current = self.current_pull()
+        if under is not None and (current is None or current.id != under.id):
+            self.selectionModel().setCurrentIndex(
+                index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        if not self.context_menu.isEmpty():
+            self.context_menu.popup(self.viewport().mapToGlobal(pos))
