@@ -109,3 +109,20 @@ async def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02):
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+async def confirm(form, timeout: float = 10.0) -> list:
+    """Press the form's confirmation (``PullForm.confirm``) and await the journaled pulls it
+    emits (``submitted``); fails if the form refused instead."""
+    fut = asyncio.get_running_loop().create_future()
+
+    def slot(pulls):
+        if not fut.done():
+            fut.set_result(list(pulls))
+
+    form.submitted.connect(slot)
+    try:
+        form.confirm()
+        return await asyncio.wait_for(fut, timeout)
+    finally:
+        form.submitted.disconnect(slot)

@@ -286,7 +286,7 @@ async def test_main_window_built_in_french_has_french_menus(
 ):
     from walleo_desktop.ui.main_window import MainWindow
 
-    session = Session.open(DEMO, tmp_path / "data", simulator_delay_scale=0.01, policy=FAST)
+    session = await Session.open(DEMO, tmp_path / "data", simulator_delay_scale=0.01, policy=FAST)
     windows = {}
     try:
         for language in ("en", "fr"):

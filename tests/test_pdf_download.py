@@ -21,9 +21,8 @@ import pytest
 from walleo_desktop.api import errors as E
 from walleo_desktop.api.client import Credentials, WalleoClient
 from walleo_desktop.engine.cards import CardFiles
-from walleo_desktop.store import CardRecord, NewPull, StoreCore
+from walleo_desktop.store import CardRecord, NewPull, Store
 from walleo_desktop.store.crypto import CardCipher, new_data_key
-from walleo_desktop.store.sqlite import open_core as open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://api.walleo.example/partners/v1"
@@ -185,13 +184,15 @@ async def test_a_transport_failure_is_reported() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with open_store(tmp_path / "data" / "history.sqlite3", cipher=CardCipher(new_data_key())) as s:
-        yield s
+async def store(tmp_path: Path):
+    path = tmp_path / "data" / "history.sqlite3"
+    s = await Store.open_sqlite(path, cipher=CardCipher(new_data_key()))
+    yield s
+    await s.close()
 
 
-def a_card(store: StoreCore, pdf_url: str = PDF_URL) -> CardRecord:
-    [pull] = store.add_pulls([NewPull(request_id="r1", gift_card_code="FNAC", amount=50)])
+async def a_card(store: Store, pdf_url: str = PDF_URL) -> CardRecord:
+    [pull] = await store.add_pulls([NewPull(request_id="r1", gift_card_code="FNAC", amount=50)])
     card = CardRecord(
         card_id="card-1/../x",  # ids come from Walleo: never trusted as file names
         pull_id=pull.id,
@@ -203,18 +204,18 @@ def a_card(store: StoreCore, pdf_url: str = PDF_URL) -> CardRecord:
         pdf_url=pdf_url,
         created_at=datetime.now(UTC),
     )
-    store.record_card(pull.id, card)
+    await store.record_card(pull.id, card)
     return card
 
 
-async def test_the_pdf_is_saved_once_owner_only(store: StoreCore, tmp_path: Path) -> None:
+async def test_the_pdf_is_saved_once_owner_only(store: Store, tmp_path: Path) -> None:
     calls: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(str(request.url))
         return pdf_response(request)
 
-    card = a_card(store)
+    card = await a_card(store)
     directory = tmp_path / "data" / "cards"
     async with client(handler) as api:
         files = CardFiles(api, store, directory)
@@ -225,21 +226,21 @@ async def test_the_pdf_is_saved_once_owner_only(store: StoreCore, tmp_path: Path
     assert path.read_bytes() == PDF
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
-    assert store.get_card(card.card_id).pdf_path == str(path)
+    assert (await store.get_card(card.card_id)).pdf_path == str(path)
     assert [p.name for p in directory.iterdir()] == [path.name]  # no .part left behind
 
 
-async def test_a_refused_pdf_leaves_no_file(store: StoreCore, tmp_path: Path) -> None:
+async def test_a_refused_pdf_leaves_no_file(store: Store, tmp_path: Path) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return pdf_response(request, content=b"not a pdf")
 
-    card = a_card(store)
+    card = await a_card(store)
     directory = tmp_path / "data" / "cards"
     async with client(handler) as api:
         with pytest.raises(E.UnexpectedResponseError):
             await CardFiles(api, store, directory).pdf(card)
     assert not directory.exists() or list(directory.iterdir()) == []
-    assert store.get_card(card.card_id).pdf_path == ""
+    assert (await store.get_card(card.card_id)).pdf_path == ""
 
 
 # -- TLS -----------------------------------------------------------------------------------------

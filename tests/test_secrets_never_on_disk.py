@@ -43,7 +43,7 @@ from typing import Any
 import keyring.backends.fail
 import keyring.errors
 import pytest
-from conftest import wait_signal, wait_until
+from conftest import confirm, wait_signal, wait_until
 from PySide6.QtCore import QSettings, Qt
 
 from walleo_desktop.api.client import Credentials
@@ -201,7 +201,9 @@ def server() -> Iterator[tuple[Simulator, Any, HeaderTap, Credentials]]:
 # -- the window -----------------------------------------------------------------------------------
 
 
-def pull_through_the_form(window: MainWindow, code: str, amount: int, count: int) -> list[Any]:
+async def pull_through_the_form(
+    window: MainWindow, code: str, amount: int, count: int
+) -> list[Any]:
     form = window.form
     form.brand.setCurrentIndex(form.brand.findData(code))
     if form.amount.currentWidget() is form.amount_choice:
@@ -210,7 +212,7 @@ def pull_through_the_form(window: MainWindow, code: str, amount: int, count: int
         form.amount_spin.setValue(amount)
     form.quantity.setValue(count)
     assert form.request_confirmation()
-    return list(form.confirm())
+    return await confirm(form)
 
 
 async def test_a_whole_window_session_leaves_no_secret_on_disk(
@@ -221,7 +223,7 @@ async def test_a_whole_window_session_leaves_no_secret_on_disk(
     connection = Connection(
         profile="local", base_url=srv.base_url, credentials=creds, source="environment"
     )
-    session = Session.open(connection, data, policy=FAST)
+    session = await Session.open(connection, data, policy=FAST)
     ini = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(session, settings=ini)
     qtbot.addWidget(window)
@@ -235,7 +237,7 @@ async def test_a_whole_window_session_leaves_no_secret_on_disk(
         pulls = []
         for brand, amount, count in [("FNAC", 50, 2), ("SEPHORA", 50, 1), ("ZALANDO", 50, 1),
                                      ("IKEA", 20, 1), ("UBER-EATS", 30, 1)]:  # fmt: skip
-            pulls += pull_through_the_form(window, brand, amount, count)
+            pulls += await pull_through_the_form(window, brand, amount, count)
 
         def all_done() -> bool:
             window.model.flush()
@@ -259,20 +261,21 @@ async def test_a_whole_window_session_leaves_no_secret_on_disk(
             await wait_until(lambda: pane.pdf.state == "ready", 10)
             qtbot.mouseClick(pane.pdf.show_button, Qt.MouseButton.LeftButton)
             assert pane.pdf.revealed
-        kinds = [e.kind for e in session.store.events() if e.kind.startswith("card_")]
+        await wait_until(lambda: not window.ops.busy_any())  # the audit events are written
+        kinds = [e.kind for e in await session.store.events() if e.kind.startswith("card_")]
         assert {"card_reveal_code", "card_reveal_pin", "card_copy_code", "card_copy_pin",
                 "card_show_pdf"} <= set(kinds)  # fmt: skip
 
         # The history: searched by a whole code (as displayed) and by its last digits.
         history = window.show_history()
-        some = session.store.card_for_pull(pulls[0].id)
+        some = await session.store.card_for_pull(pulls[0].id)
         assert some is not None
         for term in (display_code(some.code), some.code[-8:]):
             history.filters.search.setText(term)
             await wait_until(lambda: history.model.rowCount() == 1 and not history.model.loading)
 
         # An export without codes; Settings: a profile with credentials (memory keyring).
-        result = export_csv(session.store, HistoryFilter(), data / "export.csv")
+        result = await session.store.run_read(export_csv, HistoryFilter(), data / "export.csv")
         assert result.rows == len(pulls)
         dialog = SettingsDialog(Profiles())
         qtbot.addWidget(dialog)

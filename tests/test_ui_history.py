@@ -11,13 +11,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import wait_signal, wait_until
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QMessageBox
 from test_export import CODES, FIXTURE, fill_fixture, read_csv
 
-from walleo_desktop.store import HistoryFilter, NewPull, PullState, Store
+from walleo_desktop.store import HistoryFilter, NewPull, PullState, Store, StoreCore
 from walleo_desktop.store.crypto import CardCipher, new_data_key
+from walleo_desktop.store.sqlite import SqliteBackend
+from walleo_desktop.store.sqlite import open_core as open_store
 from walleo_desktop.ui.chart_view import OTHER, TOP_BRANDS, ChartView, stack_series
 from walleo_desktop.ui.history_filters import (
     SEARCH_DEBOUNCE_MS,
@@ -34,16 +37,30 @@ CIPHER = CardCipher(new_data_key())  # the histories' key (engine.datakey keeps 
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    with Store.open(tmp_path / "data" / "history.sqlite3", cipher=CIPHER) as opened:
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "history.sqlite3"
+
+
+@pytest.fixture
+def core(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreCore]:
+    """The history filled with the export tests' fixture, for this thread (SQL checks)."""
+    with open_store(path, cipher=CIPHER) as opened:
         fill_fixture(opened, monkeypatch)
         yield opened
 
 
+@pytest.fixture
+def store(core: StoreCore, path: Path) -> Iterator[Store]:
+    """The same history as the window has it: every call on a database thread."""
+    opened = Store.wrap(SqliteBackend.open(path, cipher=CIPHER))
+    yield opened
+    opened.close_blocking()
+
+
 def big_store(path: Path, rows: int) -> Store:
-    store = Store.open(path, cipher=CIPHER)
+    filled = open_store(path, cipher=CIPHER)
     brands = [("FNAC", "Fnac"), ("IKEA", "IKEA"), ("SEPHORA", "Sephora")]
-    store.add_pulls(
+    filled.add_pulls(
         [
             NewPull(
                 request_id=f"R-{i:05d}",
@@ -56,7 +73,8 @@ def big_store(path: Path, rows: int) -> Store:
             for i in range(rows)
         ]
     )
-    return store
+    filled.close()
+    return Store.wrap(SqliteBackend.open(path, cipher=CIPHER))
 
 
 def settle(qtbot, model: HistoryModel) -> None:
@@ -169,12 +187,13 @@ def test_deep_pages_read_from_the_other_end_match_sql(qtbot, tmp_path: Path) -> 
         try:
             model.sort(Columns.AMOUNT, Qt.SortOrder.AscendingOrder)
             settle(qtbot, model)
-            expected = [
-                r.pull.request_id
-                for r in store.history(
-                    HistoryFilter(), sort="amount", descending=False, offset=600, limit=200
-                ).rows
-            ]
+            with store.open_reader() as reader:
+                expected = [
+                    r.pull.request_id
+                    for r in reader.history(
+                        HistoryFilter(), sort="amount", descending=False, offset=600, limit=200
+                    ).rows
+                ]
             model.index(700, 0).data()  # page 3, past the middle
             qtbot.waitUntil(lambda: model.index(700, 0).data(PULL_ROLE) is not None, timeout=WAIT)
             got = [model.index(r, 0).data(PULL_ROLE).request_id for r in range(600, 800)]
@@ -186,11 +205,11 @@ def test_deep_pages_read_from_the_other_end_match_sql(qtbot, tmp_path: Path) -> 
 # -- sorting and selection -----------------------------------------------------------------------
 
 
-def test_header_click_sorts_in_sql(qtbot, view: HistoryView, store: Store) -> None:
+def test_header_click_sorts_in_sql(qtbot, view: HistoryView, core: StoreCore) -> None:
     header = view.table.horizontalHeader()
     header.sectionClicked.emit(Columns.AMOUNT)  # money: biggest first
     settle(qtbot, view.model)
-    by_sql = [r.pull.request_id for r in store.history(HistoryFilter(), sort="amount").rows]
+    by_sql = [r.pull.request_id for r in core.history(HistoryFilter(), sort="amount").rows]
     assert first_ids(view.model) == by_sql
     assert first_ids(view.model, 1) == ["REQ-3"]  # 100 €
     assert header.sortIndicatorSection() == Columns.AMOUNT
@@ -206,17 +225,17 @@ def test_header_click_sorts_in_sql(qtbot, view: HistoryView, store: Store) -> No
     assert header.sortIndicatorSection() == Columns.AGENT
 
 
-def test_selecting_a_row_emits_the_pull_and_its_card(qtbot, view: HistoryView) -> None:
+async def test_selecting_a_row_emits_the_pull_and_its_card(view: HistoryView) -> None:
+    """The pull and its card are read on the database thread, then shown."""
+    await wait_until(lambda: not view.model.busy)
     row = first_ids(view.model).index("REQ-2")
-    with qtbot.waitSignal(view.pull_selected, timeout=WAIT) as blocker:
-        view.table.selectRow(row)
-    pull, card = blocker.args
+    view.table.selectRow(row)
+    pull, card = await wait_signal(view.pull_selected)
     assert pull.request_id == "REQ-2" and pull.state is PullState.SUCCESS
     assert card is not None and card.code == CODES[1] and card.pull_id == pull.id
     row = first_ids(view.model).index("REQ-4")
-    with qtbot.waitSignal(view.pull_selected, timeout=WAIT) as blocker:
-        view.table.selectRow(row)
-    pull, card = blocker.args
+    view.table.selectRow(row)
+    pull, card = await wait_signal(view.pull_selected)
     assert (pull.request_id, pull.error_code, card) == ("REQ-4", "out_of_stock", None)
 
 
@@ -458,11 +477,11 @@ def test_unused_index_is_invalid(view: HistoryView) -> None:
     assert view.model.index(10_000, 0).data() is None
 
 
-def test_schedule_refresh_coalesces_bursts(qtbot, view: HistoryView, store: Store) -> None:
+def test_schedule_refresh_coalesces_bursts(qtbot, view: HistoryView, core: StoreCore) -> None:
     view._refresh_timer.setInterval(30)
     started: list[int] = []
     view.model.query_started.connect(lambda: started.append(1))
-    store.add_pulls([NewPull(request_id="REQ-NEW", gift_card_code="FNAC", amount=10)])
+    core.add_pulls([NewPull(request_id="REQ-NEW", gift_card_code="FNAC", amount=10)])
     for _ in range(5):
         view.schedule_refresh()
     qtbot.waitUntil(lambda: view.model.rowCount() == len(FIXTURE) + 1, timeout=WAIT)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import wait_until
+from conftest import confirm, wait_until
 from PySide6.QtCore import QLocale, QModelIndex, QSettings, Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeySequence
 from PySide6.QtTest import QAbstractItemModelTester
@@ -41,8 +41,8 @@ from walleo_desktop.engine import (
     history_path,
     new_request_id,
 )
-from walleo_desktop.store import Store
 from walleo_desktop.store.records import NewPull, PullRecord, PullState
+from walleo_desktop.store.sqlite import open_core
 from walleo_desktop.ui.app import main as app_main
 from walleo_desktop.ui.app import resolve_connection_safely
 from walleo_desktop.ui.async_ops import AsyncOps
@@ -111,6 +111,22 @@ def choose(window: MainWindow, code: str, amount: int) -> None:
         form.amount_spin.setValue(amount)
 
 
+async def retries_of(session: Session, pull_id: int, timeout: float = 5.0) -> list[PullRecord]:
+    """The retries of ``pull_id``, once there is one (a retry is journaled on the database
+    thread after the question is answered)."""
+    found: list[PullRecord] = []
+
+    async def look() -> None:
+        found[:] = await session.store.retries_of(pull_id)
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        await look()
+        if found or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.02)
+
+
 async def wait_state(window: MainWindow, pull_id: int, state: PullState, timeout: float = 10):
     def reached() -> bool:
         pull = window.model.pull(pull_id)
@@ -125,7 +141,7 @@ async def wait_state(window: MainWindow, pull_id: int, state: PullState, timeout
 
 @pytest.fixture
 async def session(tmp_path):
-    s = Session.open(DEMO, tmp_path / "data", simulator_delay_scale=0.01, policy=FAST)
+    s = await Session.open(DEMO, tmp_path / "data", simulator_delay_scale=0.01, policy=FAST)
     s.simulator.config.async_error_rate = 0.0  # some demo brands fail at random; tests choose
     yield s
     await s.close()
@@ -137,7 +153,7 @@ def window_ini(tmp_path) -> QSettings:
 
 
 async def open_window(session: Session, qtbot, settings: QSettings) -> MainWindow:
-    window = MainWindow(session, settings=settings)
+    window = MainWindow(session, settings=settings, recent=await session.store.recent_pulls(500))
     qtbot.addWidget(window)
     window.show()
     window.activateWindow()
@@ -351,11 +367,13 @@ async def test_whole_pull_from_the_keyboard(window, session, qtbot):
     assert posts(session) == []  # nothing is sent before the confirmation
     press(qtbot, Qt.Key.Key_Return)
     assert not form.confirming
-    # The form keeps brand and amount, clears the reference and waits for the next one.
+    # Journaled on the database thread; then the form keeps brand and amount, clears the
+    # reference and waits for the next one.
+    await wait_until(lambda: form.reference.text() == "")
     assert form.gift_card().code == "FNAC" and form.amount_value() == 50
     assert form.reference.text() == "" and focused() is form.reference
 
-    (pull,) = session.store.recent_pulls(10)
+    (pull,) = await session.store.recent_pulls(10)
     assert pull.reference == "TICKET-42" and pull.amount == 50
     await wait_until(lambda: window.table.current_pull() is not None)
     assert window.table.current_pull().id == pull.id  # the new pull is selected...
@@ -396,24 +414,25 @@ async def test_escape_cancels_and_repeated_enter_never_issues_twice(window, sess
     assert form.confirming and not form.fields.isEnabled()
     press(qtbot, Qt.Key.Key_Escape)
     assert not form.confirming and form.fields.isEnabled()
-    assert session.store.recent_pulls(10) == []
+    assert await session.store.recent_pulls(10) == []
     form.reference.setFocus()
     press(qtbot, Qt.Key.Key_Return)
     press(qtbot, Qt.Key.Key_Backtab)  # from "Yes, issue" to Cancel
     assert focused() is form.cancel_button
     press(qtbot, Qt.Key.Key_Return)  # Enter on Cancel cancels
     assert not form.confirming
-    assert session.store.recent_pulls(10) == []
+    assert await session.store.recent_pulls(10) == []
     form.quantity.setValue(3)
     form.reference.setFocus()
     press(qtbot, Qt.Key.Key_Return)
     assert form.confirm_text.text().startswith("Issue 3 × Sephora €50 = €150?")
     press(qtbot, Qt.Key.Key_Return)  # confirm
-    assert len(session.store.recent_pulls(10)) == 3
+    await wait_until(lambda: form.quantity.value() == 1)  # journaled: the form is reset
+    assert len(await session.store.recent_pulls(10)) == 3
     press(qtbot, Qt.Key.Key_Return)  # the next Enter only asks again, for one card this time
     assert form.confirming
     assert form.confirm_text.text().startswith("Issue 1 × Sephora €50 = €50?")
-    assert len(session.store.recent_pulls(10)) == 3
+    assert len(await session.store.recent_pulls(10)) == 3
     press(qtbot, Qt.Key.Key_Escape)
     assert not form.confirming
 
@@ -431,7 +450,7 @@ async def test_invalid_amount_is_refused_before_anything_is_sent(window, session
     assert not form.confirming
     assert form.form_error.isVisible() and "steps of €5" in form.form_error.text()
     assert posts(session) == []
-    assert session.store.recent_pulls(10) == []
+    assert await session.store.recent_pulls(10) == []
     assert window.model.rowCount() == 0 and window.model.pending == 0
 
 
@@ -439,7 +458,7 @@ async def test_error_explained_then_retry_creates_a_linked_pull(window, session,
     session.simulator.config.async_error_rate = 1.0
     choose(window, "SEPHORA", 50)
     assert window.form.request_confirmation()
-    (failed,) = window.form.confirm()
+    (failed,) = await confirm(window.form)
     failed = await wait_state(window, failed.id, PullState.ERROR)
     await wait_until(lambda: window.table.current_pull() is not None)
     assert window.table.current_pull().id == failed.id
@@ -455,7 +474,7 @@ async def test_error_explained_then_retry_creates_a_linked_pull(window, session,
     assert isinstance(box, QMessageBox) and box.isVisible()
     assert posts(session) and len(posts(session)) == 1  # nothing sent before the answer
     box.button(QMessageBox.StandardButton.Yes).click()
-    (retry,) = session.store.retries_of(failed.id)
+    (retry,) = await retries_of(session, failed.id)
     assert retry.request_id != failed.request_id
     done = await wait_state(window, retry.id, PullState.SUCCESS)
     assert done.retry_of == failed.id
@@ -468,7 +487,7 @@ async def test_out_of_stock_is_hinted_then_explained(window, session):
     choose(window, "SPOTIFY", 60)  # no stock at 60, and no end-to-end issuing
     await wait_until(lambda: form.stock.text() == "Out of stock at €60")
     form.request_confirmation()  # a hint, not a block: Walleo has the last word
-    (pull,) = form.confirm()
+    (pull,) = await confirm(form)
     rejected = await wait_state(window, pull.id, PullState.REJECTED)
     assert rejected.error_code == "out_of_stock"
     await wait_until(lambda: window.explanation.isVisible())
@@ -485,7 +504,7 @@ async def test_in_doubt_row_recovers_once_walleo_answers_again(window, session, 
     faults.paths_prefix = "/pull_requests"
     choose(window, "GOOGLE-PLAY", 25)
     window.form.request_confirmation()
-    (pull,) = window.form.confirm()
+    (pull,) = await confirm(window.form)
     doubtful = await wait_state(window, pull.id, PullState.IN_DOUBT)
     await wait_until(lambda: window.explanation.isVisible())
     assert "Do not issue it again" in window.explanation.text()
@@ -499,14 +518,14 @@ async def test_in_doubt_row_recovers_once_walleo_answers_again(window, session, 
 
 
 async def test_window_resumes_unfinished_pulls_from_the_journal(session, qtbot, window_ini):
-    queued, sending = session.store.add_pulls(
+    queued, sending = await session.store.add_pulls(
         [
             NewPull(request_id=new_request_id(), gift_card_code="SEPHORA", amount=50),
             NewPull(request_id=new_request_id(), gift_card_code="GOOGLE-PLAY", amount=15),
         ]
     )
-    session.store.update_pull(sending.id, state=PullState.SENDING, event="send")
-    window = MainWindow(session, settings=window_ini)
+    await session.store.update_pull(sending.id, state=PullState.SENDING, event="send")
+    window = MainWindow(session, settings=window_ini, recent=await session.store.recent_pulls(500))
     qtbot.addWidget(window)
     window.show()
     assert window.model.rowCount() == 2  # painted from the journal before any request
@@ -537,7 +556,7 @@ async def test_catalog_refresh_keeps_the_selection(window, session):
 async def test_copy_request_id_and_actions_follow_selection(window, session):
     choose(window, "SEPHORA", 25)
     window.form.request_confirmation()
-    (pull,) = window.form.confirm()
+    (pull,) = await confirm(window.form)
     await wait_until(lambda: window.table.current_pull() is not None)
     window.copy_id_action.trigger()
     assert QGuiApplication.clipboard().text() == pull.request_id
@@ -626,7 +645,7 @@ async def test_app_shows_window_then_closes_the_session(tmp_path, isolated_dirs)
     ini = isolated_dirs / "config" / "walleo-desktop" / "window.ini"
     assert ini.is_file() and "geometry" in ini.read_text()
     # The session is closed: the history can be opened again and holds no pull.
-    with Store.open(history_path(tmp_path / "data", DEMO)) as store:
+    with open_core(history_path(tmp_path / "data", DEMO)) as store:
         assert store.recent_pulls() == []
 
 
@@ -651,7 +670,7 @@ async def test_app_falls_back_to_demo_and_says_why(tmp_path):
 async def test_unusable_history_is_explained_and_exits_2(tmp_path):
     data = tmp_path / "data"
     path = history_path(data, DEMO)
-    Store.open(path).close()
+    open_core(path).close()
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA user_version = 99")
     args = argparse.Namespace(data_dir=data, profile=None)
@@ -719,7 +738,7 @@ async def test_history_tab_is_built_on_demand_and_feeds_the_card_pane(session, q
     window = await open_window(session, qtbot, window_ini)
     g = session.catalog.find("FNAC") or (await session.catalog.refresh())[0]
     amount = g.facial_values.choices()[0]
-    (pull,) = session.engine.submit(g, amount, reference="HIST-1")
+    (pull,) = await session.engine.submit(g, amount, reference="HIST-1")
     await asyncio.wait_for(session.engine.wait([pull.id]), 10)
     assert window.history is None  # not built until asked
     view = window.show_history()
@@ -794,7 +813,7 @@ async def failed_pull(window: MainWindow, session: Session) -> PullRecord:
     session.simulator.config.async_error_rate = 1.0
     card = session.catalog.find("SEPHORA")
     assert card is not None
-    (pull,) = session.engine.submit(card, 50)
+    (pull,) = await session.engine.submit(card, 50)
     failed = await wait_state(window, pull.id, PullState.ERROR)
     session.simulator.config.async_error_rate = 0.0
     return failed
@@ -829,16 +848,16 @@ async def test_a_mouse_click_on_a_row_enables_its_actions_and_context_menu(windo
     qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(retry).center())
     await wait_until(lambda: find_message_box("retryQuestion") is not None)
     box = find_message_box("retryQuestion")
-    assert session.store.retries_of(failed.id) == []
+    assert await session.store.retries_of(failed.id) == []
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
-    (retry_pull,) = session.store.retries_of(failed.id)
+    (retry_pull,) = await retries_of(session, failed.id)
     assert retry_pull.request_id != failed.request_id
 
 
 async def issued_card_selected(window: MainWindow, session: Session, qtbot) -> PullRecord:
     card = session.catalog.find("SEPHORA")
     assert card is not None
-    (pull,) = session.engine.submit(card, 50)
+    (pull,) = await session.engine.submit(card, 50)
     done = await wait_state(window, pull.id, PullState.SUCCESS)
     qtbot.mouseClick(
         window.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(window, pull.id)
@@ -941,14 +960,14 @@ def test_title_names_the_app_once(window, x_display, tmp_path):
 
 
 async def test_quit_with_pulls_in_flight_says_they_are_safe_first(tmp_path, qtbot, window_ini):
-    slow = Session.open(DEMO, tmp_path / "slow", simulator_delay_scale=100, policy=FAST)
+    slow = await Session.open(DEMO, tmp_path / "slow", simulator_delay_scale=100, policy=FAST)
     window = await open_window(slow, qtbot, window_ini)
     closed: list[int] = []
     window.closed.connect(lambda: closed.append(1))
     try:
         card = slow.catalog.find("FNAC")
         assert card is not None
-        (pull,) = slow.engine.submit(card, 50)
+        (pull,) = await slow.engine.submit(card, 50)
         await wait_until(lambda: slow.engine.in_flight == 1)
         qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
         box = find_message_box("quitQuestion")
@@ -970,7 +989,7 @@ async def test_quit_with_pulls_in_flight_says_they_are_safe_first(tmp_path, qtbo
         assert quit_button.text() == "&Quit"
         qtbot.mouseClick(quit_button, Qt.MouseButton.LeftButton)
         assert closed == [1] and not window.isVisible()
-        assert not slow.store.get_pull(pull.id).final  # still in the journal, to resume
+        assert not (await slow.store.get_pull(pull.id)).final  # still in the journal, to resume
     finally:
         await window.shutdown()
         await slow.close()
@@ -993,11 +1012,11 @@ def type_into(qtbot, widget: QWidget, text: str) -> None:
     type_text(qtbot, text)
 
 
-def refused(window: MainWindow, session: Session, reason: str) -> None:
+async def refused(window: MainWindow, session: Session, reason: str) -> None:
     form = window.form
     assert not form.confirming, form.confirm_text.text()
     assert form.form_error.isVisible() and form.form_error.text() == reason
-    assert session.store.recent_pulls(10) == []  # nothing journaled, nothing sent
+    assert await session.store.recent_pulls(10) == []  # nothing journaled, nothing sent
     assert posts(session) == []
 
 
@@ -1011,7 +1030,7 @@ async def test_typed_amounts_are_issued_as_typed_or_refused_never_replaced(windo
 
     type_into(qtbot, form.amount_spin, "7")  # the €50 before must not come back
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, "The smallest amount for Fnac is €10.")
+    await refused(window, session, "The smallest amount for Fnac is €10.")
     assert form.amount_spin.text() == "7" and form.amount_value() == 7
     assert form.amount_error.isVisible() and form.amount_error.text() == form.form_error.text()
     assert not form.total.isVisible()
@@ -1020,20 +1039,20 @@ async def test_typed_amounts_are_issued_as_typed_or_refused_never_replaced(windo
 
     type_into(qtbot, form.amount_spin, "1000000")
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, "The largest amount for Fnac is €500.")
+    await refused(window, session, "The largest amount for Fnac is €500.")
     assert form.amount_spin.text() == "1000000"
 
     type_into(qtbot, form.amount_spin, "52")
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, "Fnac is issued in steps of €5: €50 or €55, for instance.")
+    await refused(window, session, "Fnac is issued in steps of €5: €50 or €55, for instance.")
 
     type_into(qtbot, form.amount_spin, "99999999999999999999")  # ≥ 2^63: no OverflowError
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, "The largest amount for Fnac is €500.")
+    await refused(window, session, "The largest amount for Fnac is €500.")
 
     type_into(qtbot, form.amount_spin, "5O")  # a letter O
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, "Type the amount in whole €, in digits: 50, for instance.")
+    await refused(window, session, "Type the amount in whole €, in digits: 50, for instance.")
 
 
 async def test_typed_fixed_amount_must_be_one_of_the_list(window, session, qtbot):
@@ -1044,7 +1063,7 @@ async def test_typed_fixed_amount_must_be_one_of_the_list(window, session, qtbot
     press_enter_refuses = "Choose an amount."
     form.reference.setFocus()
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, press_enter_refuses)
+    await refused(window, session, press_enter_refuses)
 
     type_into(qtbot, form.amount_choice, "50")
     press(qtbot, Qt.Key.Key_Return)
@@ -1053,7 +1072,7 @@ async def test_typed_fixed_amount_must_be_one_of_the_list(window, session, qtbot
 
     type_into(qtbot, form.amount_choice, "7")
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, "Sephora is issued in €25, €50, €100 or €150 only.")
+    await refused(window, session, "Sephora is issued in €25, €50, €100 or €150 only.")
     assert form.amount_choice.currentText() == "7"
 
 
@@ -1063,24 +1082,25 @@ async def test_typed_quantity_is_issued_as_typed_or_refused(window, session, qtb
     type_into(qtbot, form.amount_spin, "50")
     type_into(qtbot, form.quantity, "9999")
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, "At most 100 cards in one pull.")
+    await refused(window, session, "At most 100 cards in one pull.")
     assert form.quantity.text() == "9999"
     assert form.quantity_error.isVisible()
 
     type_into(qtbot, form.quantity, "99999999999999999999")
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, "At most 100 cards in one pull.")
+    await refused(window, session, "At most 100 cards in one pull.")
 
     type_into(qtbot, form.quantity, "0")
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, "Issue at least 1 card.")
+    await refused(window, session, "Issue at least 1 card.")
 
     type_into(qtbot, form.quantity, "3")
     assert not form.quantity_error.isVisible()
     press(qtbot, Qt.Key.Key_Return)
     assert form.confirm_text.text().startswith("Issue 3 × Fnac €50 = €150?")
     press(qtbot, Qt.Key.Key_Return)
-    pulls = session.store.recent_pulls(10)
+    await wait_until(lambda: form.quantity.value() == 1)  # journaled: the form is reset
+    pulls = await session.store.recent_pulls(10)
     assert len(pulls) == 3 and {p.amount for p in pulls} == {50}
 
 
@@ -1205,4 +1225,4 @@ async def test_an_amount_carried_to_another_brand_is_replaced_by_typing(window, 
     type_text(qtbot, "7")  # replaces the €50 shown, is not appended to it
     assert form.amount_choice.currentText() == "7"
     press(qtbot, Qt.Key.Key_Return)
-    refused(window, session, "Sephora is issued in €25, €50, €100 or €150 only.")
+    await refused(window, session, "Sephora is issued in €25, €50, €100 or €150 only.")

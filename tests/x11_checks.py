@@ -118,7 +118,7 @@ CHECKS = {"export": export_from_text_fields, "title": title}
 
 async def run(check: str) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="walleo-x11-"))
-    session = Session.open(DEMO, tmp / "data")
+    session = await Session.open(DEMO, tmp / "data")
     window = MainWindow(session, settings=QSettings(str(tmp / "w.ini"), QSettings.Format.IniFormat))
     try:
         window.show()

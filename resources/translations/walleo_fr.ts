@@ -661,6 +661,18 @@ Inclure les codes&#xa0;?</translation>
         </translation>
     </message>
     <message>
+        <source>Checking the history after an unexpected stop…</source>
+        <translation>Vérification de l&apos;historique après un arrêt inattendu…</translation>
+    </message>
+    <message>
+        <source>The history file is damaged ({problems}). Nothing was changed; restore it from a backup, or ask for help before issuing more cards.</source>
+        <translation>Le fichier d&apos;historique est endommagé ({problems}). Rien n&apos;a été modifié ; restaurez-le depuis une sauvegarde, ou demandez de l&apos;aide avant d&apos;émettre d&apos;autres cartes.</translation>
+    </message>
+    <message>
+        <source>History checked after an unexpected stop: no damage.</source>
+        <translation>Historique vérifié après un arrêt inattendu : aucun dommage.</translation>
+    </message>
+    <message>
         <source>Connected</source>
         <translation>Connecté</translation>
     </message>
@@ -715,6 +727,14 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>Retrying as a new pull ({request_id}).</source>
         <translation>Nouvelle tentative avec une nouvelle émission ({request_id}).</translation>
+    </message>
+    <message>
+        <source>The retry could not be sent. The details are in the log.</source>
+        <translation>La nouvelle tentative n&apos;a pas pu être envoyée. Les détails sont dans le journal.</translation>
+    </message>
+    <message>
+        <source>This pull was already retried as {request_id}: showing the retry.</source>
+        <translation>Cette demande a déjà été relancée ({request_id}) : voici la relance.</translation>
     </message>
     <message>
         <source>Request ID copied.</source>
@@ -1043,6 +1063,10 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>The catalog is not loaded yet.</source>
         <translation>Le catalogue n’est pas encore chargé.</translation>
+    </message>
+    <message>
+        <source>The pull could not be journaled; nothing was sent. See the log.</source>
+        <translation>La demande n&apos;a pas pu être enregistrée ; rien n&apos;a été envoyé. Voir le journal.</translation>
     </message>
     <message>
         <source>Choose an amount.</source>

@@ -54,6 +54,15 @@ class Store:
         )
         return cls(backend, StoreCore(backend.main, cipher), readers=readers)
 
+    @classmethod
+    def wrap(cls, backend: Backend, *, readers: int = 2) -> Store:
+        """A ``Store`` over a backend already open (its own connection becomes the writer
+        thread's). For callers that opened the backend themselves, off the loop."""
+        main = getattr(backend, "core", None)
+        if not isinstance(main, StoreCore):
+            main = StoreCore(backend.connect(), backend.cipher)
+        return cls(backend, main, readers=readers)
+
     @property
     def has_key(self) -> bool:
         return self._cipher is not None
@@ -79,6 +88,21 @@ class Store:
         import asyncio
 
         await asyncio.get_running_loop().run_in_executor(None, self.backend.close)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close_blocking()
+
+    def close_blocking(self) -> None:
+        """``close`` for code without an event loop (scripts, tests)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._readers.close_blocking()
+        self._writer.close_blocking(close_core=False)
+        self.backend.close()
 
     # -- running anything ----------------------------------------------------------------------
 

@@ -99,6 +99,16 @@ class DatabaseThread:
     def _close_core(self, core: StoreCore) -> None:
         core.close()
 
+    def close_blocking(self, *, close_core: bool = True) -> None:
+        """``close`` for code without an event loop (scripts, tests)."""
+        if self._closed:
+            return
+        if not close_core:
+            self._close_core = lambda core: None  # type: ignore[method-assign]
+        self._closed = True
+        self._jobs.put(_STOP)
+        self._thread.join(30.0)
+
     async def close(self, *, close_core: bool = True) -> None:
         """Run what is queued, then stop (closing the thread's connection when asked)."""
         if self._closed:
@@ -133,3 +143,7 @@ class ReaderPool:
 
     async def close(self) -> None:
         await asyncio.gather(*(t.close() for t in self._threads))
+
+    def close_blocking(self) -> None:
+        for thread in self._threads:
+            thread.close_blocking()

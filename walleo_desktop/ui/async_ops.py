@@ -53,6 +53,10 @@ class AsyncOps(QObject):
     def busy(self, key: str) -> bool:
         return key in self._tasks
 
+    def busy_any(self) -> bool:
+        """Whether any operation is still in flight (an audit event being written...)."""
+        return bool(self._tasks)
+
     def run(
         self,
         key: str,

@@ -572,7 +572,7 @@ class MainWindow(QMainWindow):
         if shown != self._shown_state:
             self._shown_state = shown
             if pull.card_id:  # the card comes from the database thread
-                self.card_pane.show_pull(pull, None, loading=True)
+                self.card_pane.show_pull(pull, None)  # "being fetched" until it is in
                 self._load_card(pull)
             else:
                 self.card_pane.show_pull(pull, None)

@@ -78,6 +78,10 @@ class PdfPanel(QWidget):
         self.view.setDocument(self.document)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        # Fit-to-width with a scroll bar shown only as needed can oscillate for ever at some
+        # widths (the bar appears, the page narrows and no longer needs it, it goes, the page
+        # widens...): a busy loop in Qt's layout that froze the window. The bar stays.
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.view.setMinimumHeight(220)
 
         # Header: what we have, and the actions.

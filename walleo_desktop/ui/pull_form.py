@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from walleo_desktop.api.models import GiftCard, Inventory
 from walleo_desktop.engine import CatalogService, PullEngine
+from walleo_desktop.store import StoreError
 from walleo_desktop.store.records import PullRecord
 from walleo_desktop.ui.async_ops import AsyncOps
 from walleo_desktop.ui.number_edit import NumberEdit, parse_whole_number
@@ -777,31 +778,54 @@ class PullForm(QWidget):
         self.issue_button.show()
         self.fields.setEnabled(True)
 
-    def confirm(self) -> list[PullRecord]:
-        """Submit the confirmed order, exactly once. Returns the journaled pulls."""
+    def confirm(self) -> None:
+        """Submit the confirmed order, exactly once: journaled on the database thread, then
+        sent. ``submitted`` is emitted with the journaled pulls; a refusal (nothing was
+        journaled, nothing sent) is said beside the form."""
         order, self._order = self._order, None
         if order is None:
-            return []
+            return
         self.confirm_button.setEnabled(False)
         self._close_confirmation()
-        try:
-            pulls = self._engine.submit(
+        self.fields.setEnabled(False)  # until the intents are journaled
+        self.issue_button.setEnabled(False)
+
+        def journaled(pulls: list[PullRecord]) -> None:
+            self._submit_done()
+            self.form_error.hide()
+            self.reference.clear()
+            self.note.clear()
+            self.quantity.setValue(1)
+            self.reference.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.submitted.emit(list(pulls))
+
+        def refused(exc: BaseException) -> None:
+            self._submit_done()
+            if isinstance(exc, ValueError | RuntimeError | StoreError):
+                self._refuse(str(exc), self.amount)
+            else:
+                log.error("the pull could not be journaled", exc_info=exc)
+                self._refuse(
+                    self.tr("The pull could not be journaled; nothing was sent. See the log."),
+                    self.amount,
+                )
+
+        self._ops.run(
+            "submit",
+            lambda: self._engine.submit(
                 order.gift_card,
                 order.amount,
                 count=order.count,
                 reference=order.reference,
                 note=order.note,
-            )
-        except (ValueError, RuntimeError) as exc:  # nothing was journaled, nothing sent
-            self._refuse(str(exc), self.amount)
-            return []
-        self.form_error.hide()
-        self.reference.clear()
-        self.note.clear()
-        self.quantity.setValue(1)
-        self.reference.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.submitted.emit(pulls)
-        return list(pulls)
+            ),
+            on_success=journaled,
+            on_error=refused,
+        )
+
+    def _submit_done(self) -> None:
+        self.fields.setEnabled(True)
+        self.issue_button.setEnabled(True)
 
     # ------------------------------------------------------------------ keyboard
 

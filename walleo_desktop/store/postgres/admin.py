@@ -108,7 +108,7 @@ def create_team(conn: psycopg.Connection[Any]) -> None:
             )
         )
         for version, script in enumerate(MIGRATIONS, start=1):
-            cur.execute(script)  # type: ignore[call-overload]
+            cur.execute(script)
             cur.execute(
                 pgsql.SQL(
                     "INSERT INTO {}.schema_version (version, applied_at) VALUES (%s, %s)"

@@ -145,7 +145,9 @@ class PostgresConn:
             raw = self._connect()
             raw.autocommit = True
             with raw.cursor() as cur:
-                cur.execute(pgsql.SQL("SET search_path = {}, public").format(pgsql.Identifier(SCHEMA)))
+                cur.execute(
+                    pgsql.SQL("SET search_path = {}, public").format(pgsql.Identifier(SCHEMA))
+                )
                 before = time.time()
                 cur.execute("SELECT extract(epoch FROM clock_timestamp())")
                 server = float(cur.fetchone()[0])  # type: ignore[index]
@@ -164,7 +166,7 @@ class PostgresConn:
         raw = self._ensure()
         cur = raw.cursor()
         try:
-            cur.execute(POSTGRES.sql(sql), dict(params) if params else None)  # type: ignore[arg-type]
+            cur.execute(POSTGRES.sql(sql), dict(params) if params else None)
         except psycopg.Error as exc:
             cur.close()
             raise _translate(exc, self._label) from exc
@@ -203,7 +205,7 @@ class PostgresConn:
                     raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 with raw.cursor(name=name) as cur:
                     cur.itersize = batch
-                    cur.execute(POSTGRES.sql(sql), dict(params))  # type: ignore[arg-type]
+                    cur.execute(POSTGRES.sql(sql), dict(params))
                     yield from cur
                 if own:
                     raw.execute("COMMIT")
