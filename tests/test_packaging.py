@@ -183,7 +183,7 @@ async def test_help_about_opens_the_about_dialog(qtbot, tmp_path):
     from walleo_desktop.ui.main_window import MainWindow
 
     demo = Connection(profile="demo", base_url="", credentials=None, demo=True)
-    session = Session.open(demo, tmp_path / "data", simulator_delay_scale=0.01)
+    session = await Session.open(demo, tmp_path / "data", simulator_delay_scale=0.01)
     ini = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(session, settings=ini)
     qtbot.addWidget(window)

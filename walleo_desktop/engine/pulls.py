@@ -284,18 +284,33 @@ class PullEngine:
         """Renew this engine's leases; stop driving what another process took over; take
         over what stopped processes left."""
         while not self._closed:
-            await asyncio.sleep(RENEW_EVERY)
+            # Sooner while pulls wait for the history to be writable again (a full disk, a
+            # database that went away): they resume as soon as it is.
+            await asyncio.sleep(RENEW_EVERY / 4 if self._stopped else RENEW_EVERY)
             try:
                 held = await self.store.renew(self.owner)
                 for pull_id, worker in list(self._workers.items()):
                     if pull_id not in held and worker.task is not None:
                         log.info("pull #%d is driven by another process now", pull_id)
                         worker.task.cancel()
+                await self._resume_stopped(held)
                 await self._claim()
             except asyncio.CancelledError:
                 raise
             except StoreError as exc:  # the next round tries again
                 log.warning("renewing the pulls' leases failed: %s", exc)
+
+    async def _resume_stopped(self, held: set[int]) -> None:
+        """Drive again the pulls this engine still holds but stopped driving because the
+        history could not be written: the renewal just wrote, so it can again."""
+        again = sorted(pid for pid in held if pid not in self._workers and pid in self._stopped)
+        if not again:
+            return
+        for pull in await self.store.pulls(again):
+            if not pull.final and pull.lease_owner == str(self.owner):
+                del self._stopped[pull.id]
+                self._spawn(pull)
+        log.info("driving %d pull(s) again: the history can be written", len(again))
 
     async def _follow_changes(self) -> None:
         """Tell observers about pulls other processes changed (another window, a teammate)."""

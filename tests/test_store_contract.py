@@ -1,0 +1,324 @@
+"""The seam's contract: what any backend of the history must do, run against every backend.
+
+SQLite (a real file) and PostgreSQL (a real server, started by the ``pg_server`` fixture: never
+skipped) run the same rules, written once in ``store.core``: transitions refused from final
+states and from a state another writer moved, stale lease epochs refused, one retry per
+failure, claims and takeovers, the change feed, pages, totals, searches and the export's
+stream. The PostgreSQL side connects as the database owner's superuser here (row-level
+security is tested on its own in ``test_team.py``, with members' roles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from walleo_desktop.store import (
+    AlreadyRetriedError,
+    CardConflictError,
+    CardRecord,
+    HistoryFilter,
+    LeaseLostError,
+    NewPull,
+    PullState,
+    StaleWriteError,
+    StoreCore,
+    StoreError,
+    records,
+)
+from walleo_desktop.store.crypto import CardCipher
+from walleo_desktop.store.export import COLUMNS, PRESETS, export_rows
+from walleo_desktop.store.rules import Owner
+from walleo_desktop.store.sqlite import open_core
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+CIPHER = CardCipher(bytes(range(32)))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def core(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[StoreCore]:
+    if request.param == "sqlite":
+        opened = open_core(tmp_path / "history.sqlite3", cipher=CIPHER)
+    else:
+        from walleo_desktop.store.postgres.admin import create_team
+        from walleo_desktop.store.postgres.backend import PostgresBackend
+
+        db = request.getfixturevalue("pg_database")
+        with db.server.admin_connect(db.name) as admin:
+            create_team(admin)
+        backend = PostgresBackend.open(db.url, cipher=CIPHER)
+        opened = StoreCore(backend.main, CIPHER, on_close=backend.close)
+    yield opened
+    opened.close()
+
+
+Clock = Callable[[datetime], None]
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Set the history's notion of "now" (both backends read ``records.utcnow``)."""
+    now = [T0]
+    monkeypatch.setattr(records, "utcnow", lambda: now[0])
+
+    def set_now(value: datetime) -> None:
+        now[0] = value
+
+    return set_now
+
+
+def new(request_id: str, **kw: Any) -> NewPull:
+    kw.setdefault("gift_card_code", "FNAC")
+    kw.setdefault("amount", 50)
+    return NewPull(request_id=request_id, **kw)
+
+
+def card(pull_id: int, card_id: str = "card-1", code: str = "GIFT-1111-2222-3344") -> CardRecord:
+    return CardRecord(
+        card_id=card_id,
+        pull_id=pull_id,
+        code=code,
+        pin_code="9911",
+        expire_at=datetime(2027, 6, 23, 22, 0, tzinfo=UTC),
+        amount=50,
+        gift_card_code="FNAC",
+        pdf_url="",
+        created_at=T0,
+    )
+
+
+# -- transitions ---------------------------------------------------------------------------------
+
+
+def test_a_transition_names_the_state_it_expects(core: StoreCore, clock: Clock) -> None:
+    [pull] = core.add_pulls([new("r1")])
+    sending = core.transition(pull.id, expect=PullState.QUEUED, state=PullState.SENDING, event="send")
+    assert sending.state is PullState.SENDING
+    with pytest.raises(StaleWriteError) as caught:  # another writer moved it meanwhile
+        core.transition(pull.id, expect=PullState.QUEUED, state=PullState.SENDING)
+    assert caught.value.found is PullState.SENDING
+    with pytest.raises(StoreError, match="cannot go from sending to queued"):
+        core.transition(pull.id, expect=PullState.SENDING, state=PullState.SUCCESS)
+    moved = core.transition(
+        pull.id, expect=PullState.SENDING, state=PullState.WAITING, event="accepted"
+    )
+    [*_, accepted] = core.events(pull.id)
+    assert accepted.detail == {"from_state": "sending", "to_state": "waiting"}
+    assert moved.change_seq > sending.change_seq > pull.change_seq
+
+
+def test_a_final_state_is_never_left_by_anyone(core: StoreCore) -> None:
+    [pull] = core.add_pulls([new("r1")])
+    core.update_pull(pull.id, state=PullState.ERROR)
+    for state in (PullState.QUEUED, PullState.WAITING, PullState.SUCCESS):
+        with pytest.raises(StoreError, match="finished pull never changes state"):
+            core.update_pull(pull.id, state=state)
+    # Below the rules, the database itself refuses it (a trigger on both).
+    with pytest.raises(StoreError, match="never changes state"):
+        core.conn.write(
+            lambda: core.conn.execute(
+                "UPDATE pulls SET state = 'queued' WHERE id = :id", {"id": pull.id}
+            )
+        )
+    with pytest.raises(StoreError, match="finished pull never changes state"):
+        core.record_card(pull.id, card(pull.id))
+    assert core.get_pull(pull.id).state is PullState.ERROR
+
+
+def test_a_failure_gets_one_retry(core: StoreCore) -> None:
+    [failed, running] = core.add_pulls([new("f"), new("r")])
+    with pytest.raises(StoreError, match="has not failed"):
+        core.add_pulls([new("r-retry", retry_of=running.id)])
+    core.update_pull(failed.id, state=PullState.REJECTED)
+    [retry] = core.add_pulls([new("f-retry", retry_of=failed.id)])
+    with pytest.raises(AlreadyRetriedError) as caught:
+        core.add_pulls([new("f-retry-2", retry_of=failed.id)])
+    assert caught.value.retry_id == retry.id
+    assert [p.id for p in core.retries_of(failed.id)] == [retry.id]
+
+
+def test_a_card_is_recorded_once_and_only_for_its_pull(core: StoreCore) -> None:
+    [a, b] = core.add_pulls([new("a"), new("b")])
+    done = core.record_card(a.id, card(a.id, "card-a"), walleo_status="success", attempts=3)
+    assert (done.state, done.card_id, done.attempts) == (PullState.SUCCESS, "card-a", 3)
+    assert core.record_card(a.id, card(a.id, "card-a")) == done  # idempotent
+    with pytest.raises(CardConflictError, match="already recorded for pull"):
+        core.record_card(b.id, card(b.id, "card-a"))
+    with pytest.raises(CardConflictError):  # a second card for one pull
+        core.record_card(a.id, card(a.id, "card-other"))
+    read = core.card_for_pull(a.id)
+    assert read is not None and read.code == "GIFT-1111-2222-3344" and read.pin_code == "9911"
+    assert core.pull_of_card("card-a") == a.id and core.pull_of_card("nope") is None
+    assert core.get_pull(b.id).state is PullState.QUEUED
+
+
+# -- leases --------------------------------------------------------------------------------------
+
+
+def test_a_takeover_fences_the_old_owners_writes(core: StoreCore, clock: Clock) -> None:
+    alice, bob = Owner("host-a:1:1:a"), Owner("host-b:2:2:b")
+    [pull] = core.add_pulls([new("r1", profile="p")], owner=alice)
+    assert (pull.lease_owner, pull.lease_epoch) == (str(alice), 1)
+    assert core.claim(bob, profile="p") == []  # alice holds it
+    clock(T0 + timedelta(seconds=61))  # alice stopped renewing: the lease expired
+    [taken] = core.claim(bob, profile="p")
+    assert (taken.lease_owner, taken.lease_epoch) == (str(bob), 2)
+    with pytest.raises(LeaseLostError):  # alice wakes up: her write is refused
+        core.transition(pull.id, expect=PullState.QUEUED, epoch=1, state=PullState.SENDING)
+    assert core.renew(alice) == set()
+    assert core.renew(bob) == {pull.id}
+    moved = core.transition(pull.id, expect=PullState.QUEUED, epoch=2, state=PullState.SENDING)
+    assert moved.state is PullState.SENDING
+
+
+def test_claims_share_the_work_and_a_release_frees_it_at_once(
+    core: StoreCore, clock: Clock
+) -> None:
+    alice, bob = Owner("host-a:1:1:a"), Owner("host-b:2:2:b")
+    made = core.add_pulls([new(f"r{i}", profile="p") for i in range(5)])
+    core.add_pulls([new("other", profile="q")])  # another profile: never claimed for "p"
+    first = core.claim(alice, profile="p", limit=3)
+    second = core.claim(bob, profile="p", limit=3)
+    assert [p.id for p in first] == [p.id for p in made[:3]]  # oldest first
+    assert [p.id for p in second] == [p.id for p in made[3:]]  # disjoint
+    assert core.claim(bob, profile="p") == []
+    assert core.release(alice) == 3
+    retaken = core.claim(bob, profile="p")
+    assert {p.id for p in retaken} == {p.id for p in made[:3]}
+    assert all(p.lease_epoch == 2 for p in retaken)
+
+
+def test_a_stopped_process_of_this_machine_is_taken_over_at_once(
+    core: StoreCore, clock: Clock
+) -> None:
+    import socket
+
+    dead = Owner(f"{socket.gethostname()}:999999:0:dead")  # no such pid on this machine
+    me = Owner.new()
+    [pull] = core.add_pulls([new("r1", profile="p")], owner=dead)
+    core.transition(
+        pull.id,
+        expect=PullState.QUEUED,
+        epoch=1,
+        state=PullState.SENDING,
+        last_check_at=T0 - timedelta(seconds=30),
+    )
+    clock(T0 + timedelta(seconds=5))  # its lease runs 55 s more, but its process is gone
+    [taken] = core.claim(me, profile="p")
+    assert taken.lease_owner == str(me) and taken.lease_epoch == 2
+    # A GET may have been in flight when it died: the cadence counts from now.
+    assert taken.last_check_at == T0 + timedelta(seconds=5)
+
+
+def test_the_change_feed_follows_every_write(core: StoreCore) -> None:
+    start = core.last_change()
+    [a, b] = core.add_pulls([new("a"), new("b")])
+    core.update_pull(a.id, state=PullState.SENDING)
+    changed = core.changes_since(start)
+    assert [p.id for p in changed] == [b.id, a.id] or [p.id for p in changed] == [a.id, b.id]
+    assert core.changes_since(core.last_change()) == []
+    latest = core.changes_since(changed[0].change_seq)
+    assert a.id in [p.id for p in latest]
+
+
+# -- the history ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def filled(core: StoreCore, clock: Clock) -> StoreCore:
+    specs = [
+        ("REQ-1", "FNAC", "Fnac", 50, "alice", "TCK-000001", "Équipe support", PullState.SUCCESS),
+        ("REQ-2", "IKEA", "IKEA", 20, "bob", "TCK-000002", "", PullState.ERROR),
+        ("REQ-3", "FNAC", "Fnac", 30, "Alice", "cmd-42", "", PullState.SUCCESS),
+        ("REQ-4", "SEPHORA", "Sephora", 100, "carol", "", "", PullState.IN_DOUBT),
+    ]  # fmt: skip
+    for hours, (rid, code, name, amount, agent, ref, note, state) in enumerate(specs):
+        clock(T0 + timedelta(hours=hours))
+        [pull] = core.add_pulls(
+            [
+                new(
+                    rid,
+                    gift_card_code=code,
+                    gift_card_name=name,
+                    amount=amount,
+                    agent=agent,
+                    reference=ref,
+                    note=note,
+                    discount=4,
+                )
+            ]
+        )
+        if state is PullState.SUCCESS:
+            core.record_card(pull.id, card(pull.id, f"card-{rid}", f"5555-0000-{hours}{hours}12"))
+        else:
+            core.update_pull(pull.id, state=state)
+    return core
+
+
+def rids(core: StoreCore, flt: HistoryFilter, **kw: Any) -> list[str]:
+    return [r.pull.request_id for r in core.history(flt, **kw).rows]
+
+
+@pytest.mark.parametrize(
+    ("flt", "expected"),
+    [
+        (HistoryFilter(), ["REQ-4", "REQ-3", "REQ-2", "REQ-1"]),
+        (HistoryFilter(states=(PullState.SUCCESS,)), ["REQ-3", "REQ-1"]),
+        (HistoryFilter(gift_card_codes=("FNAC", "IKEA")), ["REQ-3", "REQ-2", "REQ-1"]),
+        (HistoryFilter(agents=("alice",)), ["REQ-1"]),
+        (HistoryFilter(since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=3)),
+         ["REQ-3", "REQ-2"]),
+        (HistoryFilter(search="équipe"), ["REQ-1"]),  # accents, any case
+        (HistoryFilter(search="CMD-4"), ["REQ-3"]),  # a reference, any case
+        (HistoryFilter(search="req-2"), ["REQ-2"]),  # a request id's start
+        (HistoryFilter(search="2212"), ["REQ-3"]),  # a card's last 4
+        (HistoryFilter(search="5555 0000 1112"), []),  # not a code of ours
+        (HistoryFilter(search="5555-0000-0012"), ["REQ-1"]),  # a whole code, as printed
+        (HistoryFilter(search="00002212"), ["REQ-3"]),  # a longer ending (decrypted)
+    ],
+)  # fmt: skip
+def test_history_filters_and_searches(
+    filled: StoreCore, flt: HistoryFilter, expected: list[str]
+) -> None:
+    assert rids(filled, flt) == expected
+    assert filled.count_history(flt) == len(expected)
+
+
+def test_history_sorts_and_pages(filled: StoreCore) -> None:
+    assert rids(filled, HistoryFilter(), sort="amount", descending=False) == [
+        "REQ-2",
+        "REQ-3",
+        "REQ-1",
+        "REQ-4",
+    ]
+    assert rids(filled, HistoryFilter(), sort="agent", descending=False)[:2] == ["REQ-1", "REQ-3"]
+    page = filled.history(HistoryFilter(), offset=1, limit=2, with_total=True)
+    assert [r.pull.request_id for r in page.rows] == ["REQ-3", "REQ-2"] and page.total == 4
+    assert rids(filled, HistoryFilter(), sort="expire_at")[-2:] == ["REQ-4", "REQ-2"]
+
+
+def test_totals_daily_and_distinct(filled: StoreCore) -> None:
+    totals = filled.totals(HistoryFilter())
+    assert (totals.count, totals.face_value, totals.cost) == (2, 80, 76.8)
+    assert (totals.failed, totals.in_doubt, totals.pending) == (1, 1, 0)
+    assert [(b.gift_card_code, b.cards) for b in totals.per_brand] == [("FNAC", 2)]
+    assert filled.daily_totals(HistoryFilter()) == [("2026-03-01", "FNAC", 80)]
+    assert filled.distinct_values("agent") == sorted(["alice", "bob", "Alice", "carol"])
+    assert filled.distinct_values("gift_card_code") == ["FNAC", "IKEA", "SEPHORA"]
+
+
+def test_the_export_streams_every_row_formatted(filled: StoreCore) -> None:
+    rows = [
+        dict(zip(COLUMNS, row, strict=True))
+        for row in export_rows(filled, HistoryFilter(), PRESETS["standard"], descending=False)
+    ]
+    assert [r["request_id"] for r in rows] == ["REQ-1", "REQ-2", "REQ-3", "REQ-4"]
+    one = rows[0]
+    assert one["created_at"] == "2026-03-01T09:00:00Z" and one["cost"] == "48.00"
+    assert one["expire_at"] == "2027-06-24"  # the day Walleo means (Paris), not the UTC one
+    assert rows[1]["cost"] == "" and rows[1]["expire_at"] == ""
+    french = list(export_rows(filled, HistoryFilter(), PRESETS["excel-fr"], descending=False))
+    assert dict(zip(COLUMNS, french[0], strict=True))["cost"] == "48,00"
