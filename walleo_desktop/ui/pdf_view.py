@@ -78,6 +78,11 @@ class PdfPanel(QWidget):
         self.view.setDocument(self.document)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        # Fit-to-width with a scroll bar "as needed" never settles when the page, fitted to
+        # the width, is about as tall as the view: the bar shows, the page narrows and fits,
+        # the bar hides, the page widens again... and the GUI thread spins at 100 % for good.
+        # A bar that is always there leaves the width, hence the zoom, fixed.
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.view.setMinimumHeight(220)
 
         # Header: what we have, and the actions.
