@@ -1095,3 +1095,74 @@ async def test_arrow_keys_step_the_amount_on_the_brand_grid(window, qtbot):
     assert form.amount_spin.text() == "10"
     press(qtbot, Qt.Key.Key_Down)  # the minimum: stays
     assert form.amount_spin.text() == "10"
+
+
+LONG_WARNING = (
+    "Aucun trousseau système n’est disponible : la clé qui chiffre les codes des cartes de "
+    "votre historique est enregistrée dans le fichier /home/agent/.local/share/walleo-desktop/"
+    "history.key (lisible par votre seul utilisateur). Quiconque peut lire vos fichiers peut "
+    "lire les codes. Installez un trousseau (GNOME Keyring, KWallet) et redémarrez : la clé "
+    "s’y déplacera d’elle-même."
+)
+
+
+@pytest.fixture
+def french(qapp, tmp_path):
+    from walleo_desktop.ui import i18n
+
+    default = QLocale()
+    prefs = QSettings(str(tmp_path / "preferences.ini"), QSettings.Format.IniFormat)
+    assert i18n.install_translator(qapp, "fr", settings=prefs, system=QLocale("en_US")) == "fr"
+    yield
+    i18n.install_translator(qapp, "en", system=QLocale("en_US"))
+    QLocale.setDefault(default)
+
+
+SCREEN = (1366, 768)
+
+
+async def test_window_fits_a_1366_screen_in_french_with_everything_shown(
+    french, session, qtbot, window_ini
+):
+    from walleo_desktop.ui.history_filters import Period
+
+    window = await open_window(session, qtbot, window_ini)
+    try:
+        window.show_error(LONG_WARNING, sticky=True)  # the no-keyring warning
+        view = window.show_history()
+        view.filters.set_period(Period.CUSTOM)  # the custom range's two dates shown
+        await wait_until(lambda: view.filters.date_from.isVisible())
+        assert window.minimumSizeHint().width() <= SCREEN[0], window.minimumSizeHint()
+        assert window.minimumSizeHint().height() <= SCREEN[1], window.minimumSizeHint()
+        window.resize(*SCREEN)
+        await asyncio.sleep(0.05)
+        assert window.width() <= SCREEN[0] and window.height() <= SCREEN[1]
+        # The card pane is on screen, whole, beside the tabs.
+        pane = window.card_pane
+        assert pane.isVisible() and pane.width() >= pane.minimumWidth() > 0
+        top_left = pane.mapTo(window, pane.rect().topLeft())
+        bottom_right = pane.mapTo(window, pane.rect().bottomRight())
+        assert window.rect().contains(top_left) and window.rect().contains(bottom_right)
+        # The long message is cut with an ellipsis; all of it is in the tooltip.
+        message = window.status.message
+        assert message.toolTip() == LONG_WARNING
+        assert message.width() < message.fontMetrics().horizontalAdvance(LONG_WARNING)
+        # Nothing in the filters is cut or pushed out of the history view.
+        filters = view.filters
+        for widget in (filters.period, filters.date_to, filters.agent, filters.clear_button):
+            corner = widget.mapTo(view, widget.rect().bottomRight())
+            assert view.rect().contains(corner), widget.objectName()
+    finally:
+        window.close()
+        await window.shutdown()
+
+
+async def test_default_size_fits_the_screen(session, qtbot, window_ini):
+    window = MainWindow(session, settings=window_ini)  # nothing saved: the default size
+    qtbot.addWidget(window)
+    available = window.screen().availableGeometry()
+    try:
+        assert window.width() <= available.width() and window.height() <= available.height()
+    finally:
+        window.close()
+        await window.shutdown()

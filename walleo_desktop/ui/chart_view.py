@@ -87,6 +87,7 @@ class ChartView(QWidget):
         self._empty = QLabel(self.tr("No cards were issued in this period."), self)
         self._empty.setObjectName("historyChartEmpty")
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)  # a narrow chart wraps the sentence, not the window
         self._empty.setStyleSheet("color:#5f6368;")
         font = QFont(self._empty.font())
         font.setPointSizeF(font.pointSizeF() * 1.1)

@@ -138,9 +138,8 @@ class DateEdit(QLineEdit):
         self.textEdited.connect(lambda _text: self._pause.start())
         self.editingFinished.connect(self._apply)
         self._show_date()
-        width = self.fontMetrics().horizontalAdvance(self._example() + "00") + 40
-        self.setMinimumWidth(width)
-        self.setMaximumWidth(width + 40)
+        # As wide as a date and the calendar button, whatever the line it sits on.
+        self.setFixedWidth(self.fontMetrics().horizontalAdvance(self._example() + "00") + 40)
 
     # -- QDateEdit-like API ----------------------------------------------------------------
 

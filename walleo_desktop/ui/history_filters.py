@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from walleo_desktop.store import HistoryFilter
 from walleo_desktop.store.records import PullState
 from walleo_desktop.ui.date_edit import DateEdit
+from walleo_desktop.ui.flow_layout import FlowLayout
 
 __all__ = ["SEARCH_DEBOUNCE_MS", "HistoryFilters", "Period", "StatusChoice", "period_range"]
 
@@ -158,7 +159,8 @@ class HistoryFilters(QWidget):
         self.brand.setAccessibleName(self.tr("Brand"))
         self.brand.setObjectName("historyBrand")
         self.brand.addItem(self.tr("All brands"), "")
-        self.brand.setMinimumContentsLength(12)
+        # Wide enough for "All brands" in any language (longer names elide in the list).
+        self.brand.setMinimumContentsLength(max(12, len(self.brand.itemText(0)) + 1))
         self.brand.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -181,7 +183,7 @@ class HistoryFilters(QWidget):
         self.agent.setAccessibleName(self.tr("Agent"))
         self.agent.setObjectName("historyAgent")
         self.agent.addItem(self.tr("All agents"), "")
-        self.agent.setMinimumContentsLength(10)
+        self.agent.setMinimumContentsLength(max(10, len(self.agent.itemText(0)) + 1))
         self.agent.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -194,6 +196,7 @@ class HistoryFilters(QWidget):
         self.search.setPlaceholderText(
             self.tr("Search request ID, reference, note or card code (last 4+ digits)")
         )
+        self.search.setToolTip(self.search.placeholderText())  # in full, when it is cut
         self.search.setMinimumWidth(260)
 
         self.clear_button = QToolButton(self)
@@ -207,17 +210,25 @@ class HistoryFilters(QWidget):
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
         self._debounce.timeout.connect(self._emit)
 
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(6)
+        # The custom period's two dates stay together when the bar wraps.
+        self._range = QWidget(self)
+        self._range.setObjectName("historyRange")
+        range_layout = QHBoxLayout(self._range)
+        range_layout.setContentsMargins(0, 0, 0, 0)
+        range_layout.setSpacing(4)
+        range_layout.addWidget(self.date_from)
+        range_layout.addWidget(self._dash)
+        range_layout.addWidget(self.date_to)
+        self._range.hide()
+        # One line while it fits, more when not (French, the custom dates, a narrow window):
+        # never wider than the window can be.
+        row = FlowLayout(spacing=6)
         row.addWidget(self.period)
-        row.addWidget(self.date_from)
-        row.addWidget(self._dash)
-        row.addWidget(self.date_to)
+        row.addWidget(self._range)
         row.addWidget(self.brand)
         row.addWidget(self.status)
         row.addWidget(self.agent)
-        row.addWidget(self.search, 1)
+        row.addWidget(self.search)  # expands into what its line leaves
         row.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -309,7 +320,7 @@ class HistoryFilters(QWidget):
             combo.blockSignals(False)
 
     def _show_custom(self, shown: bool) -> None:
-        for widget in (self.date_from, self._dash, self.date_to):
+        for widget in (self.date_from, self._dash, self.date_to, self._range):
             widget.setVisible(shown)
         self._show_date_problem()
 

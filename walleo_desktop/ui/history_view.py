@@ -22,10 +22,10 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QTableWidget,
@@ -38,6 +38,7 @@ from walleo_desktop.store import NotFoundError, Store, Totals
 from walleo_desktop.store.records import PullRecord
 from walleo_desktop.ui.chart_view import ChartView
 from walleo_desktop.ui.export_dialog import ExportDialog
+from walleo_desktop.ui.flow_layout import FlowLayout
 from walleo_desktop.ui.history_filters import HistoryFilters
 from walleo_desktop.ui.history_model import SORT_KEYS, Columns, HistoryModel
 from walleo_desktop.ui.pull_table_model import format_amount
@@ -129,6 +130,10 @@ class HistoryView(QWidget):
         self.problems_label = QLabel(self)
         self.problems_label.setObjectName("historyProblems")
         self.problems_label.setTextFormat(Qt.TextFormat.RichText)
+        # It takes the width its line leaves: the count and Export stay on the right.
+        self.problems_label.setSizePolicy(
+            QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred
+        )
         self.status_label = QLabel(self)
         self.status_label.setObjectName("historyStatusLine")
         self.status_label.setStyleSheet("color:#5f6368;")
@@ -138,12 +143,12 @@ class HistoryView(QWidget):
         strip = QFrame(self)
         strip.setObjectName("historyTotalsStrip")
         strip.setFrameShape(QFrame.Shape.StyledPanel)
-        strip_layout = QHBoxLayout(strip)
+        # On one line while it fits; the totals (long in French, with big numbers) wrap onto
+        # more lines rather than widen the window.
+        strip_layout = FlowLayout(strip, spacing=12)
         strip_layout.setContentsMargins(8, 4, 8, 4)
         strip_layout.addWidget(self.totals_label)
-        strip_layout.addSpacing(16)
         strip_layout.addWidget(self.problems_label)
-        strip_layout.addStretch(1)
         strip_layout.addWidget(self.status_label)
         strip_layout.addWidget(self.export_button)
 
@@ -168,12 +173,13 @@ class HistoryView(QWidget):
         self.brand_table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         brand_header = self.brand_table.horizontalHeader()
         brand_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
+        metrics = self.fontMetrics()
+        for column, sample in ((1, "000,000"), (2, "0,000,000 €"), (3, "0,000,000 €")):
+            title = self.brand_table.horizontalHeaderItem(column).text()
+            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title))
             brand_header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-            brand_header.resizeSection(
-                column, self.fontMetrics().horizontalAdvance("000,000,000 €") + 12
-            )
-        self.brand_table.setMinimumWidth(380)
+            brand_header.resizeSection(column, width + 12)
+        self.brand_table.setMinimumWidth(300)  # narrower than its columns: it scrolls
 
         self.chart = ChartView(self)
 
@@ -182,8 +188,8 @@ class HistoryView(QWidget):
         bottom.setChildrenCollapsible(False)
         bottom.addWidget(self.brand_table)
         bottom.addWidget(self.chart)
-        bottom.setStretchFactor(0, 2)
-        bottom.setStretchFactor(1, 3)
+        bottom.setStretchFactor(0, 1)
+        bottom.setStretchFactor(1, 1)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("historySplitter")

@@ -48,6 +48,7 @@ log = logging.getLogger("walleo.ui.window")
 RECENT_PULLS = 500
 CATALOG_RETRY_MS = 30_000
 DEFAULT_SIZE = (1280, 800)
+_FRAME_ROOM = (16, 48)  # what a window manager's frame and title bar may take, roughly
 _CHECKABLE = frozenset({PullState.IN_DOUBT, PullState.WAITING, PullState.PROCESSING})
 _RETRYABLE = frozenset({PullState.ERROR, PullState.REJECTED})
 _UNREACHABLE_CODES = frozenset({"not_sent", "transport"})
@@ -299,8 +300,14 @@ class MainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         s = self._settings
         geometry = s.value("window/geometry")
+        # restoreGeometry() brings a saved window back onto the screen it opens on.
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
-            self.resize(*DEFAULT_SIZE)
+            # The default size, on a small screen no bigger than the room it has (a window
+            # frame and a panel take some of what the screen calls available).
+            room = self.screen().availableGeometry()
+            width = min(DEFAULT_SIZE[0], room.width() - _FRAME_ROOM[0])
+            height = min(DEFAULT_SIZE[1], room.height() - _FRAME_ROOM[1])
+            self.resize(width, height)
             form, card = 260, 440
             self.splitter.setSizes([form, max(self.width() - form - card, 400), card])
         for key, restore in (

@@ -3,17 +3,20 @@
 The environment badge is the first thing on the left so it cannot be missed: DEMO in amber on
 the built-in simulator (no real cards, no real money), the profile name on green otherwise.
 Messages go to a label of their own (``show_message``) rather than ``QStatusBar.showMessage``,
-which would hide the badge while a message is shown.
+which would hide the badge while a message is shown. Messages and the connection state are
+``ElidedLabel``s: a long sentence (the no-keyring warning, an unreachable Walleo's reason) is cut
+with an ellipsis, in full in its tooltip, instead of widening the window past the screen.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
-__all__ = ["ConnectionState", "StatusBar"]
+__all__ = ["ConnectionState", "ElidedLabel", "StatusBar"]
 
 MESSAGE_MS = 8_000
 ERROR_MESSAGE_MS = 15_000
@@ -29,21 +32,68 @@ class ConnectionState(StrEnum):
     ERROR = "error"
 
 
+class ElidedLabel(QLabel):
+    """One line of plain text that shrinks to a few characters, ending in "…" when cut.
+
+    A plain QLabel is never narrower than its text, and a status bar never narrower than its
+    labels: one long message made the window 2,000 px wide. Set the full text as the tooltip.
+    """
+
+    MINIMUM_CHARACTERS = 8
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        if not self.text():
+            return hint
+        margins = self.contentsMargins()
+        least = self.fontMetrics().averageCharWidth() * self.MINIMUM_CHARACTERS
+        hint.setWidth(min(hint.width(), least + margins.left() + margins.right()))
+        return hint
+
+    def is_elided(self) -> bool:
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter = QPainter(self)
+        try:
+            self.style().drawItemText(
+                painter,
+                rect,
+                int(self.alignment()),
+                self.palette(),
+                self.isEnabled(),
+                text,
+                QPalette.ColorRole.WindowText,
+            )
+        finally:
+            painter.end()
+
+
 class StatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("statusBar")
         self.environment = QLabel(self)
         self.environment.setObjectName("environmentBadge")
-        self.connection = QLabel(self)
+        self.connection = ElidedLabel(self)
         self.connection.setObjectName("connectionState")
-        self.message = QLabel(self)
+        self.message = ElidedLabel(self)
         self.message.setObjectName("statusMessage")
         self.in_flight = QLabel(self)
         self.in_flight.setObjectName("inFlight")
         self.addWidget(self.environment)
         self.addWidget(self.connection)
         self.addWidget(self.message, 1)
+        # The connection keeps its words unless the message has none left to give.
+        self.connection.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.addPermanentWidget(self.in_flight)
         self._message_timer = QTimer(self)
         self._message_timer.setObjectName("status-message")
