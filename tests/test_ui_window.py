@@ -1166,3 +1166,43 @@ async def test_default_size_fits_the_screen(session, qtbot, window_ini):
     finally:
         window.close()
         await window.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("50", 50),
+        ("50 €", 50),
+        ("€50", 50),
+        ("1 500", 1500),
+        ("1\u202f500\u00a0€", 1500),
+        ("1,500", 1500),  # the English group separator
+        ("99999999999999999999", 99999999999999999999),  # read, then refused as too large
+        ("1,5", None),
+        ("50.00", None),
+        ("-5", None),
+        ("5O", None),
+        ("50 €7", None),  # never 507
+        ("", None),
+    ],
+)
+def test_whole_numbers_are_read_as_typed_or_not_at_all(qapp, text, value):
+    from walleo_desktop.ui.number_edit import parse_whole_number
+
+    assert parse_whole_number(text, symbols=("€", "EUR")) == value
+
+
+async def test_an_amount_carried_to_another_brand_is_replaced_by_typing(window, session, qtbot):
+    form = window.form
+    press(qtbot, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "fnac")
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, "50")
+    press(qtbot, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "sephora")
+    press(qtbot, Qt.Key.Key_Tab)  # Sephora has fixed amounts, €50 among them: carried over
+    assert focused() is form.amount_choice and form.amount_value() == 50
+    type_text(qtbot, "7")  # replaces the €50 shown, is not appended to it
+    assert form.amount_choice.currentText() == "7"
+    press(qtbot, Qt.Key.Key_Return)
+    refused(window, session, "Sephora is issued in €25, €50, €100 or €150 only.")

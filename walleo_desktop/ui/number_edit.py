@@ -29,22 +29,27 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 def parse_whole_number(text: str, *, symbols: tuple[str, ...] = ()) -> int | None:
     """``"1 500 €"`` → 1500. None unless the text is a whole number of plain digits.
 
-    Spaces (no-break ones too) and the given currency ``symbols`` are ignored; the locale's
-    group separator is accepted between groups of three digits ("1,500" in English). Signs,
-    decimals and anything else make it not a whole number: nothing is guessed.
+    One of the currency ``symbols`` may stand before or after the number, spaces (no-break ones
+    too) around it, and a space or the locale's group separator between groups of three digits
+    ("1 500", "1,500" in English). Nothing else: a sign, decimals, a symbol inside the number
+    ("50 €7") make it not a number, rather than a number the agent did not type.
     """
-    for symbol in symbols:
-        if symbol:
-            text = text.replace(symbol, "")
-    text = _SPACES.sub("", text)
-    group = QLocale().groupSeparator()
-    if group and group.strip() and group in text:
-        if not re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(group)}[0-9]{{3}})+", text):
-            return None
-        text = text.replace(group, "")
-    if not re.fullmatch(r"[0-9]+", text):
-        return None
-    return int(text)
+    text = _SPACES.sub(" ", text).strip()
+    for symbol in sorted((s for s in symbols if s), key=len, reverse=True):
+        if text.startswith(symbol):
+            text = text[len(symbol) :].strip()
+            break
+    for symbol in sorted((s for s in symbols if s), key=len, reverse=True):
+        if text.endswith(symbol):
+            text = text[: -len(symbol)].strip()
+            break
+    if re.fullmatch(r"[0-9]+", text):
+        return int(text)
+    separators = {" ", QLocale().groupSeparator().strip() or " "}
+    for separator in separators:
+        if re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(separator)}[0-9]{{3}})+", text):
+            return int(text.replace(separator, ""))
+    return None
 
 
 class NumberEdit(QLineEdit):

@@ -474,6 +474,8 @@ class PullForm(QWidget):
         self.amount.setCurrentWidget(page)  # focus on the old page moves to the new one
         self.amount.setFocusProxy(page)
         self.amount_label.setBuddy(page)
+        if page.hasFocus():  # the agent is on it: what is typed replaces what it shows
+            (self._choice_line if page is self.amount_choice else self.amount_spin).selectAll()
 
     def _amount_text(self) -> str:
         if self.amount.currentWidget() is self.amount_choice:
