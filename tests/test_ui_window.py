@@ -1206,3 +1206,48 @@ async def test_an_amount_carried_to_another_brand_is_replaced_by_typing(window, 
     assert form.amount_choice.currentText() == "7"
     press(qtbot, Qt.Key.Key_Return)
     refused(window, session, "Sephora is issued in €25, €50, €100 or €150 only.")
+
+
+async def test_the_no_keyring_warning_speaks_french(french, tmp_path, memory_keyring):
+    import keyring.errors
+
+    def no_keyring(service: str, username: str, password: str) -> None:
+        raise keyring.errors.NoKeyringError("no recommended backend")
+
+    memory_keyring.set_password = no_keyring  # the key goes to its fallback file
+    args = argparse.Namespace(data_dir=tmp_path / "data", profile=None)
+    task = asyncio.ensure_future(app_main(args, simulator_delay_scale=0.01, policy=FAST))
+    try:
+        await wait_until(lambda: bool(visible_main_windows()))
+        (window,) = visible_main_windows()
+        message = window.status.message
+        await wait_until(lambda: bool(message.text()))
+        assert message.text().startswith("Aucun trousseau système n’est disponible")
+        assert "history.key" in message.text() and message.toolTip() == message.text()
+        assert "keyring is available" not in message.text()
+        window.close()
+        assert await asyncio.wait_for(task, 5) == 0
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+async def test_amount_refusals_speak_french(french, session, qtbot, window_ini):
+    window = await open_window(session, qtbot, window_ini)
+    try:
+        form = window.form
+        form.brand.setCurrentIndex(form.brand.findData("FNAC"))
+        type_into(qtbot, form.amount_spin, "7")
+        press(qtbot, Qt.Key.Key_Return)
+        nbsp = "\u00a0"
+        expected = f"Le plus petit montant pour Fnac est 10{nbsp}€."
+        assert form.amount_error.text() == expected
+        assert form.form_error.text() == expected
+        type_into(qtbot, form.amount_spin, "52")
+        assert form.amount_error.text() == (
+            f"Fnac s’émet par paliers de 5{nbsp}€{nbsp}: 50{nbsp}€ ou 55{nbsp}€, par exemple."
+        )
+        assert session.store.recent_pulls(10) == []
+    finally:
+        window.close()
+        await window.shutdown()
