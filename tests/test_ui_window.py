@@ -901,7 +901,9 @@ def x_display():
     proc.wait(10)
 
 
-def run_x11_check(check: str, display: str, tmp_path: Path) -> dict[str, object]:
+def run_x11_check(
+    check: str, display: str, tmp_path: Path, language: str = "en"
+) -> dict[str, object]:
     env = dict(os.environ)
     env.update(
         DISPLAY=display,
@@ -911,7 +913,7 @@ def run_x11_check(check: str, display: str, tmp_path: Path) -> dict[str, object]
     )
     script = Path(__file__).with_name("x11_checks.py")
     done = subprocess.run(
-        [sys.executable, str(script), check],
+        [sys.executable, str(script), check, language],
         env=env,
         capture_output=True,
         text=True,
@@ -1251,3 +1253,14 @@ async def test_amount_refusals_speak_french(french, session, qtbot, window_ini):
     finally:
         window.close()
         await window.shutdown()
+
+
+def test_default_layout_in_french_cuts_nothing_on_a_1366_screen(x_display, tmp_path):
+    """At the default size on a 1366×768 screen, in French, with a card shown."""
+    result = run_x11_check("default_layout", x_display, tmp_path, "fr")
+    assert result["width"] <= result["screen_width"]
+    assert result["cut_titles"] == [], "live table column titles cut"
+    assert result["placeholder"] == "Rechercher parmi 12 enseignes"
+    assert result["placeholder_fits"], "the brand field's placeholder is cut"
+    assert result["pdf_buttons_inside"], "the PDF's buttons stick out of the card pane"
+    assert result["card_pane_inside"]

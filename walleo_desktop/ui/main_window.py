@@ -308,8 +308,12 @@ class MainWindow(QMainWindow):
             width = min(DEFAULT_SIZE[0], room.width() - _FRAME_ROOM[0])
             height = min(DEFAULT_SIZE[1], room.height() - _FRAME_ROOM[1])
             self.resize(width, height)
-            form, card = 260, 440
-            self.splitter.setSizes([form, max(self.width() - form - card, 400), card])
+            # The table gets the width that shows every column title (French's are longer),
+            # the card pane what is left, up to 440 px.
+            form, handles = 260, 2 * self.splitter.handleWidth()
+            table = max(self.table.full_width(), 400)
+            card = min(440, max(self.width() - form - table - handles, 300))
+            self.splitter.setSizes([form, max(self.width() - form - card - handles, 400), card])
         for key, restore in (
             ("window/state", self.restoreState),
             ("window/splitter", self.splitter.restoreState),

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from walleo_desktop.api.errors import WalleoError
 from walleo_desktop.store.records import CardRecord
+from walleo_desktop.ui.flow_layout import FlowLayout
 
 __all__ = ["PdfLoader", "PdfPanel"]
 
@@ -101,9 +102,8 @@ class PdfPanel(QWidget):
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.status_label, 1)
         top.addWidget(self.show_button)
-        actions = QHBoxLayout()
-        actions.setContentsMargins(0, 0, 0, 0)
-        actions.addStretch(1)
+        # The two buttons wrap onto two lines when the pane is narrower than both (French).
+        actions = FlowLayout(spacing=6)
         actions.addWidget(self.save_button)
         actions.addWidget(self.open_button)
         header = QVBoxLayout()
