@@ -1255,6 +1255,22 @@ async def test_amount_refusals_speak_french(french, session, qtbot, window_ini):
         await window.shutdown()
 
 
+async def test_export_opened_before_the_history_counted_gives_the_right_count(
+    window, session, qtbot
+):
+    card = session.catalog.find("FNAC")
+    assert card is not None
+    pulls = session.engine.submit(card, 50, count=3)
+    await asyncio.wait_for(session.engine.wait([p.id for p in pulls]), 10)
+    assert window.history is None
+    qtbot.keyClick(window.form.reference, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    view = window.history
+    assert view is not None and view._dialog is not None  # the tab and the export, at once
+    summary = view._dialog.summary
+    await wait_until(lambda: summary.text().startswith("3 pulls match"))
+    view._dialog.reject()
+
+
 def test_default_layout_in_french_cuts_nothing_on_a_1366_screen(x_display, tmp_path):
     """At the default size on a 1366×768 screen, in French, with a card shown."""
     result = run_x11_check("default_layout", x_display, tmp_path, "fr")
