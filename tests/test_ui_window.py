@@ -835,6 +835,24 @@ async def test_a_mouse_click_on_a_row_enables_its_actions_and_context_menu(windo
     assert retry_pull.request_id != failed.request_id
 
 
+async def test_a_mouse_click_on_an_in_doubt_row_enables_check_now(window, session, qtbot):
+    faults = session.simulator.faults
+    faults.drop = 1.0  # the create lands, its answer is lost; the checks are lost too
+    faults.methods = {"POST", "GET"}
+    faults.paths_prefix = "/pull_requests"
+    card = session.catalog.find("GOOGLE-PLAY")
+    assert card is not None
+    (pull,) = session.engine.submit(card, 25)
+    await wait_state(window, pull.id, PullState.IN_DOUBT)
+    assert not window.check_now_action.isEnabled()
+    qtbot.mouseClick(
+        window.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(window, pull.id)
+    )
+    assert window.check_now_action.isEnabled() and window.copy_id_action.isEnabled()
+    assert not window.retry_action.isEnabled()  # in doubt: never issue it again
+    faults.drop = 0.0
+
+
 async def issued_card_selected(window: MainWindow, session: Session, qtbot) -> PullRecord:
     card = session.catalog.find("SEPHORA")
     assert card is not None
