@@ -92,11 +92,23 @@ class _MenuKeysWin(QObject):
         if (
             event.type() == QEvent.Type.ShortcutOverride
             and isinstance(event, QKeyEvent)
+            and self._may_be_shortcut(event)
             and QKeySequence(event.keyCombination()) in self._shortcuts()
         ):
             event.ignore()  # not the field's: the shortcut map goes on to the action
             return True
         return False
+
+    @staticmethod
+    def _may_be_shortcut(event: QKeyEvent) -> bool:
+        """Every key typed is asked about; only these can be one of the window's shortcuts."""
+        chords = (
+            Qt.KeyboardModifier.ControlModifier
+            | Qt.KeyboardModifier.AltModifier
+            | Qt.KeyboardModifier.MetaModifier
+        )
+        function_key = Qt.Key.Key_F1.value <= event.key() <= Qt.Key.Key_F35.value
+        return bool(event.modifiers() & chords) or function_key
 
 
 def window_settings() -> QSettings:
