@@ -95,7 +95,9 @@ def card(pull_id: int, card_id: str = "card-1", code: str = "GIFT-1111-2222-3344
 
 def test_a_transition_names_the_state_it_expects(core: StoreCore, clock: Clock) -> None:
     [pull] = core.add_pulls([new("r1")])
-    sending = core.transition(pull.id, expect=PullState.QUEUED, state=PullState.SENDING, event="send")
+    sending = core.transition(
+        pull.id, expect=PullState.QUEUED, state=PullState.SENDING, event="send"
+    )
     assert sending.state is PullState.SENDING
     with pytest.raises(StaleWriteError) as caught:  # another writer moved it meanwhile
         core.transition(pull.id, expect=PullState.QUEUED, state=PullState.SENDING)

@@ -854,6 +854,24 @@ async def test_a_mouse_click_on_a_row_enables_its_actions_and_context_menu(windo
     assert retry_pull.request_id != failed.request_id
 
 
+async def test_a_mouse_click_on_an_in_doubt_row_enables_check_now(window, session, qtbot):
+    faults = session.simulator.faults
+    faults.drop = 1.0  # the create lands, its answer is lost; the checks are lost too
+    faults.methods = {"POST", "GET"}
+    faults.paths_prefix = "/pull_requests"
+    card = session.catalog.find("GOOGLE-PLAY")
+    assert card is not None
+    (pull,) = await session.engine.submit(card, 25)
+    await wait_state(window, pull.id, PullState.IN_DOUBT)
+    assert not window.check_now_action.isEnabled()
+    qtbot.mouseClick(
+        window.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(window, pull.id)
+    )
+    assert window.check_now_action.isEnabled() and window.copy_id_action.isEnabled()
+    assert not window.retry_action.isEnabled()  # in doubt: never issue it again
+    faults.drop = 0.0
+
+
 async def issued_card_selected(window: MainWindow, session: Session, qtbot) -> PullRecord:
     card = session.catalog.find("SEPHORA")
     assert card is not None
@@ -920,7 +938,9 @@ def x_display():
     proc.wait(10)
 
 
-def run_x11_check(check: str, display: str, tmp_path: Path) -> dict[str, object]:
+def run_x11_check(
+    check: str, display: str, tmp_path: Path, language: str = "en"
+) -> dict[str, object]:
     env = dict(os.environ)
     env.update(
         DISPLAY=display,
@@ -930,7 +950,7 @@ def run_x11_check(check: str, display: str, tmp_path: Path) -> dict[str, object]
     )
     script = Path(__file__).with_name("x11_checks.py")
     done = subprocess.run(
-        [sys.executable, str(script), check],
+        [sys.executable, str(script), check, language],
         env=env,
         capture_output=True,
         text=True,
@@ -1226,3 +1246,75 @@ async def test_an_amount_carried_to_another_brand_is_replaced_by_typing(window, 
     assert form.amount_choice.currentText() == "7"
     press(qtbot, Qt.Key.Key_Return)
     await refused(window, session, "Sephora is issued in €25, €50, €100 or €150 only.")
+
+
+async def test_the_no_keyring_warning_speaks_french(french, tmp_path, memory_keyring):
+    import keyring.errors
+
+    def no_keyring(service: str, username: str, password: str) -> None:
+        raise keyring.errors.NoKeyringError("no recommended backend")
+
+    memory_keyring.set_password = no_keyring  # the key goes to its fallback file
+    args = argparse.Namespace(data_dir=tmp_path / "data", profile=None)
+    task = asyncio.ensure_future(app_main(args, simulator_delay_scale=0.01, policy=FAST))
+    try:
+        await wait_until(lambda: bool(visible_main_windows()))
+        (window,) = visible_main_windows()
+        message = window.status.message
+        await wait_until(lambda: bool(message.text()))
+        assert message.text().startswith("Aucun trousseau système n’est disponible")
+        assert "history.key" in message.text() and message.toolTip() == message.text()
+        assert "keyring is available" not in message.text()
+        window.close()
+        assert await asyncio.wait_for(task, 5) == 0
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+async def test_amount_refusals_speak_french(french, session, qtbot, window_ini):
+    window = await open_window(session, qtbot, window_ini)
+    try:
+        form = window.form
+        form.brand.setCurrentIndex(form.brand.findData("FNAC"))
+        type_into(qtbot, form.amount_spin, "7")
+        press(qtbot, Qt.Key.Key_Return)
+        nbsp = "\u00a0"
+        expected = f"Le plus petit montant pour Fnac est 10{nbsp}€."
+        assert form.amount_error.text() == expected
+        assert form.form_error.text() == expected
+        type_into(qtbot, form.amount_spin, "52")
+        assert form.amount_error.text() == (
+            f"Fnac s’émet par paliers de 5{nbsp}€{nbsp}: 50{nbsp}€ ou 55{nbsp}€, par exemple."
+        )
+        assert await session.store.recent_pulls(10) == []
+    finally:
+        window.close()
+        await window.shutdown()
+
+
+async def test_export_opened_before_the_history_counted_gives_the_right_count(
+    window, session, qtbot
+):
+    card = session.catalog.find("FNAC")
+    assert card is not None
+    pulls = await session.engine.submit(card, 50, count=3)
+    await asyncio.wait_for(session.engine.wait([p.id for p in pulls]), 10)
+    assert window.history is None
+    qtbot.keyClick(window.form.reference, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    view = window.history
+    assert view is not None and view._dialog is not None  # the tab and the export, at once
+    summary = view._dialog.summary
+    await wait_until(lambda: summary.text().startswith("3 pulls match"))
+    view._dialog.reject()
+
+
+def test_default_layout_in_french_cuts_nothing_on_a_1366_screen(x_display, tmp_path):
+    """At the default size on a 1366×768 screen, in French, with a card shown."""
+    result = run_x11_check("default_layout", x_display, tmp_path, "fr")
+    assert result["width"] <= result["screen_width"]
+    assert result["cut_titles"] == [], "live table column titles cut"
+    assert result["placeholder"] == "Rechercher parmi 12 enseignes"
+    assert result["placeholder_fits"], "the brand field's placeholder is cut"
+    assert result["pdf_buttons_inside"], "the PDF's buttons stick out of the card pane"
+    assert result["card_pane_inside"]

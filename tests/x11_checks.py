@@ -1,9 +1,10 @@
-"""Window checks that need a real X server: ``python tests/x11_checks.py CHECK``.
+"""Window checks that need a real X server: ``python tests/x11_checks.py CHECK [LANGUAGE]``.
 
-Run by tests/test_ui_window.py under a private Xvfb with the xcb platform, because some
-behaviour exists only there: xcb's key bindings (Ctrl+E is "end of line" in a text field on
-X11, not offscreen) and the title the window manager is given. Prints one line of JSON.
-The environment (XDG dirs, DISPLAY, a keyring that stores nothing) comes from the test.
+Run by tests/test_ui_window.py under a private Xvfb (1366×768) with the xcb platform, because
+some behaviour exists only there: xcb's key bindings (Ctrl+E is "end of line" in a text field on
+X11, not offscreen), the title the window manager is given, and the window at its default size
+on a real 1366 px screen (offscreen's is 800 px). Prints one line of JSON. The environment (XDG
+dirs, DISPLAY, a keyring that stores nothing) comes from the test.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from walleo_desktop.engine import Connection, Session
+from walleo_desktop.engine import Connection, PollPolicy, Session
+from walleo_desktop.store.records import PullState
 from walleo_desktop.ui.app import configure_application
 from walleo_desktop.ui.main_window import MainWindow
 
 DEMO = Connection(profile="demo", base_url="", credentials=None, demo=True)
+FAST = PollPolicy(first_check=0.05, min_interval=0.1, max_interval=0.2, slow_interval=0.5)
 
 
 async def until(predicate, timeout: float = 10.0) -> bool:
@@ -113,17 +116,66 @@ async def title(window: MainWindow) -> dict[str, object]:
     return {"title": window.windowTitle(), "x11_title": x11_window_name(int(window.winId()))}
 
 
-CHECKS = {"export": export_from_text_fields, "title": title}
+def _inside(widget: QWidget, container: QWidget) -> bool:
+    corner = widget.mapTo(container, widget.rect().bottomRight())
+    return container.rect().contains(corner)
+
+
+async def default_layout(window: MainWindow) -> dict[str, object]:
+    """The window at its default size, a card shown: what does not fit, or is cut."""
+    from walleo_desktop.ui.pull_table_model import Columns
+
+    form, table, pane = window.form, window.table, window.card_pane
+    placeholder = form.brand.lineEdit().placeholderText()
+    placeholder_fits = (
+        form.brand.lineEdit().fontMetrics().horizontalAdvance(placeholder)
+        <= form.brand.lineEdit().width() - 12  # its frame and margins
+    )
+    card = window._session.catalog.find("FNAC")
+    assert card is not None
+    (pull,) = window._session.engine.submit(card, 50)
+    await until(
+        lambda: (p := window.model.pull(pull.id)) is not None and p.state is PullState.SUCCESS
+    )
+    table.select_pull(pull.id)
+    await until(lambda: pane.pdf.state == "ready", 10)
+    await asyncio.sleep(0.2)
+    header = table.horizontalHeader()
+    metrics = header.fontMetrics()
+    cut = [
+        str(window.model.headerData(c, Qt.Orientation.Horizontal))
+        for c in Columns
+        if metrics.horizontalAdvance(str(window.model.headerData(c, Qt.Orientation.Horizontal))) + 8
+        > header.sectionSize(c)
+    ]
+    screen = window.screen().availableGeometry()
+    return {
+        "width": window.frameGeometry().width(),
+        "screen_width": screen.width(),
+        "cut_titles": cut,
+        "placeholder": placeholder,
+        "placeholder_fits": placeholder_fits,
+        "pdf_buttons_inside": all(
+            _inside(b, pane) for b in (pane.pdf.save_button, pane.pdf.open_button)
+        ),
+        "card_pane_inside": _inside(pane, window),
+    }
+
+
+CHECKS = {"export": export_from_text_fields, "title": title, "default_layout": default_layout}
 
 
 async def run(check: str) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="walleo-x11-"))
-    session = await Session.open(DEMO, tmp / "data")
+    session = await Session.open(DEMO, tmp / "data", simulator_delay_scale=0.01, policy=FAST)
+    session.simulator.config.async_error_rate = 0.0
     window = MainWindow(session, settings=QSettings(str(tmp / "w.ini"), QSettings.Format.IniFormat))
     try:
         window.show()
         window.activateWindow()
         active = await until(window.isActiveWindow, 10)
+        await window.start()
+        await until(lambda: window.form.brand.count() > 0)
         result = {"active": active, **await CHECKS[check](window)}
     finally:
         window.close()
@@ -134,9 +186,10 @@ async def run(check: str) -> dict[str, object]:
 
 def main() -> int:
     check = sys.argv[1]
+    language = sys.argv[2] if len(sys.argv) > 2 else "en"
     assert os.environ.get("QT_QPA_PLATFORM") == "xcb", "run under xcb"
     app = QApplication(sys.argv[:1])
-    configure_application(app, "en")  # name, icon, language: as walleo-desktop does
+    configure_application(app, language)  # name, icon, language: as walleo-desktop does
     app.setQuitOnLastWindowClosed(False)
     result = asyncio.run(run(check), loop_factory=lambda: qasync.QEventLoop(app))
     print(json.dumps(result), flush=True)

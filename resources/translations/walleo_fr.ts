@@ -59,6 +59,10 @@
         <translation>Walleo Desktop ne peut pas démarrer</translation>
     </message>
     <message>
+        <source>No system keyring is available: the key that encrypts the card codes in your history is stored in the file {file} (readable by your user only). Anyone who can read your files can read the codes. Set up a keyring (GNOME Keyring, KWallet) and restart: the key moves there by itself.</source>
+        <translation>Aucun trousseau système n’est disponible&#xa0;: la clé qui chiffre les codes des cartes de votre historique est enregistrée dans le fichier {file} (lisible par votre seul utilisateur). Quiconque peut lire vos fichiers peut lire les codes. Installez un trousseau (GNOME Keyring, KWallet) et redémarrez&#xa0;: la clé s’y déplacera d’elle-même.</translation>
+    </message>
+    <message>
         <source>the system keyring did not answer within {seconds} s</source>
         <translation>le trousseau du système n’a pas répondu en {seconds}&#xa0;s</translation>
     </message>
@@ -238,8 +242,12 @@
         <translation>Exporter l’historique</translation>
     </message>
     <message>
+        <source>No pull matches the current filters: the file will only have its header row.</source>
+        <translation>Aucune émission ne correspond aux filtres actuels&#xa0;: le fichier n’aura que sa ligne d’en-tête.</translation>
+    </message>
+    <message>
         <source>{rows} pulls match the current filters; they are exported in the order shown.</source>
-        <translation>{rows} émission(s) correspondent aux filtres actuels&#xa0;; elles sont exportées dans l’ordre affiché.</translation>
+        <translation>{rows} émissions correspondent aux filtres actuels&#xa0;; elles sont exportées dans l’ordre affiché.</translation>
     </message>
     <message>
         <source>Standard (comma, ISO 8601 dates in UTC)</source>
@@ -272,6 +280,14 @@
     <message>
         <source>Save as:</source>
         <translation>Enregistrer sous&#xa0;:</translation>
+    </message>
+    <message>
+        <source>Counting the pulls that match the current filters…</source>
+        <translation>Décompte des émissions qui correspondent aux filtres actuels…</translation>
+    </message>
+    <message>
+        <source>1 pull matches the current filters.</source>
+        <translation>1 émission correspond aux filtres actuels.</translation>
     </message>
     <message>
         <source>Choose where to save the file.</source>
@@ -948,8 +964,8 @@ Inclure les codes&#xa0;?</translation>
     <message numerus="yes">
         <source>Type to search %n brand(s)</source>
         <translation>
-            <numerusform>Tapez pour rechercher parmi %n enseigne</numerusform>
-            <numerusform>Tapez pour rechercher parmi %n enseignes</numerusform>
+            <numerusform>Rechercher parmi %n enseigne</numerusform>
+            <numerusform>Rechercher parmi %n enseignes</numerusform>
         </translation>
     </message>
     <message>

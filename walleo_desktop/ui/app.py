@@ -45,6 +45,7 @@ __all__ = [
     "EXIT_OK",
     "KEYRING_TIMEOUT",
     "configure_application",
+    "key_warning",
     "main",
     "run",
 ]
@@ -132,10 +133,9 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
             if problem:  # the fallback to demo mode: say why, until something else is said
                 window.show_error(problem, sticky=True)
                 window.status.environment.setToolTip(problem)
-            if session.key_warning:  # the history's key is in a file: never silently
-                window.show_error(
-                    " ".join(t for t in (problem, session.key_warning) if t), sticky=True
-                )
+            warning = key_warning(session.data_key)
+            if warning:  # the history's key is in a file: never silently
+                window.show_error(" ".join(t for t in (problem, warning) if t), sticky=True)
             window.check_history_if_needed()  # after a crash: in the background, said
             try:
                 await window.start()
@@ -151,6 +151,19 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
             return EXIT_OK
         profile_name = None  # from now on, follow the profile made active in Settings
         log.info("reconnecting after a profile change")
+
+
+def key_warning(data_key: DataKey | None) -> str:
+    """What the window says when the history's key is in its fallback file ('' otherwise):
+    ``DataKey.warning`` in the window's own, translated words (the engine's are English)."""
+    if data_key is None or not data_key.fallback:
+        return ""
+    return _tr(
+        "No system keyring is available: the key that encrypts the card codes in your history "
+        "is stored in the file {file} (readable by your user only). Anyone who can read your "
+        "files can read the codes. Set up a keyring (GNOME Keyring, KWallet) and restart: the "
+        "key moves there by itself."
+    ).format(file=data_key.file)
 
 
 async def resolve_connection_safely(

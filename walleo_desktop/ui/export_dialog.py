@@ -128,7 +128,7 @@ class ExportDialog(QDialog):
         self,
         store: Store,
         query: Query,
-        rows: int,
+        rows: int | None,
         *,
         agent: str = "",
         parent: QWidget | None = None,
@@ -143,12 +143,8 @@ class ExportDialog(QDialog):
         self._thread: ExportThread | None = None
         self._confirm: QMessageBox | None = None
 
-        self.summary = QLabel(
-            self.tr(
-                "{rows} pulls match the current filters; they are exported in the order shown."
-            ).format(rows=f"{rows:,}".replace(",", "\u202f")),
-            self,
-        )
+        self.summary = QLabel(self)
+        self.summary.setObjectName("exportSummary")
         self.summary.setWordWrap(True)
 
         self.preset = QComboBox(self)
@@ -174,9 +170,9 @@ class ExportDialog(QDialog):
 
         self.progress = QProgressBar(self)
         self.progress.setObjectName("exportProgress")
-        self.progress.setRange(0, max(rows, 1))
         self.progress.setValue(0)
         self.progress.hide()
+        self.set_row_count(rows)
         self.status = QLabel(self)
         self.status.setObjectName("exportStatus")
         self.status.setWordWrap(True)
@@ -204,6 +200,24 @@ class ExportDialog(QDialog):
         self.with_codes.toggled.connect(self._on_codes_toggled)
         self.export_button.clicked.connect(self.start_export)
         self.cancel_button.clicked.connect(self._on_cancel)
+
+    def set_row_count(self, rows: int | None) -> None:
+        """How many pulls the export will write; None while the history is still counting
+        them (the history view passes the count on when it is in)."""
+        if rows is None:
+            text = self.tr("Counting the pulls that match the current filters…")
+        elif rows == 0:
+            text = self.tr(
+                "No pull matches the current filters: the file will only have its header row."
+            )
+        elif rows == 1:
+            text = self.tr("1 pull matches the current filters.")
+        else:
+            text = self.tr(
+                "{rows} pulls match the current filters; they are exported in the order shown."
+            ).format(rows=f"{rows:,}".replace(",", "\u202f"))
+        self.summary.setText(text)
+        self.progress.setRange(0, max(rows or 0, 1))
 
     @property
     def running(self) -> bool:

@@ -259,9 +259,10 @@ class HistoryView(QWidget):
         from walleo_desktop.engine.pulls import default_agent
 
         agent = self._agent or default_agent()
-        dialog = ExportDialog(
-            self._store, self.model.query, self.model.rowCount(), agent=agent, parent=self
-        )
+        # Opened with the history still counting (Ctrl+E builds the tab): the count follows.
+        rows = None if self.model.busy else self.model.rowCount()
+        dialog = ExportDialog(self._store, self.model.query, rows, agent=agent, parent=self)
+        self.model.query_finished.connect(dialog.set_row_count)
         dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
         self._dialog = dialog
         dialog.open()
@@ -431,4 +432,5 @@ class HistoryView(QWidget):
     def _forget_dialog(self, dialog: ExportDialog) -> None:
         if self._dialog is dialog:
             self._dialog = None
+        self.model.query_finished.disconnect(dialog.set_row_count)
         dialog.deleteLater()

@@ -94,11 +94,23 @@ class _MenuKeysWin(QObject):
         if (
             event.type() == QEvent.Type.ShortcutOverride
             and isinstance(event, QKeyEvent)
+            and self._may_be_shortcut(event)
             and QKeySequence(event.keyCombination()) in self._shortcuts()
         ):
             event.ignore()  # not the field's: the shortcut map goes on to the action
             return True
         return False
+
+    @staticmethod
+    def _may_be_shortcut(event: QKeyEvent) -> bool:
+        """Every key typed is asked about; only these can be one of the window's shortcuts."""
+        chords = (
+            Qt.KeyboardModifier.ControlModifier
+            | Qt.KeyboardModifier.AltModifier
+            | Qt.KeyboardModifier.MetaModifier
+        )
+        function_key = Qt.Key.Key_F1.value <= event.key() <= Qt.Key.Key_F35.value
+        return bool(event.modifiers() & chords) or function_key
 
 
 def window_settings() -> QSettings:
@@ -313,8 +325,12 @@ class MainWindow(QMainWindow):
             width = min(DEFAULT_SIZE[0], room.width() - _FRAME_ROOM[0])
             height = min(DEFAULT_SIZE[1], room.height() - _FRAME_ROOM[1])
             self.resize(width, height)
-            form, card = 260, 440
-            self.splitter.setSizes([form, max(self.width() - form - card, 400), card])
+            # The table gets the width that shows every column title (French's are longer),
+            # the card pane what is left, up to 440 px.
+            form, handles = 260, 2 * self.splitter.handleWidth()
+            table = max(self.table.full_width(), 400)
+            card = min(440, max(self.width() - form - table - handles, 300))
+            self.splitter.setSizes([form, max(self.width() - form - card - handles, 400), card])
         for key, restore in (
             ("window/state", self.restoreState),
             ("window/splitter", self.splitter.restoreState),

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from walleo_desktop.api.errors import WalleoError
 from walleo_desktop.store.records import CardRecord
+from walleo_desktop.ui.flow_layout import FlowLayout
 
 __all__ = ["PdfLoader", "PdfPanel"]
 
@@ -78,9 +79,10 @@ class PdfPanel(QWidget):
         self.view.setDocument(self.document)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
-        # Fit-to-width with a scroll bar shown only as needed can oscillate for ever at some
-        # widths (the bar appears, the page narrows and no longer needs it, it goes, the page
-        # widens...): a busy loop in Qt's layout that froze the window. The bar stays.
+        # Fit-to-width with a scroll bar "as needed" never settles when the page, fitted to
+        # the width, is about as tall as the view: the bar shows, the page narrows and fits,
+        # the bar hides, the page widens again... and the GUI thread spins at 100 % for good.
+        # A bar that is always there leaves the width, hence the zoom, fixed.
         self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.view.setMinimumHeight(220)
 
@@ -100,9 +102,8 @@ class PdfPanel(QWidget):
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.status_label, 1)
         top.addWidget(self.show_button)
-        actions = QHBoxLayout()
-        actions.setContentsMargins(0, 0, 0, 0)
-        actions.addStretch(1)
+        # The two buttons wrap onto two lines when the pane is narrower than both (French).
+        actions = FlowLayout(spacing=6)
         actions.addWidget(self.save_button)
         actions.addWidget(self.open_button)
         header = QVBoxLayout()

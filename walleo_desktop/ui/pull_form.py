@@ -523,10 +523,10 @@ class PullForm(QWidget):
         """
         fv = card.facial_values
         allowed = fv.validate(amount) is None
-        ceiling = MAX_AMOUNT
+        ceiling = MAX_AMOUNT  # a fixed amount is one of the brand's own: no ceiling of ours
         if fv.type == "free" and fv.max_amount is not None:
             ceiling = min(ceiling, fv.max_amount)
-        if allowed and 0 < amount <= ceiling:
+        if allowed and (fv.type == "fixed" or 0 < amount <= ceiling):
             return None
 
         def money(value: int) -> str:

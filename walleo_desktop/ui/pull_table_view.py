@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QMenu,
+    QStyle,
+    QTableView,
+    QWidget,
+)
 
 from walleo_desktop.store.records import PullRecord
 from walleo_desktop.ui.pull_table_model import Columns, PullTableModel
@@ -57,6 +64,7 @@ class PullTableView(QTableView):
         self.context_menu = QMenu(self)
         self.context_menu.setObjectName("pullTableMenu")
         self._selected_id: int | None = None
+        self._full_width = 0
         vertical = self.verticalHeader()
         vertical.hide()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -83,9 +91,21 @@ class PullTableView(QTableView):
         # agent reads), so the other columns never push a horizontal scrollbar in.
         header.setSectionResizeMode(Columns.REQUEST_ID, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(40)
+        # The width at which no title is cut: the other columns, and the request id's title.
+        title = str(model.headerData(Columns.REQUEST_ID, Qt.Orientation.Horizontal))
+        columns = sum(header.sectionSize(c) for c in _SAMPLES if c != Columns.REQUEST_ID)
+        scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self._full_width = (
+            columns + metrics.horizontalAdvance(title) + 24 + scroll_bar + 2 * self.frameWidth()
+        )
         selection = self.selectionModel()
         selection.currentRowChanged.connect(self._on_selection_changed)
         selection.selectionChanged.connect(self._on_selection_changed)
+
+    def full_width(self) -> int:
+        """The width at which every column title shows whole (the window's default layout
+        gives the table that much; narrower, it elides)."""
+        return self._full_width
 
     def model(self) -> PullTableModel:
         model = super().model()
