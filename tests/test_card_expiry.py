@@ -29,10 +29,10 @@ from walleo_desktop.api.models import expiry_day
 from walleo_desktop.engine import PollPolicy, PullEngine
 from walleo_desktop.simulator import DEMO_CREDENTIALS, Simulator, SimulatorConfig, serve_in_thread
 from walleo_desktop.store import HistoryFilter, Store
-from walleo_desktop.store.sqlite import open_core
 from walleo_desktop.store.crypto import CardCipher, new_data_key
 from walleo_desktop.store.export import export_csv
 from walleo_desktop.store.records import CardRecord, PullRecord
+from walleo_desktop.store.sqlite import open_core
 from walleo_desktop.ui.card_pane import CardPane
 from walleo_desktop.ui.history_model import Columns, HistoryModel
 

@@ -60,7 +60,6 @@ from walleo_desktop.store.crypto import (
 )
 from walleo_desktop.store.export import CODE_COLUMNS, COLUMNS, PRESETS, export_csv, export_rows
 from walleo_desktop.store.sqlite import SqliteBackend
-from walleo_desktop.store.sqlite import backend as backend_module
 from walleo_desktop.store.sqlite import open_core as open_store
 from walleo_desktop.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 
