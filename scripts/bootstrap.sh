@@ -9,19 +9,21 @@ cd "$(dirname "$0")/.."
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
-# --- Debian packages Qt needs (stack-notes §2); installed only when missing -------------------
-qt_packages=(libglib2.0-0 libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 libx11-6
+# --- Debian packages: what Qt needs (stack-notes §2), and for --test the validators and
+# PostgreSQL 15 (tests start a throwaway server: team-scale §4); installed only when missing -----
+deb_packages=(libglib2.0-0 libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 libx11-6
   fonts-dejavu-core libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0)
-[ "$want_test" = 1 ] && qt_packages+=(xvfb xauth desktop-file-utils appstream)  # validators: tests/test_packaging.py
+[ "$want_test" = 1 ] && deb_packages+=(xvfb xauth desktop-file-utils appstream)  # validators: tests/test_packaging.py
+[ "$want_test" = 1 ] && deb_packages+=(postgresql postgresql-contrib)  # pg_server fixture: tests/conftest.py
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
-  for p in "${qt_packages[@]}"; do
+  for p in "${deb_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "bootstrap: installing Debian packages Qt needs: ${missing[*]}"
+  echo "bootstrap: installing missing Debian packages: ${missing[*]}"
   sudo_cmd=()
   [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo_cmd=(sudo)
   if [ "$(id -u)" -eq 0 ] || [ "${#sudo_cmd[@]}" -gt 0 ]; then

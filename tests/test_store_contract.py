@@ -98,6 +98,8 @@ def test_a_transition_names_the_state_it_expects(core: StoreCore, clock: Clock) 
     sending = core.transition(
         pull.id, expect=PullState.QUEUED, state=PullState.SENDING, event="send"
     )
+        pull.id, expect=PullState.QUEUED, state=PullState.SENDING, event="send"
+    )
     assert sending.state is PullState.SENDING
     with pytest.raises(StaleWriteError) as caught:  # another writer moved it meanwhile
         core.transition(pull.id, expect=PullState.QUEUED, state=PullState.SENDING)
