@@ -85,7 +85,7 @@ def _is_local(url: str) -> bool:
 
 
 def _translate(exc: psycopg.Error, label: str) -> StoreError:
-    if isinstance(exc, psycopg.errors.IntegrityConstraintViolation):
+    if isinstance(exc, psycopg.IntegrityError):
         return ConstraintError(
             f"The team database refused the change ({exc.diag.message_primary}). Nothing was "
             "changed.",
@@ -154,7 +154,10 @@ class PostgresConn:
                 after = time.time()
         except psycopg.Error as exc:
             raise _translate(exc, self._label) from exc
-        self._offset = timedelta(seconds=server - (before + after) / 2)
+        offset = server - (before + after) / 2
+        # Clocks within a second of the server's are taken as agreeing: the measurement itself
+        # is that noisy, and a lease is 60 s.
+        self._offset = timedelta(seconds=offset if abs(offset) > 1.0 else 0.0)
         with self._lock:
             self._raw = raw
         return raw
