@@ -133,7 +133,7 @@ async def default_layout(window: MainWindow) -> dict[str, object]:
     )
     card = window._session.catalog.find("FNAC")
     assert card is not None
-    (pull,) = window._session.engine.submit(card, 50)
+    (pull,) = await window._session.engine.submit(card, 50)
     await until(
         lambda: (p := window.model.pull(pull.id)) is not None and p.state is PullState.SUCCESS
     )
