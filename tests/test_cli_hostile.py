@@ -244,3 +244,18 @@ def test_history_and_export_without_the_key_still_read_the_rest(server, tmp_path
     r = run_cli(["--data-dir", str(data), "export", str(out), "--with-codes", "--yes"], env)
     assert r.returncode == 2 and "key" in r.stderr
     assert not (data / "history.key").exists()  # no new key was made for it
+
+
+def test_the_same_customer_card_twice_asks_first(server, tmp_path):
+    sim, srv = server
+    env = cli_env(srv.base_url, tmp_path)
+    data = tmp_path / "data"
+    args = ["--data-dir", str(data), "pull", "FNAC", "50", "--reference", "TCK-77"]
+    assert run_cli(args, env).returncode == 0
+    again = run_cli(args, env)
+    assert again.returncode == 2
+    assert_plain(again)
+    assert "last 24 hours" in again.stderr and "--allow-duplicate" in again.stderr
+    assert sim.pull_request_creates == 1
+    assert run_cli([*args, "--allow-duplicate"], env).returncode == 0
+    assert sim.pull_request_creates == 2

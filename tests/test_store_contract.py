@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -326,3 +327,78 @@ def test_the_export_streams_every_row_formatted(filled: StoreCore) -> None:
     assert rows[1]["cost"] == "" and rows[1]["expire_at"] == ""
     french = list(export_rows(filled, HistoryFilter(), PRESETS["excel-fr"], descending=False))
     assert dict(zip(COLUMNS, french[0], strict=True))["cost"] == "48,00"
+
+
+# -- the duplicate-intent guard ------------------------------------------------------------------
+
+
+def test_the_same_customer_brand_and_amount_asks_before_a_second_card(
+    core: StoreCore, clock: Clock
+) -> None:
+    from walleo_desktop.store import DuplicateIntentError
+
+    [first] = core.add_pulls([new("a", reference="TCK-9", agent="alice")], check_duplicates=True)
+    with pytest.raises(DuplicateIntentError) as caught:
+        core.add_pulls([new("b", reference="TCK-9", agent="bob")], check_duplicates=True)
+    assert [m.id for m in caught.value.matches] == [first.id]
+    assert core.find_pull("b") is None  # nothing journaled
+    # Another amount, brand or reference, or no reference at all: not the same intent.
+    core.add_pulls([new("c", reference="TCK-9", amount=20)], check_duplicates=True)
+    core.add_pulls([new("d", reference="TCK-9", gift_card_code="IKEA")], check_duplicates=True)
+    core.add_pulls([new("e"), new("f")], check_duplicates=True)
+    # Confirmed: journaled, and the event says which pulls it knowingly repeats.
+    [again] = core.add_pulls(
+        [new("g", reference="TCK-9")], check_duplicates=True, confirmed=[first.id]
+    )
+    assert core.events(again.id)[0].detail["confirmed_duplicate_of"] == [first.id]
+    # A confirmation covers the pulls it saw, not one made since.
+    with pytest.raises(DuplicateIntentError):
+        core.add_pulls([new("h", reference="TCK-9")], check_duplicates=True, confirmed=[first.id])
+    # A failure issued nothing; a day later it is another day's order.
+    core.update_pull(first.id, state=PullState.ERROR)
+    core.update_pull(again.id, state=PullState.REJECTED)
+    core.add_pulls([new("i", reference="TCK-9")], check_duplicates=True)
+    clock(T0 + timedelta(hours=24, seconds=1))
+    core.add_pulls([new("j", reference="TCK-9")], check_duplicates=True)
+
+
+def test_two_writers_at_once_cannot_both_skip_the_guard(core: StoreCore, tmp_path: Any) -> None:
+    """Two agents (two connections) journal the same customer's card at the same instant:
+    exactly one gets through, the other is asked."""
+    import threading
+
+    from walleo_desktop.store import DuplicateIntentError
+
+    if core.dialect.name == "sqlite":
+        make = lambda: open_core(Path(core.label), cipher=CIPHER)  # noqa: E731
+    else:
+        from walleo_desktop.store.postgres.backend import PostgresBackend
+
+        url = core.conn.raw.info.dsn  # type: ignore[attr-defined]
+        password = core.conn.raw.info.password  # type: ignore[attr-defined]
+
+        def make() -> StoreCore:
+            backend = PostgresBackend.open(url, password=password, cipher=CIPHER)
+            return StoreCore(backend.main, CIPHER, on_close=backend.close)
+
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def agent(name: str) -> None:
+        mine = make()
+        try:
+            barrier.wait(10)
+            mine.add_pulls([new(name, reference="TCK-RACE", agent=name)], check_duplicates=True)
+            outcomes.append("journaled")
+        except DuplicateIntentError:
+            outcomes.append("asked")
+        finally:
+            mine.close()
+
+    threads = [threading.Thread(target=agent, args=(f"agent{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["asked", "asked", "asked", "journaled"]
+    assert core.count_history(HistoryFilter(search="TCK-RACE")) == 1

@@ -1318,3 +1318,35 @@ def test_default_layout_in_french_cuts_nothing_on_a_1366_screen(x_display, tmp_p
     assert result["placeholder_fits"], "the brand field's placeholder is cut"
     assert result["pdf_buttons_inside"], "the PDF's buttons stick out of the card pane"
     assert result["card_pane_inside"]
+
+
+async def test_the_same_customer_card_twice_asks_before_issuing_again(window, session, qtbot):
+    form = window.form
+    choose(window, "SEPHORA", 50)
+    form.reference.setText("TCK-DUP")
+    assert form.request_confirmation()
+    (first,) = await confirm(form)
+    form.reference.setText("TCK-DUP")
+    assert form.request_confirmation()
+    form.confirm()
+    await wait_until(lambda: form.duplicate_question is not None)
+    box = form.duplicate_question
+    assert "TCK-DUP" in box.text() and "24 hours" in box.text()
+    assert len(await session.store.recent_pulls(10)) == 1  # nothing journaled while it asks
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    await wait_until(lambda: form.form_error.isVisible())
+    assert len(await session.store.recent_pulls(10)) == 1
+    form.reference.setText("TCK-DUP")
+    assert form.request_confirmation()
+    form.confirm()
+    await wait_until(lambda: form.duplicate_question is not None)
+    again = next(b for b in form.duplicate_question.buttons() if b.text() == "Issue again")
+    qtbot.mouseClick(again, Qt.MouseButton.LeftButton)
+    for _ in range(250):  # journaled on the database thread
+        pulls = await session.store.recent_pulls(10)
+        if len(pulls) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert len(pulls) == 2 and {p.reference for p in pulls} == {"TCK-DUP"}
+    journaled = (await session.store.events(pulls[0].id))[0]
+    assert journaled.detail["confirmed_duplicate_of"] == [first.id]

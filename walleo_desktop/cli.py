@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--agent", help="who issues the cards, for the history (default: your user name)"
     )
+    p.add_argument(
+        "--allow-duplicate",
+        action="store_true",
+        help="issue even when the same reference, brand and amount was pulled in the last 24 h",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per pull per line")
     p.add_argument("--show-codes", action="store_true", help="print codes and PINs in text mode")
     p.add_argument("--concurrency", type=_positive_int, default=8)
@@ -272,12 +277,30 @@ async def _pull(session: Any, args: argparse.Namespace) -> int:
         raise UsageError(
             f"there is no gift card {code!r} in the catalog (see `walleo-desktop catalog`)"
         )
-    try:
-        pulls = await session.engine.submit(
-            gift_card, args.amount, count=args.count, reference=args.reference, note=args.note
-        )
-    except ValueError as exc:
-        raise UsageError(f"{gift_card.name}: {exc}") from exc
+    from walleo_desktop.store import DuplicateIntentError
+
+    confirmed: tuple[int, ...] = ()
+    while True:
+        try:
+            pulls = await session.engine.submit(
+                gift_card,
+                args.amount,
+                count=args.count,
+                reference=args.reference,
+                note=args.note,
+                confirmed_duplicates=confirmed,
+            )
+            break
+        except ValueError as exc:
+            raise UsageError(f"{gift_card.name}: {exc}") from exc
+        except DuplicateIntentError as exc:
+            if not args.allow_duplicate or confirmed:
+                raise UsageError(
+                    f"{exc} Add --allow-duplicate to issue it anyway."
+                    if not args.allow_duplicate
+                    else str(exc)
+                ) from exc
+            confirmed = tuple(m.id for m in exc.matches)
     global _journaled
     _journaled = True
     if not args.json:

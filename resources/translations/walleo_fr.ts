@@ -1085,6 +1085,30 @@ Inclure les codes&#xa0;?</translation>
         <translation>La demande n&apos;a pas pu être enregistrée ; rien n&apos;a été envoyé. Voir le journal.</translation>
     </message>
     <message>
+        <source>Issue this again?</source>
+        <translation>Émettre à nouveau ?</translation>
+    </message>
+    <message>
+        <source>{brand} {amount} for reference “{reference}” was already pulled {count} time(s) in the last 24 hours, first on {when} by {agent}.</source>
+        <translation>{brand} {amount} pour la référence « {reference} » a déjà été émise {count} fois au cours des dernières 24 heures, la première fois le {when} par {agent}.</translation>
+    </message>
+    <message>
+        <source>someone</source>
+        <translation>quelqu’un</translation>
+    </message>
+    <message>
+        <source>Issue again</source>
+        <translation>Émettre à nouveau</translation>
+    </message>
+    <message>
+        <source>Nothing was sent. Issue again only if the customer should get another card.</source>
+        <translation>Rien n’a été envoyé. N’émettez à nouveau que si le client doit recevoir une autre carte.</translation>
+    </message>
+    <message>
+        <source>Not issued: it was already pulled lately.</source>
+        <translation>Non émise : elle a déjà été émise récemment.</translation>
+    </message>
+    <message>
         <source>Choose an amount.</source>
         <translation>Choisissez un montant.</translation>
     </message>

@@ -36,7 +36,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,8 +66,10 @@ from walleo_desktop.store.rules import CLAIM_BATCH, RENEW_EVERY
 
 __all__ = [
     "MAX_AMOUNT",
+    "MAX_BATCH",
     "MAX_QUANTITY",
     "AlreadyRetried",
+    "BatchLine",
     "PullEngine",
     "PullEvent",
     "new_request_id",
@@ -83,6 +85,8 @@ log = logging.getLogger("walleo.engine")
 # any real gift card or order, far below what SQLite's 64-bit integers or Walleo's JSON allow.
 MAX_AMOUNT = 1_000_000
 MAX_QUANTITY = 1000
+# The most cards one batch (a bulk order from a file) may hold.
+MAX_BATCH = 50_000
 
 # Walleo's documented refusals of a create: each means "nothing was created for this request
 # id". Anything else a create can answer (an undocumented 4xx such as 409 "conflict", a 4xx
@@ -133,6 +137,17 @@ def default_agent() -> str:
 def validate_amount(gift_card: GiftCard, amount: int) -> str | None:
     """None if Walleo should accept ``amount`` for this card, else the reason in plain words."""
     return gift_card.facial_values.validate(amount)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLine:
+    """One line of an order: ``count`` cards of ``gift_card`` at ``amount``."""
+
+    gift_card: GiftCard
+    amount: int
+    count: int = 1
+    reference: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,14 +362,49 @@ class PullEngine:
         count: int = 1,
         reference: str = "",
         note: str = "",
+        confirmed_duplicates: Collection[int] = (),
     ) -> list[PullRecord]:
         """Journal ``count`` intents in one transaction, then send them. Returns them, queued.
 
         Raises ``ValueError`` (nothing journaled, nothing sent) when the amount is not one the
-        gift card accepts or ``count`` is out of range.
+        gift card accepts or ``count`` is out of range, and ``DuplicateIntentError`` when the
+        same reference, brand and amount was issued in the last 24 hours (by anyone using this
+        history) and those pulls are not in ``confirmed_duplicates``.
         """
+        line = BatchLine(gift_card, amount, count=count, reference=reference, note=note)
+        return await self.submit_batch([line], confirmed_duplicates=confirmed_duplicates)
+
+    async def submit_batch(
+        self,
+        lines: Sequence[BatchLine],
+        *,
+        batch_id: str | None = None,
+        confirmed_duplicates: Collection[int] = (),
+    ) -> list[PullRecord]:
+        """Journal every line's intents in one transaction (all or none), then send them:
+        a bulk order from a file is one batch. Each line is checked as ``submit`` checks it
+        (``ValueError`` naming the line, nothing journaled); returns the pulls in order."""
         if self._closed:
             raise RuntimeError("the engine is closed")
+        if not lines:
+            raise ValueError("A batch holds at least one card.")
+        batch = batch_id or uuid.uuid4().hex[:12]
+        intents: list[NewPull] = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                intents += self._intents(line, batch)
+            except ValueError as exc:
+                raise ValueError(str(exc) if len(lines) == 1 else f"Line {number}: {exc}") from None
+            if len(intents) > MAX_BATCH:
+                raise ValueError(f"A batch holds at most {MAX_BATCH:,} cards.")
+        return await self._journal_and_spawn(
+            intents,
+            check_duplicates=any(i.reference for i in intents),
+            confirmed=confirmed_duplicates,
+        )
+
+    def _intents(self, line: BatchLine, batch: str) -> list[NewPull]:
+        gift_card, amount, count = line.gift_card, line.amount, line.count
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_QUANTITY:
             raise ValueError(f"The quantity must be between 1 and {MAX_QUANTITY:,}.")
         if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
@@ -362,10 +412,9 @@ class PullEngine:
         problem = validate_amount(gift_card, amount)
         if problem:
             raise ValueError(problem)
-        reference = _one_line(reference, "reference")
-        note = _one_line(note, "note")
-        batch = uuid.uuid4().hex[:12]
-        intents = [
+        reference = _one_line(line.reference, "reference")
+        note = _one_line(line.note, "note")
+        return [
             NewPull(
                 request_id=new_request_id(),
                 gift_card_code=gift_card.code,
@@ -382,7 +431,6 @@ class PullEngine:
             )
             for _ in range(count)
         ]
-        return await self._journal_and_spawn(intents)
 
     async def retry(self, pull_id: int) -> PullRecord:
         """A new pull, with a new request id, for an intent that ended in error or rejection."""
@@ -480,8 +528,16 @@ class PullEngine:
 
     # ------------------------------------------------------------------ internals
 
-    async def _journal_and_spawn(self, intents: list[NewPull]) -> list[PullRecord]:
-        pulls = await self.store.add_pulls(intents, owner=self.owner)  # committed: then send
+    async def _journal_and_spawn(
+        self,
+        intents: list[NewPull],
+        *,
+        check_duplicates: bool = False,
+        confirmed: Collection[int] = (),
+    ) -> list[PullRecord]:
+        pulls = await self.store.add_pulls(  # committed: then send
+            intents, owner=self.owner, check_duplicates=check_duplicates, confirmed=confirmed
+        )
         for pull in pulls:
             self._emit("added", pull)
             self._spawn(pull)
@@ -579,8 +635,7 @@ class PullEngine:
                 delay = max(delay, (pull.next_check_at - utcnow()).total_seconds())
             if delay <= 0:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(worker.wake.wait(), timeout=delay + 0.005)
+            await _wait(worker.wake, delay + 0.005)
         worker.wake.clear()  # a "check now" is consumed by this check
         # Even on "check now", never two GETs of one pull closer than Walleo's cadence allows.
         # (a loop: timers may fire a tick early)
@@ -646,8 +701,7 @@ class PullEngine:
                 next_check_at=self._schedule(wait),
             )
             worker.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(worker.wake.wait(), timeout=wait)
+            await _wait(worker.wake, wait)
             return pull
         except _DEFINITE_REFUSALS as exc:
             # A definite refusal (or a request we could not even build): Walleo created
@@ -898,6 +952,14 @@ class PullEngine:
             overdue=self._overdue(pull),
             **fields,
         )
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Until ``event`` is set or ``seconds`` have passed (never a coroutine left un-awaited
+    when the wait is cancelled, as ``wait_for(event.wait())`` can leave one)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
 
 
 def _snapshot(gift_card: GiftCard) -> dict[str, Any]:

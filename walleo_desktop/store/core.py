@@ -26,7 +26,7 @@ columns, field names); every value is a bound parameter. Hence the ``noqa: S608`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ from walleo_desktop.store.errors import (
     AlreadyRetriedError,
     CardConflictError,
     ConstraintError,
+    DuplicateIntentError,
     NotFoundError,
     StoreError,
 )
@@ -72,6 +73,7 @@ from walleo_desktop.store.rules import (
 from walleo_desktop.store.seam import Conn
 
 __all__ = [
+    "DUPLICATE_WINDOW",
     "HISTORY_ID_SETTING",
     "KEY_CHECK_SETTING",
     "MAX_STORED_INT",
@@ -85,6 +87,8 @@ log = logging.getLogger("walleo_desktop.store")
 
 HISTORY_ID_SETTING = "history_id"
 KEY_CHECK_SETTING = "data_key_check"
+# The same reference, brand and amount within this long asks for a confirmation.
+DUPLICATE_WINDOW = timedelta(hours=24)
 # Both backends' integers are 64-bit: nothing larger is ever bound as a value.
 MAX_STORED_INT = 2**63 - 1
 
@@ -474,9 +478,19 @@ class StoreCore:
         *,
         owner: Owner | str | None = None,
         lease_seconds: float = LEASE_SECONDS,
+        check_duplicates: bool = False,
+        confirmed: Collection[int] = (),
     ) -> list[PullRecord]:
         """Journal ``pulls`` (state ``queued``), each with a ``journaled`` event: all or none.
         With ``owner``, the new pulls are claimed by it (epoch 1) from the start.
+
+        With ``check_duplicates``, an intent whose reference, brand and amount match a pull of
+        the last ``DUPLICATE_WINDOW`` (by anyone; failed ones aside) is refused with
+        ``DuplicateIntentError`` naming those pulls, unless each of them is in ``confirmed``
+        (the user saw them and said "issue again"). The check and the journaling are one
+        transaction, serialised with any other writer's (SQLite: ``BEGIN IMMEDIATE``;
+        PostgreSQL: an advisory lock per reference, brand and amount): two agents confirming at
+        once cannot both skip it.
 
         Raises ``StoreError`` (nothing journaled) if a request id is already in the history,
         twice in ``pulls``, or ``retry_of`` names no pull, a pull that has not failed, or one
@@ -488,6 +502,13 @@ class StoreCore:
         def body() -> list[PullRecord]:
             now = self.now()
             text_now = to_db_time(now)
+            overridden: list[int] = []
+            if check_duplicates:
+                matches = self._duplicates(pulls, now - DUPLICATE_WINDOW)
+                unconfirmed = [m for m in matches if m.id not in set(confirmed)]
+                if unconfirmed:
+                    raise DuplicateIntentError(unconfirmed)
+                overridden = [m.id for m in matches]
             seq = self._seq()
             lease = {
                 "lease_owner": str(owner) if owner is not None else "",
@@ -524,11 +545,43 @@ class StoreCore:
                 }
                 if pull.retry_of is not None:
                     detail["retry_of"] = pull.retry_of
+                if overridden:
+                    detail["confirmed_duplicate_of"] = overridden
                 self._insert_event(pull_id, "journaled", detail, now)
                 ids.append(pull_id)
             return self.pulls(ids)
 
         return self.conn.write(body)
+
+    def _duplicates(self, pulls: Sequence[NewPull], since: datetime) -> list[PullRecord]:
+        """Pulls since ``since`` with the reference, brand and amount of one of ``pulls`` (an
+        empty reference is no customer: never a duplicate), oldest first."""
+        keys = sorted(
+            {
+                (p.reference.strip(), p.gift_card_code, p.amount)
+                for p in pulls
+                if p.reference.strip()
+            }
+        )
+        found: dict[int, PullRecord] = {}
+        for reference, code, amount in keys:
+            self.dialect.lock_key(self.conn, f"dup|{reference}|{code}|{amount}")
+            for pull in self._select_pulls(
+                "WHERE reference = :ref AND gift_card_code = :code AND amount = :amount "
+                "AND created_at >= :since AND state NOT IN ('error', 'rejected') "
+                "ORDER BY created_at, id",
+                {"ref": reference, "code": code, "amount": amount, "since": to_db_time(since)},
+                light=True,
+            ):
+                found[pull.id] = pull
+        return sorted(found.values(), key=lambda p: (p.created_at, p.id))
+
+    def duplicates_of(self, reference: str, gift_card_code: str, amount: int) -> list[PullRecord]:
+        """What ``add_pulls(check_duplicates=True)`` would find for this intent now."""
+        probe = NewPull(
+            request_id="probe", gift_card_code=gift_card_code, amount=amount, reference=reference
+        )
+        return self._duplicates([probe], self.now() - DUPLICATE_WINDOW)
 
     def _retry_of(self, failed_id: int) -> int | None:
         value = self.conn.value("SELECT min(id) FROM pulls WHERE retry_of = :id", {"id": failed_id})

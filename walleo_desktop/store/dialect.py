@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["POSTGRES", "SQLITE", "Dialect"]
 
@@ -85,6 +85,13 @@ class Dialect:
         if self.name == "sqlite":
             return f"SELECT value FROM json_each(:{param})"  # noqa: S608 - a parameter name
         return f"SELECT unnest(CAST(:{param} AS {sql_type}[]))"
+
+    def lock_key(self, conn: Any, key: str) -> None:
+        """Serialise, until the end of the transaction, the writers that name ``key``. SQLite's
+        writers are serialised already (``BEGIN IMMEDIATE``); PostgreSQL takes an advisory
+        transaction lock on the key's hash."""
+        if self.name == "postgresql":
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))", {"key": key})
 
     def index_hint(self, index: str) -> str:
         """Make the planner use ``index`` where statistics would mislead it (SQLite only)."""

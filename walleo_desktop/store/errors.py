@@ -6,18 +6,21 @@ StoreError                  any failure to read or write the history file
 ├── CorruptStoreError       damaged, or not a Walleo Desktop history; the file was not touched
 ├── AlreadyRetriedError     a failed pull has one retry, and this one has it; nothing written
 ├── CardConflictError       a card that is another pull's, or a second card; nothing written
+├── DuplicateIntentError    the same reference, brand and amount was issued lately; nothing written
 └── ConstraintError         the database refused a write that breaks one of its rules
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "AlreadyRetriedError",
     "CardConflictError",
     "ConstraintError",
     "CorruptStoreError",
+    "DuplicateIntentError",
     "NewerSchemaError",
     "NotFoundError",
     "StoreError",
@@ -86,3 +89,19 @@ class ConstraintError(StoreError):
     def __init__(self, message: str, detail: str) -> None:
         super().__init__(message)
         self.detail = detail
+
+
+class DuplicateIntentError(StoreError):
+    """An intent with the reference, brand and amount of recent pulls (``matches``, oldest
+    first), not confirmed: nothing was journaled. Confirming means journaling again with those
+    pulls' ids as ``confirmed``."""
+
+    def __init__(self, matches: list[Any]) -> None:
+        first = matches[0]
+        super().__init__(
+            f"{len(matches)} pull(s) of {first.gift_card_name or first.gift_card_code} "
+            f"{first.amount} for reference {first.reference!r} were made in the last 24 hours "
+            f"(the first {first.created_at:%Y-%m-%d %H:%M} UTC by {first.agent or 'someone'}). "
+            "Nothing was journaled: confirm to issue another one."
+        )
+        self.matches = matches

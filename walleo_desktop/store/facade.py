@@ -11,7 +11,7 @@ the intents are committed, and only then may a create be sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -134,9 +134,25 @@ class Store:
     # -- the journal ---------------------------------------------------------------------------
 
     async def add_pulls(
-        self, pulls: Sequence[NewPull], *, owner: Owner | str | None = None
+        self,
+        pulls: Sequence[NewPull],
+        *,
+        owner: Owner | str | None = None,
+        check_duplicates: bool = False,
+        confirmed: Collection[int] = (),
     ) -> list[PullRecord]:
-        return await self._writer.call(StoreCore.add_pulls, pulls, owner=owner)
+        return await self._writer.call(
+            StoreCore.add_pulls,
+            pulls,
+            owner=owner,
+            check_duplicates=check_duplicates,
+            confirmed=confirmed,
+        )
+
+    async def duplicates_of(
+        self, reference: str, gift_card_code: str, amount: int
+    ) -> list[PullRecord]:
+        return await self._writer.call(StoreCore.duplicates_of, reference, gift_card_code, amount)
 
     async def transition(
         self,

@@ -19,7 +19,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QLocale, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, QLocale, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QIcon, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QStackedWidget,
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from walleo_desktop.api.models import GiftCard, Inventory
 from walleo_desktop.engine import CatalogService, PullEngine
-from walleo_desktop.store import StoreError
+from walleo_desktop.store import DuplicateIntentError, StoreError
 from walleo_desktop.store.records import PullRecord
 from walleo_desktop.ui.async_ops import AsyncOps
 from walleo_desktop.ui.number_edit import NumberEdit, parse_whole_number
@@ -96,6 +97,7 @@ class PullForm(QWidget):
         self._inventories: dict[str, tuple[float, Inventory]] = {}
         self._inventory_errors: dict[str, str] = {}
         self._order: Order | None = None
+        self.duplicate_question: QMessageBox | None = None  # open while it asks
         self._focus_before_confirm: QWidget | None = None
         self._stopped = False
         self._build()
@@ -781,12 +783,16 @@ class PullForm(QWidget):
     def confirm(self) -> None:
         """Submit the confirmed order, exactly once: journaled on the database thread, then
         sent. ``submitted`` is emitted with the journaled pulls; a refusal (nothing was
-        journaled, nothing sent) is said beside the form."""
+        journaled, nothing sent) is said beside the form. The same reference, brand and
+        amount issued in the last 24 hours asks first (``duplicate_question``)."""
         order, self._order = self._order, None
         if order is None:
             return
         self.confirm_button.setEnabled(False)
         self._close_confirmation()
+        self._send(order, confirmed=())
+
+    def _send(self, order: Order, *, confirmed: tuple[int, ...]) -> None:
         self.fields.setEnabled(False)  # until the intents are journaled
         self.issue_button.setEnabled(False)
 
@@ -801,7 +807,9 @@ class PullForm(QWidget):
 
         def refused(exc: BaseException) -> None:
             self._submit_done()
-            if isinstance(exc, ValueError | RuntimeError | StoreError):
+            if isinstance(exc, DuplicateIntentError):
+                self._ask_about_duplicates(order, exc.matches)
+            elif isinstance(exc, ValueError | RuntimeError | StoreError):
                 self._refuse(str(exc), self.amount)
             else:
                 log.error("the pull could not be journaled", exc_info=exc)
@@ -818,10 +826,57 @@ class PullForm(QWidget):
                 count=order.count,
                 reference=order.reference,
                 note=order.note,
+                confirmed_duplicates=confirmed,
             ),
             on_success=journaled,
             on_error=refused,
         )
+
+    def _ask_about_duplicates(self, order: Order, matches: list[PullRecord]) -> None:
+        """The same customer reference, brand and amount was issued lately: say when and by
+        whom, and issue again only if the agent says so (nothing was journaled meanwhile)."""
+        first = matches[0]
+        when = QLocale().toString(
+            QDateTime.fromSecsSinceEpoch(int(first.created_at.timestamp())),
+            QLocale.FormatType.ShortFormat,
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("Issue this again?"),
+            self.tr(
+                "{brand} {amount} for reference “{reference}” was already pulled {count} time(s) "
+                "in the last 24 hours, first on {when} by {agent}."
+            ).format(
+                brand=order.gift_card.name,
+                amount=format_amount(order.amount, self._currency),
+                reference=order.reference,
+                count=len(matches),
+                when=when,
+                agent=first.agent or self.tr("someone"),
+            ),
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("duplicateQuestion")
+        again = box.addButton(self.tr("Issue again"), QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setInformativeText(
+            self.tr("Nothing was sent. Issue again only if the customer should get another card.")
+        )
+        ids = tuple(m.id for m in matches)
+
+        def answered(_result: int) -> None:
+            chosen = box.clickedButton()
+            box.deleteLater()
+            self.duplicate_question = None
+            if chosen is again:
+                self._send(order, confirmed=ids)
+            else:
+                self._refuse(self.tr("Not issued: it was already pulled lately."), self.reference)
+
+        box.finished.connect(answered)
+        self.duplicate_question = box
+        box.open()
 
     def _submit_done(self) -> None:
         self.fields.setEnabled(True)

@@ -303,6 +303,7 @@ ALTER TABLE pulls ADD COLUMN last_check_at TEXT;
 ALTER TABLE pulls ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX pulls_change_seq ON pulls (change_seq);
 CREATE INDEX pulls_claimable ON pulls (profile, lease_until) WHERE {UNFINISHED_WHERE};
+CREATE INDEX pulls_duplicates ON pulls (reference, gift_card_code, amount, created_at);
 CREATE TABLE openers (
     owner     TEXT PRIMARY KEY NOT NULL,
     opened_at TEXT NOT NULL
