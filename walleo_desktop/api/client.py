@@ -210,7 +210,7 @@ class WalleoClient:
     def __init__(
         self,
         base_url: str,
-        credentials: Credentials,
+        credentials: Credentials | None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float | None = None,
@@ -221,7 +221,8 @@ class WalleoClient:
         deadline: float = DEFAULT_DEADLINE,
         download_deadline: float = DEFAULT_DOWNLOAD_DEADLINE,
     ) -> None:
-        credentials.validate()
+        if credentials is not None:
+            credentials.validate()
         self.deadline = _check_deadline("request deadline", deadline)
         self.download_deadline = _check_deadline("download deadline", download_deadline)
         parts = urlsplit(base_url.strip())
@@ -427,6 +428,12 @@ class WalleoClient:
         *,
         max_bytes: int,
     ) -> Any:
+        if self._credentials is None:
+            # A desktop that reads the history only (team finance): nothing is sent.
+            raise E.ConfigurationError(
+                "This desktop has no Walleo credentials: it reviews the history and issues "
+                "no cards."
+            )
         request = self._http.build_request(
             method,
             self.base_url + path,

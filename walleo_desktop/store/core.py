@@ -896,12 +896,23 @@ class StoreCore:
 
         return self.conn.write(body)
 
-    def changes_since(self, seq: int, *, limit: int = 1000) -> list[PullRecord]:
-        """Pulls changed after change sequence ``seq``, in change order (at most ``limit``)."""
+    def changes_since(
+        self, seq: int, *, gaps: Sequence[int] = (), limit: int = 1000
+    ) -> list[PullRecord]:
+        """Pulls changed after change sequence ``seq``, in change order (at most ``limit``),
+        and those whose change sequence is one of ``gaps``.
+
+        On PostgreSQL, sequence numbers are taken before commit: a transaction that took 10
+        may commit after one that took 11. A reader that saw 11 keeps 10 as a gap and asks
+        for it again until it shows up (or is old enough to be a rolled-back one).
+        """
+        where = "change_seq > :seq"
+        params: dict[str, Any] = {"seq": seq, "limit": limit}
+        if gaps:
+            where = f"({where} OR change_seq IN ({self.dialect.in_list('gaps')}))"
+            params["gaps"] = self.conn.list_param(list(gaps)[:1000])
         return self._select_pulls(
-            "WHERE change_seq > :seq ORDER BY change_seq, id LIMIT :limit",
-            {"seq": seq, "limit": limit},
-            light=True,
+            f"WHERE {where} ORDER BY change_seq, id LIMIT :limit", params, light=True
         )
 
     def last_change(self) -> int:

@@ -181,7 +181,7 @@ def export_rows(
     where, params = core.filtered(flt)
     cells = [_cell_sql(c, d, preset) for c in EXPORT_COLUMNS]
     if with_codes:
-        cells += ["c.card_id", "c.code", "c.pin_code"]
+        cells += ["c.card_id", "c.code", "c.pin_code", "c.key_id"]
     sql = (
         f"SELECT {', '.join(cells)} FROM pulls p LEFT JOIN cards c ON c.pull_id = p.id "  # noqa: S608
         f"{where} {order}"
@@ -203,13 +203,13 @@ def export_rows(
                 for i in times:
                     cells[i] = local(cells[i])
             if cipher is not None:
-                card_id, code, pin = row[n], row[n + 1], row[n + 2]
+                card_id, code, pin, key_id = row[n], row[n + 1], row[n + 2], row[n + 3] or ""
                 if card_id is None:
                     cells += ["", ""]
                 else:
                     cells += [
-                        defuse(cipher.decrypt(card_id, "code", bytes(code))),
-                        defuse(cipher.decrypt(card_id, "pin_code", bytes(pin))),
+                        defuse(cipher.decrypt(card_id, "code", bytes(code), key_id=key_id)),
+                        defuse(cipher.decrypt(card_id, "pin_code", bytes(pin), key_id=key_id)),
                     ]
             yield cells
 

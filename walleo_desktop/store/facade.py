@@ -11,6 +11,7 @@ the intents are committed, and only then may a create be sent.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +46,6 @@ class Store:
         cls, path: Path, *, cipher: Cipher | None = None, readers: int = 2
     ) -> Store:
         """Open (or create) the SQLite history at ``path``, off the calling thread."""
-        import asyncio
 
         from walleo_desktop.store.sqlite import SqliteBackend
 
@@ -60,7 +60,8 @@ class Store:
         thread's). For callers that opened the backend themselves, off the loop."""
         main = getattr(backend, "core", None)
         if not isinstance(main, StoreCore):
-            main = StoreCore(backend.connect(), backend.cipher)
+            conn = getattr(backend, "main", None)  # the connection it opened to check itself
+            main = StoreCore(conn if conn is not None else backend.connect(), backend.cipher)
         return cls(backend, main, readers=readers)
 
     @property
@@ -208,8 +209,27 @@ class Store:
     async def release(self, owner: Owner | str) -> int:
         return await self._writer.call(StoreCore.release, owner)
 
-    async def changes_since(self, seq: int, *, limit: int = 1000) -> list[PullRecord]:
-        return await self._readers.call(StoreCore.changes_since, seq, limit=limit)
+    async def changes_since(
+        self, seq: int, *, gaps: Sequence[int] = (), limit: int = 1000
+    ) -> list[PullRecord]:
+        return await self._readers.call(StoreCore.changes_since, seq, gaps=gaps, limit=limit)
+
+    @property
+    def notifies_changes(self) -> bool:
+        """Whether the backend says when the history changed (PostgreSQL's LISTEN), so a
+        follower may wait for it instead of asking every second."""
+        return callable(getattr(self.backend, "wait_for_change", None))
+
+    async def wait_for_change(self, timeout: float) -> bool:
+        """Wait until the backend says the history changed (True) or ``timeout`` seconds pass
+        (False), on a thread of its own; at once False for a backend that never says."""
+        wait = getattr(self.backend, "wait_for_change", None)
+        if wait is None:
+            return False
+
+        # A thread of the loop's pool: a wait is at most ``timeout`` long, and a cancelled one
+        # ends by itself at its timeout (or when close() closes the listening connection).
+        return bool(await asyncio.to_thread(wait, timeout))
 
     async def last_change(self) -> int:
         return await self._readers.call(StoreCore.last_change)

@@ -22,6 +22,7 @@ Who may write what (the states of one pull)::
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import uuid
@@ -45,8 +46,19 @@ __all__ = [
 
 # How long a claim lasts without renewal: a crashed process's pulls are taken over this long
 # after its last renewal (at once when it was a process of this machine that no longer runs).
-LEASE_SECONDS = 60.0
-RENEW_EVERY = 20.0
+# ``WALLEO_LEASE_SECONDS`` (3 to 600) shortens it for tests and benchmarks of takeovers.
+
+
+def _lease_seconds() -> float:
+    try:
+        value = float(os.environ.get("WALLEO_LEASE_SECONDS", "60"))
+    except ValueError:
+        return 60.0
+    return min(max(value, 3.0), 600.0) if math.isfinite(value) else 60.0
+
+
+LEASE_SECONDS = _lease_seconds()
+RENEW_EVERY = LEASE_SECONDS / 3
 # At most this many pulls claimed at once, so that several desktops share a backlog.
 CLAIM_BATCH = 200
 

@@ -2,7 +2,7 @@
 keyring: ``engine.team`` does those), run by ``walleo-desktop team ...``.
 
 - ``create_team``: as a PostgreSQL superuser (or a role with CREATEROLE and CREATEDB rights on
-  that database), once: the owner and group roles, the schema (``schema.MIGRATIONS``), its
+  that database), once: the owner and group roles, the schema (``schema.migrations``), its
   version. The owner role never logs in.
 - ``add_member``: as a team admin: a login role for a person, in their group, with a one-time
   password valid until ``valid_until``; the member's desktop changes it at ``team join``.
@@ -21,15 +21,7 @@ from psycopg import sql as pgsql
 
 from walleo_desktop.store import records
 from walleo_desktop.store.errors import StoreError
-from walleo_desktop.store.postgres.schema import (
-    MIGRATIONS,
-    OWNER,
-    ROLE_ADMIN,
-    ROLE_AGENT,
-    ROLE_FINANCE,
-    SCHEMA,
-    SCHEMA_VERSION,
-)
+from walleo_desktop.store.postgres.schema import SCHEMA, SCHEMA_VERSION, migrations, team_roles
 
 __all__ = [
     "GROUPS",
@@ -43,11 +35,11 @@ __all__ = [
 ]
 
 MemberRole = Literal["agent", "finance", "admin"]
-# The group roles a member is put in. An admin issues cards too (and manages members).
+# The groups a member is put in. An admin issues cards too (and manages members).
 GROUPS: dict[str, tuple[str, ...]] = {
-    "agent": (ROLE_AGENT,),
-    "finance": (ROLE_FINANCE,),
-    "admin": (ROLE_ADMIN, ROLE_AGENT),
+    "agent": ("agent",),
+    "finance": ("finance",),
+    "admin": ("admin", "agent"),
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,62}$")
 
@@ -95,19 +87,31 @@ def create_team(conn: psycopg.Connection[Any]) -> None:
             "This database already holds a Walleo Desktop team history: nothing was changed. "
             "Invite members with `walleo-desktop team invite`."
         )
+    roles = team_roles(conn.info.dbname)
+    database = pgsql.Identifier(conn.info.dbname)
     with conn.transaction(), conn.cursor() as cur:
-        for role in (OWNER, ROLE_AGENT, ROLE_FINANCE, ROLE_ADMIN):
+        for role in (roles.owner, *roles.groups):
             cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
             if cur.fetchone() is None:
                 cur.execute(pgsql.SQL("CREATE ROLE {} NOLOGIN").format(pgsql.Identifier(role)))
         # The migrator acts as the owner (SET ROLE) and the admins create members.
-        cur.execute(pgsql.SQL("GRANT {} TO CURRENT_USER").format(pgsql.Identifier(OWNER)))
+        cur.execute(pgsql.SQL("GRANT {} TO CURRENT_USER").format(pgsql.Identifier(roles.owner)))
         cur.execute(
             pgsql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
-                pgsql.Identifier(conn.info.dbname), pgsql.Identifier(OWNER)
+                database, pgsql.Identifier(roles.owner)
             )
         )
-        for version, script in enumerate(MIGRATIONS, start=1):
+        # Only the team's members connect to its database (a server's logins may be many).
+        cur.execute(
+            pgsql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(database)
+        )
+        for group in roles.groups:
+            cur.execute(
+                pgsql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                    database, pgsql.Identifier(group)
+                )
+            )
+        for version, script in enumerate(migrations(roles), start=1):
             cur.execute(script)
             cur.execute(
                 pgsql.SQL(
@@ -137,6 +141,8 @@ def add_member(
     if role not in GROUPS:
         raise StoreError(f"A member is an agent, finance or admin, not {role!r}.")
     password = password or new_password()
+    roles = team_roles(conn.info.dbname)
+    names = {"agent": roles.agent, "finance": roles.finance, "admin": roles.admin}
     until = (datetime.now().astimezone() + valid_for).isoformat()
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
@@ -152,7 +158,26 @@ def add_member(
         )
         for group in GROUPS[role]:
             cur.execute(
-                pgsql.SQL("GRANT {} TO {}").format(pgsql.Identifier(group), pgsql.Identifier(name))
+                pgsql.SQL("GRANT {} TO {}").format(
+                    pgsql.Identifier(names[group]), pgsql.Identifier(name)
+                )
+            )
+        if admin_rights:
+            # An admin invites members into any group (PostgreSQL 16+ asks for ADMIN OPTION;
+            # 15 lets CREATEROLE grant any role).
+            for group in roles.groups:
+                cur.execute(
+                    pgsql.SQL("GRANT {} TO {} WITH ADMIN OPTION").format(
+                        pgsql.Identifier(group), pgsql.Identifier(name)
+                    )
+                )
+        if conn.info.server_version >= 160000:
+            # Every admin (not only the one who invited them) may approve or remove this
+            # member, without being able to act as them (no SET, no INHERIT).
+            cur.execute(
+                pgsql.SQL("GRANT {} TO {} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE").format(
+                    pgsql.Identifier(name), pgsql.Identifier(roles.admin)
+                )
             )
         cur.execute(
             pgsql.SQL("INSERT INTO {}.members (name, role, added_at) VALUES (%s, %s, %s)").format(
@@ -176,3 +201,215 @@ def remove_member(conn: psycopg.Connection[Any], name: str) -> None:
         if cur.rowcount != 1:
             raise StoreError(f"There is no current member named {name!r}.")
         cur.execute(pgsql.SQL("ALTER ROLE {} NOLOGIN").format(pgsql.Identifier(name)))
+
+
+class AuthenticationError(StoreError):
+    """The server refused this login's password (or the login is disabled)."""
+
+
+class TeamDb:
+    """One plain connection for setting a team up and managing its members (``engine.team``
+    holds the keys; this holds the SQL). Autocommit; each method is one transaction."""
+
+    def __init__(self, conn: psycopg.Connection[Any], label: str) -> None:
+        self._conn = conn
+        self.label = label
+
+    @classmethod
+    def connect(cls, url: str, password: str | None) -> TeamDb:
+        from walleo_desktop.store.postgres.backend import (
+            CONNECT_TIMEOUT,
+            ConnectionLostError,
+            describe_server,
+            is_local,
+        )
+
+        label = describe_server(url)
+        options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "autocommit": True}
+        if password is not None:
+            options["password"] = password
+        if not is_local(url) and "sslmode=" not in url:
+            options["sslmode"] = "verify-full"
+        try:
+            conn = psycopg.connect(url, **options)
+        except psycopg.OperationalError as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if "password authentication failed" in text or "is not permitted to log in" in text:
+                raise AuthenticationError(
+                    f"The server {label} refused this login ({text})."
+                ) from exc
+            raise ConnectionLostError(
+                f"The team database {label} cannot be reached: {text}"
+            ) from exc
+        except psycopg.ProgrammingError as exc:  # a malformed connection string
+            raise StoreError(f"This is not a PostgreSQL connection string: {exc}") from exc
+        conn.execute(pgsql.SQL("SET search_path = {}, public").format(pgsql.Identifier(SCHEMA)))
+        return cls(conn, label)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> TeamDb:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _rows(self, query: str | pgsql.Composed, params: Any = None) -> list[tuple[Any, ...]]:
+        from walleo_desktop.store.postgres.backend import translate
+
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(query, params)
+                return list(cur.fetchall()) if cur.description else []
+        except psycopg.Error as exc:
+            raise translate(exc, self.label) from exc
+
+    def _transaction(self, statements: list[tuple[str | pgsql.Composed, Any]]) -> None:
+        from walleo_desktop.store.postgres.backend import translate
+
+        try:
+            with self._conn.transaction(), self._conn.cursor() as cur:
+                for query, params in statements:
+                    cur.execute(query, params)
+        except psycopg.Error as exc:
+            raise translate(exc, self.label) from exc
+
+    @property
+    def dbname(self) -> str:
+        return self._conn.info.dbname
+
+    # -- set-up (a superuser's connection) --------------------------------------------------------
+
+    def create_team(self) -> None:
+        create_team(self._conn)
+
+    def schema_version(self) -> int | None:
+        return schema_version(self._conn)
+
+    def add_member(
+        self,
+        name: str,
+        role: MemberRole,
+        *,
+        valid_for: timedelta = timedelta(days=2),
+        admin_rights: bool = False,
+    ) -> str:
+        from walleo_desktop.store.postgres.backend import translate
+
+        try:
+            return add_member(
+                self._conn, name, role, valid_for=valid_for, admin_rights=admin_rights
+            )
+        except psycopg.Error as exc:
+            raise translate(exc, self.label) from exc
+
+    def remove_member(self, name: str) -> None:
+        from walleo_desktop.store.postgres.backend import translate
+
+        try:
+            remove_member(self._conn, name)
+        except psycopg.Error as exc:
+            raise translate(exc, self.label) from exc
+
+    # -- settings and secrets --------------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        rows = self._rows("SELECT value FROM settings WHERE key = %s", [key])
+        return str(rows[0][0]) if rows else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._rows(
+            "INSERT INTO settings (key, value) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    def secret(self, name: str) -> tuple[str, bytes] | None:
+        rows = self._rows("SELECT key_id, value FROM team_secrets WHERE name = %s", [name])
+        return (str(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def set_secret(self, name: str, key_id: str, value: bytes) -> None:
+        self._rows(
+            "INSERT INTO team_secrets (name, key_id, value, updated_at) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET key_id = excluded.key_id, value = excluded.value, "
+            "updated_at = excluded.updated_at",
+            [name, key_id, value, _now()],
+        )
+
+    # -- members and their keys ------------------------------------------------------------------
+
+    def members(self) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT name, role, public_key, joined_at, removed_at FROM members ORDER BY name"
+        )
+        return [
+            {
+                "name": name,
+                "role": role,
+                "public_key": None if public is None else bytes(public),
+                "joined_at": joined,
+                "removed_at": removed,
+            }
+            for name, role, public, joined, removed in rows
+        ]
+
+    def member(self, name: str) -> dict[str, Any] | None:
+        return next((m for m in self.members() if m["name"] == name), None)
+
+    def publish_key(self, member: str, public_key: bytes, *, new_password: str | None) -> None:
+        """A joining member's desktop: its own password (replacing the one-time one) and its
+        public key, in one transaction."""
+        statements: list[tuple[str | pgsql.Composed, Any]] = []
+        if new_password is not None:
+            statements.append(
+                (
+                    pgsql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                        pgsql.Identifier(member), pgsql.Literal(new_password)
+                    ),
+                    None,
+                )
+            )
+        statements.append(
+            (
+                "UPDATE members SET public_key = %s, joined_at = %s WHERE name = %s",
+                [public_key, _now(), member],
+            )
+        )
+        self._transaction(statements)
+
+    def keep_login(self, member: str) -> None:
+        """An approved member's login no longer expires (its invite's one did)."""
+        self._rows(
+            pgsql.SQL("ALTER ROLE {} VALID UNTIL 'infinity'").format(pgsql.Identifier(member))
+        )
+
+    def store_wrapped(self, member: str, wrapped: list[tuple[str, str, bytes]]) -> None:
+        """Keys (key_id, purpose, wrapped for ``member``), one transaction; a key already given
+        stays as it was."""
+        now = _now()
+        self._transaction(
+            [
+                (
+                    "INSERT INTO team_keys (key_id, purpose, member, wrapped, created_at) "
+                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    [key_id, purpose, member, value, now],
+                )
+                for key_id, purpose, value in wrapped
+            ]
+        )
+
+    def wrapped_for(self, member: str) -> list[tuple[str, str, bytes]]:
+        """The keys wrapped for ``member`` that this login may read (its own, or an admin's)."""
+        return [
+            (str(k), str(p), bytes(w))
+            for k, p, w in self._rows(
+                "SELECT key_id, purpose, wrapped FROM team_keys WHERE member = %s "
+                "ORDER BY created_at, key_id",
+                [member],
+            )
+        ]
+
+    def members_with_keys(self) -> set[str]:
+        """Members this login can see keys of (an admin: all approved members)."""
+        return {str(r[0]) for r in self._rows("SELECT DISTINCT member FROM team_keys")}

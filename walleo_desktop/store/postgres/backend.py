@@ -79,12 +79,12 @@ def describe_server(url: str) -> str:
     return f"{host}{port}{parts.path or '/'}"
 
 
-def _is_local(url: str) -> bool:
+def is_local(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return host in ("", "localhost", "127.0.0.1", "::1") or host.startswith("/")
 
 
-def _translate(exc: psycopg.Error, label: str) -> StoreError:
+def translate(exc: psycopg.Error, label: str) -> StoreError:
     if isinstance(exc, psycopg.IntegrityError):
         return ConstraintError(
             f"The team database refused the change ({exc.diag.message_primary}). Nothing was "
@@ -153,7 +153,7 @@ class PostgresConn:
                 server = float(cur.fetchone()[0])  # type: ignore[index]
                 after = time.time()
         except psycopg.Error as exc:
-            raise _translate(exc, self._label) from exc
+            raise translate(exc, self._label) from exc
         offset = server - (before + after) / 2
         # Clocks within a second of the server's are taken as agreeing: the measurement itself
         # is that noisy, and a lease is 60 s.
@@ -172,7 +172,7 @@ class PostgresConn:
             cur.execute(POSTGRES.sql(sql), dict(params) if params else None)
         except psycopg.Error as exc:
             cur.close()
-            raise _translate(exc, self._label) from exc
+            raise translate(exc, self._label) from exc
         return cur
 
     def query(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
@@ -213,7 +213,7 @@ class PostgresConn:
                 if own:
                     raw.execute("COMMIT")
             except psycopg.Error as exc:
-                raise _translate(exc, self._label) from exc
+                raise translate(exc, self._label) from exc
             finally:
                 if (
                     own
@@ -245,10 +245,10 @@ class PostgresConn:
                 psycopg.errors.DeadlockDetected,
             ) as exc:
                 if attempt == _RETRIES:
-                    raise _translate(exc, self._label) from exc
+                    raise translate(exc, self._label) from exc
                 time.sleep(0.01 * attempt)
             except psycopg.Error as exc:
-                raise _translate(exc, self._label) from exc
+                raise translate(exc, self._label) from exc
             except StoreError as exc:
                 cause = exc.__cause__
                 if (
@@ -281,7 +281,7 @@ class PostgresConn:
                     with contextlib.suppress(psycopg.Error):
                         raw.execute("ROLLBACK")
         except psycopg.Error as exc:
-            raise _translate(exc, self._label) from exc
+            raise translate(exc, self._label) from exc
 
     def interrupt(self) -> None:
         with self._lock:
@@ -339,7 +339,7 @@ class PostgresBackend:
         }
         if self._password is not None:
             options["password"] = self._password
-        if not _is_local(self.url) and "sslmode=" not in self.url:
+        if not is_local(self.url) and "sslmode=" not in self.url:
             options["sslmode"] = "verify-full"  # never a server we cannot authenticate
         return psycopg.connect(self.url, **options)
 
@@ -387,7 +387,7 @@ class PostgresBackend:
                 with contextlib.suppress(psycopg.Error):
                     self._listener.close()
             self._listener = None
-            raise _translate(exc, self._label) from exc
+            raise translate(exc, self._label) from exc
 
     def close(self) -> None:
         self.main.close()

@@ -12,8 +12,11 @@ its dialect table). A version table and this list do the job with nothing to ins
 
 The same tables as SQLite (``sqlite/schema.py``), with the rules kept by the database:
 
-- roles: ``walleo_owner`` owns everything and never logs in; every member is a login role in
-  one of ``walleo_agent``, ``walleo_finance``, ``walleo_admin``; ``current_user`` is who did it;
+- roles: the team's owner role owns everything and never logs in; every member is a login role
+  in one of the team's agent, finance and admin groups; ``current_user`` is who did it. Roles
+  are the server's, not one database's: the group roles are named after the team's database
+  (``team_roles``), so that two teams on one server never share a group, and only those groups
+  may connect to it;
 - pulls: agents insert only their own queued intents (``agent = current_user``), update only
   unfinished pulls they hold or that nobody holds (claims, takeovers), never a final one;
   finance reads; nobody deletes;
@@ -23,18 +26,38 @@ The same tables as SQLite (``sqlite/schema.py``), with the rules kept by the dat
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "ROLE_ADMIN", "ROLE_AGENT", "ROLE_FINANCE", "SCHEMA", "SCHEMA_VERSION"]
+import re
+from dataclasses import dataclass
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "TeamRoles", "migrations", "team_roles"]
 
 SCHEMA = "walleo"
-ROLE_AGENT = "walleo_agent"
-ROLE_FINANCE = "walleo_finance"
-ROLE_ADMIN = "walleo_admin"
-OWNER = "walleo_owner"
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRoles:
+    """The group roles of the team whose database is ``dbname``."""
+
+    owner: str
+    agent: str
+    finance: str
+    admin: str
+
+    @property
+    def groups(self) -> tuple[str, str, str]:
+        return (self.agent, self.finance, self.admin)
+
+
+def team_roles(dbname: str) -> TeamRoles:
+    """``walleo_<database>_owner`` and so on (plain identifiers, at most 63 characters)."""
+    base = re.sub(r"[^a-z0-9_]", "_", dbname.lower())[:40] or "team"
+    return TeamRoles(*(f"walleo_{base}_{kind}" for kind in ("owner", "agent", "finance", "admin")))
+
 
 # UNFINISHED (core.UNFINISHED_WHERE) spelled for the policies.
 _UNFINISHED = "state NOT IN ('error', 'rejected', 'success')"
 
-_V1 = f"""
+_V1 = """
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 
 CREATE SCHEMA {SCHEMA} AUTHORIZATION {OWNER};
@@ -226,7 +249,6 @@ GRANT UPDATE (state, overdue, sent_at, finished_at, next_check_at, last_check_at
               change_seq, lease_owner, lease_user, lease_until, lease_epoch)
     ON pulls TO {ROLE_AGENT};
 GRANT INSERT ON cards, events TO {ROLE_AGENT};
-GRANT UPDATE (pdf_path) ON cards TO {ROLE_AGENT};
 GRANT INSERT ON events TO {ROLE_FINANCE}, {ROLE_ADMIN};
 GRANT INSERT, UPDATE ON settings, catalog_cache TO {ROLE_AGENT}, {ROLE_ADMIN};
 GRANT SELECT, INSERT, DELETE ON openers TO {ROLE_AGENT}, {ROLE_FINANCE}, {ROLE_ADMIN};
@@ -255,7 +277,6 @@ CREATE POLICY pulls_drive ON pulls FOR UPDATE TO {ROLE_AGENT}
 CREATE POLICY cards_read ON cards FOR SELECT USING (true);
 CREATE POLICY cards_record ON cards FOR INSERT TO {ROLE_AGENT} WITH CHECK (
     EXISTS (SELECT 1 FROM {SCHEMA}.pulls p WHERE p.id = pull_id AND p.lease_user = current_user));
-CREATE POLICY cards_pdf ON cards FOR UPDATE TO {ROLE_AGENT} USING (true) WITH CHECK (true);
 
 CREATE POLICY events_read ON events FOR SELECT USING (true);
 CREATE POLICY events_write ON events FOR INSERT WITH CHECK (actor = current_user);
@@ -270,7 +291,20 @@ CREATE POLICY team_keys_admin ON team_keys FOR ALL TO {ROLE_ADMIN} USING (true) 
 
 CREATE TABLE schema_version (version integer NOT NULL, applied_at text NOT NULL);
 GRANT SELECT ON schema_version TO {ROLE_AGENT}, {ROLE_FINANCE}, {ROLE_ADMIN};
-"""  # noqa: S608 - DDL built from this module's constants
+"""
 
-MIGRATIONS: list[str] = [_V1]
-SCHEMA_VERSION = len(MIGRATIONS)
+_MIGRATIONS = [_V1]
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+def migrations(roles: TeamRoles) -> list[str]:
+    """The migration scripts, in order, for a team with these roles."""
+    names = {
+        "SCHEMA": SCHEMA,
+        "OWNER": roles.owner,
+        "ROLE_AGENT": roles.agent,
+        "ROLE_FINANCE": roles.finance,
+        "ROLE_ADMIN": roles.admin,
+        "_UNFINISHED": _UNFINISHED,
+    }
+    return [script.format(**names) for script in _MIGRATIONS]
