@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     pu.add_argument("name")
     pd = prs.add_parser("delete", help="delete a profile and its keyring entry")
     pd.add_argument("name")
+
+    from walleo_desktop.cli_team import add_team_parser
+
+    add_team_parser(sub)
     return parser
 
 
@@ -169,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "profile":
             return _profile_command(args)
+        if args.command == "team":
+            from walleo_desktop.cli_team import team_command
+
+            return team_command(args)
         if args.command == "export":
             return _export_command(args)
         if args.command == "history":
@@ -265,6 +273,16 @@ async def _run(args: argparse.Namespace) -> int:
 async def _pull(session: Any, args: argparse.Namespace) -> int:
     from walleo_desktop.api.errors import WalleoError
 
+    if not session.can_issue:
+        raise UsageError(
+            f"{_profile_label(session)} reviews the team's history and issues no cards "
+            "(finance); an agent's desktop issues them."
+        )
+    if session.connection.team is not None and args.agent not in (None, session.engine.agent):
+        raise UsageError(
+            f"in a team, pulls are issued in your own name ({session.engine.agent}); "
+            "--agent cannot change it."
+        )
     code = args.gift_card_code
     gift_card = session.catalog.find(code)
     if gift_card is None:
@@ -313,6 +331,10 @@ async def _pull(session: Any, args: argparse.Namespace) -> int:
 
 
 async def _resume(session: Any, args: argparse.Namespace) -> int:
+    if not session.can_issue:
+        raise UsageError(
+            f"{_profile_label(session)} drives no pulls (finance); agents' desktops finish them."
+        )
     pending = await session.engine.start()
     if not pending:
         others = await _unfinished_elsewhere(session)
@@ -334,6 +356,8 @@ async def _resume(session: Any, args: argparse.Namespace) -> int:
 
 def _profile_label(session: Any) -> str:
     connection = session.connection
+    if connection.team is not None:
+        return f"{connection.team.member} ({connection.team.role}) on the team"
     return "demo mode" if connection.demo else f"profile {connection.profile!r}"
 
 
@@ -481,6 +505,17 @@ def _open_history_to_read(args: argparse.Namespace, *, need_codes: bool) -> Any:
     from walleo_desktop.store.crypto import KeyUnavailableError
     from walleo_desktop.store.sqlite import open_core
 
+    team = _active_team(args)
+    if team is not None:
+        from walleo_desktop.api.errors import ConfigurationError
+        from walleo_desktop.engine.team import open_team
+        from walleo_desktop.store.core import StoreCore
+
+        try:
+            access = open_team(team)
+        except ConfigurationError as exc:
+            raise UsageError(str(exc)) from exc
+        return StoreCore(access.backend.main, access.backend.cipher)
     path = _export_history_path(args)
     if not path.exists():
         raise UsageError(f"there is no history at {path} (see --data-dir and --profile)")
@@ -552,6 +587,24 @@ def _printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _active_team(args: argparse.Namespace) -> Any:
+    """The team whose history this desktop uses, when it does (as ``resolve_connection``)."""
+    import os
+
+    from walleo_desktop.engine import Profiles
+    from walleo_desktop.engine.profiles import ENV_VARS, TEAM_PROFILE
+    from walleo_desktop.engine.team import load_team_config
+
+    if args.profile and args.profile != TEAM_PROFILE:
+        return None
+    if not args.profile and (
+        any(os.environ.get(var) for var in (*ENV_VARS, "WALLEO_BASE_URL"))
+        or Profiles().active != TEAM_PROFILE
+    ):
+        return None
+    return load_team_config()
 
 
 def _export_history_path(args: argparse.Namespace) -> Path:

@@ -52,7 +52,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-SUPERUSER = "walleo_admin"
+SUPERUSER = "postgres"
 HOST = "127.0.0.1"
 RUN_AS_CANDIDATES = ("postgres", "walleo-pg")  # Debian's package user, then our own
 SOCKET_PATH_MAX = 107  # bytes: sizeof(sockaddr_un.sun_path) is 108 with the final NUL
@@ -87,7 +87,7 @@ class PgDatabase:
 
     @property
     def url(self) -> str:
-        """``postgresql://walleo_admin:PASSWORD@127.0.0.1:PORT/NAME`` (TCP, password)."""
+        """``postgresql://postgres:PASSWORD@127.0.0.1:PORT/NAME`` (TCP, password)."""
         return self.server.url(self.name)
 
     def connect(self, *, autocommit: bool = False) -> psycopg.Connection[TupleRow]:
@@ -585,10 +585,6 @@ class PgServer:
 # --- command line: scripts/team-postgres.sh ---------------------------------------------------
 
 
-def _masked(server: PgServer) -> str:
-    return server.url(password="PASSWORD")  # noqa: S106 - a placeholder, not a password
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m walleo_desktop.devtools.pgserver",
@@ -615,28 +611,42 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+TEAM_DATABASE = "walleo"
+
+
 def _start(server: PgServer, port: int) -> int:
     if server.is_running():
         print(f"already running on {HOST}:{server.port} (cluster in {server.directory})")
         if server.port != port:
             print(f"note: it runs on port {server.port}, not {port}: stop it first to move it")
-        _print_url(server, fresh=False)
+        _ensure_team_database(server)
+        _print_url(server)
         return 0
-    fresh = not server.initialized
     server.start()
+    _ensure_team_database(server)
     print(f"started PostgreSQL on {HOST}:{server.port} (cluster in {server.directory})")
-    _print_url(server, fresh=fresh)
+    _print_url(server)
     return 0
 
 
-def _print_url(server: PgServer, *, fresh: bool) -> None:
-    if fresh:
-        print("admin URL (the password is shown this once):")
-        print(f"  {server.url()}")
-        print(f"password saved in {server.password_file} (readable by you only)")
-    else:
-        print(f"admin URL: {_masked(server)}")
-        print(f"  with PASSWORD from {server.password_file}")
+def _ensure_team_database(server: PgServer) -> None:
+    with server.admin_connect() as conn:
+        found = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [TEAM_DATABASE]
+        ).fetchone()
+    if found is None:
+        server.create_database(TEAM_DATABASE)
+
+
+def _print_url(server: PgServer) -> None:
+    url = server.url(TEAM_DATABASE, user=server.superuser)
+    print(f"team database: {url}")
+    print(f"superuser password in {server.password_file} (readable by you only); create the")
+    print("team (a Walleo stand-in: `walleo-desktop simulator`) with")
+    print(
+        f'  PGPASSWORD="$(cat {server.password_file})" walleo-desktop team init {url} '
+        "--admin lea --walleo-simulator"
+    )
 
 
 def _status(server: PgServer) -> int:
@@ -646,7 +656,7 @@ def _status(server: PgServer) -> int:
         print(f"not running ({where} in {server.directory})")
         return 3
     print(f"running (pid {running.pid}) on {HOST}:{running.port}, cluster in {server.directory}")
-    _print_url(server, fresh=False)
+    _print_url(server)
     return 0
 
 

@@ -17,10 +17,15 @@ log = logging.getLogger("walleo.engine.cards")
 
 
 class CardFiles:
-    def __init__(self, client: WalleoClient, store: Store, directory: Path) -> None:
+    def __init__(
+        self, client: WalleoClient, store: Store, directory: Path, *, shared: bool = False
+    ) -> None:
+        """``shared``: the history is a team's, read by many desktops: a PDF's path on this
+        one means nothing on theirs, so it is not written there (each keeps its own copy)."""
         self._client = client
         self._store = store
         self.directory = directory
+        self._shared = shared
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def pdf(self, card: CardRecord) -> Path:
@@ -30,15 +35,20 @@ class CardFiles:
         """
         lock = self._locks.setdefault(card.card_id, asyncio.Lock())
         async with lock:
-            current = await self._store.get_card(card.card_id) or card
-            if current.pdf_path and Path(current.pdf_path).is_file():
-                return Path(current.pdf_path)
+            path = self.directory / f"{_safe(card.card_id)}.pdf"
+            if self._shared:
+                if await asyncio.to_thread(path.is_file):
+                    return path
+            else:
+                current = await self._store.get_card(card.card_id) or card
+                if current.pdf_path and Path(current.pdf_path).is_file():
+                    return Path(current.pdf_path)
             if not card.pdf_url:
                 raise FileNotFoundError("Walleo gave no PDF for this card.")
             content = await self._client.download_pdf(card.pdf_url)
-            path = self.directory / f"{_safe(card.card_id)}.pdf"
             await asyncio.to_thread(write_private, path, content)
-            await self._store.set_card_pdf_path(card.card_id, str(path))
+            if not self._shared:
+                await self._store.set_card_pdf_path(card.card_id, str(path))
             log.info("saved the PDF of card %s (%d bytes)", card.card_id, len(content))
             return path
 

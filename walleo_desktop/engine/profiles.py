@@ -3,7 +3,9 @@
 Resolution order for a session (CLI and window alike):
 1. ``WALLEO_API_KEY`` + ``WALLEO_IDENTIFIER`` + ``WALLEO_SHARED_KEY`` in the environment (with
    ``WALLEO_BASE_URL`` or the profile's URL or production);
-2. the named or active profile, its credentials read from the keyring;
+2. the named or active profile, its credentials read from the keyring; or the team this
+   desktop joined (``team.json``, ``engine.team``: profile name ``team``), its credentials
+   read from the team database once its member is logged in;
 3. otherwise demo mode on the built-in simulator.
 Credentials are never accepted as command-line arguments and never written to disk in clear.
 """
@@ -17,7 +19,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keyring
 import keyring.backends.fail
@@ -27,6 +29,12 @@ import platformdirs
 from walleo_desktop.api.client import DEFAULT_BASE_URL, Credentials, is_loopback_url
 from walleo_desktop.api.errors import ConfigurationError
 from walleo_desktop.engine.files import write_private
+
+if TYPE_CHECKING:
+    from walleo_desktop.engine.team import TeamConfig
+
+#: The profile name (and ``active`` value) of the team this desktop joined.
+TEAM_PROFILE = "team"
 
 __all__ = [
     "KEYRING_SERVICE",
@@ -79,11 +87,14 @@ class Connection:
     credentials: Credentials | None
     currency: str = "EUR"
     demo: bool = False
-    source: str = "demo"  # "demo" | "environment" | "profile"
+    source: str = "demo"  # "demo" | "environment" | "profile" | "team"
     get_signing: str = "empty-segment"
+    team: TeamConfig | None = None  # team mode: the rest is filled in when the team opens
 
     @property
     def label(self) -> str:
+        if self.team is not None:
+            return self.team.label
         return "DEMO" if self.demo else self.profile
 
 
@@ -124,6 +135,8 @@ class Profiles:
     @property
     def active(self) -> str | None:
         value = self._read().get("active")
+        if value == TEAM_PROFILE:
+            return value if (self.config_dir / "team.json").is_file() else None
         return value if isinstance(value, str) and self.get(value) else None
 
     def set_active(self, name: str | None) -> None:
@@ -200,6 +213,22 @@ def resolve_connection(
     env = os.environ if env is None else env
     given = [var for var in ENV_VARS if env.get(var)]
     profile = None
+    wants_team = profile_name == TEAM_PROFILE or (
+        not profile_name and not given and not env.get("WALLEO_BASE_URL")
+        and profiles.active == TEAM_PROFILE
+    )  # fmt: skip
+    if wants_team:
+        from walleo_desktop.engine.team import load_team_config
+
+        team = load_team_config(profiles.config_dir)
+        if team is None:
+            raise ConfigurationError(
+                "This desktop has not joined a team: `walleo-desktop team join CODE` (or "
+                "Settings > Team)."
+            )
+        return Connection(
+            profile=f"team:{team.team_id}", base_url="", credentials=None, source="team", team=team
+        )
     if profile_name:
         profile = profiles.get(profile_name)
         if profile is None:

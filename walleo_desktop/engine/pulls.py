@@ -49,6 +49,7 @@ from walleo_desktop.logs import register_secret
 from walleo_desktop.store import (
     AlreadyRetriedError,
     CardConflictError,
+    DuplicateIntentError,
     LeaseLostError,
     Owner,
     StaleWriteError,
@@ -76,8 +77,14 @@ __all__ = [
     "validate_amount",
 ]
 
-# How often the engine looks for changes other processes made to the history (live views).
+# How often the engine looks for changes other processes made to the history (live views);
+# with a backend that notifies (PostgreSQL), a notification wakes it sooner and it looks at
+# least every TEAM_WATCH_INTERVAL seconds.
 WATCH_INTERVAL = 1.0
+TEAM_WATCH_INTERVAL = 5.0
+# A change sequence number skipped in what a look found is asked for again this long (a
+# transaction that took it and had not committed yet), then forgotten (one that rolled back).
+GAP_PATIENCE = 60.0
 
 log = logging.getLogger("walleo.engine")
 
@@ -190,6 +197,7 @@ class PullEngine:
         rng: random.Random | None = None,
         owner: Owner | None = None,
         watch: bool = True,
+        can_issue: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -210,7 +218,11 @@ class PullEngine:
         self._closed = False
         self.owner = owner or Owner.new()
         self._watch = watch
+        self.can_issue = can_issue
         self._seen_seq = 0
+        self._gaps: dict[int, float] = {}  # change_seq -> monotonic time first missed
+        self._health_observers: list[Callable[[str | None], None]] = []
+        self.problem: str | None = None  # why the history cannot be used right now
         self._keeper: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._started = False
@@ -226,6 +238,35 @@ class PullEngine:
                 self._observers.remove(callback)
 
         return unsubscribe
+
+    def subscribe_health(self, callback: Callable[[str | None], None]) -> Callable[[], None]:
+        """Call ``callback(problem)`` when the history stops being usable (a sentence: the
+        team database went away, the disk is full) and ``callback(None)`` when it is again."""
+        self._health_observers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._health_observers.remove(callback)
+
+        return unsubscribe
+
+    def _set_problem(self, problem: str | None) -> None:
+        if problem == self.problem:
+            return
+        self.problem = problem
+        if problem is None:
+            log.info("the history can be used again")
+        for callback in list(self._health_observers):
+            try:
+                callback(problem)
+            except Exception:
+                log.exception("a health observer failed")
+
+    def _refuse_issuing(self) -> None:
+        if not self.can_issue:
+            raise E.ConfigurationError(
+                "This desktop reviews the team's history and issues no cards (finance)."
+            )
 
     def _emit(self, kind: str, pull: PullRecord, card: CardRecord | None = None) -> None:
         event = PullEvent(kind, pull, card)
@@ -259,8 +300,12 @@ class PullEngine:
         if not self._started:
             self._started = True
             self._seen_seq = await self.store.last_change()
-        claimed = await self._claim()
         loop = asyncio.get_running_loop()
+        if not self.can_issue:  # finance: follows the history, drives nothing
+            if self._watch and self._watcher is None:
+                self._watcher = loop.create_task(self._follow_changes(), name="engine-watch")
+            return []
+        claimed = await self._claim()
         if self._keeper is None:
             self._keeper = loop.create_task(self._keep_leases(), name="engine-leases")
         if self._watch and self._watcher is None:
@@ -314,6 +359,9 @@ class PullEngine:
                 raise
             except StoreError as exc:  # the next round tries again
                 log.warning("renewing the pulls' leases failed: %s", exc)
+                self._set_problem(str(exc))
+            else:
+                self._set_problem(None)
 
     async def _resume_stopped(self, held: set[int]) -> None:
         """Drive again the pulls this engine still holds but stopped driving because the
@@ -329,29 +377,56 @@ class PullEngine:
 
     async def _follow_changes(self) -> None:
         """Tell observers about pulls other processes changed (another window, a teammate)."""
+        notified = self.store.notifies_changes
         while not self._closed:
-            await asyncio.sleep(WATCH_INTERVAL)
             try:
+                if notified:  # a doorbell: the truth is change_seq, read right after
+                    await self.store.wait_for_change(
+                        WATCH_INTERVAL if self._gaps else TEAM_WATCH_INTERVAL
+                    )
+                else:
+                    await asyncio.sleep(WATCH_INTERVAL)
                 await self.catch_up()
             except asyncio.CancelledError:
                 raise
             except StoreError as exc:
                 log.info("following the history's changes failed: %s", exc)
+                if not self.can_issue:  # the keeper says it for an engine that drives
+                    self._set_problem(str(exc))
+                await asyncio.sleep(WATCH_INTERVAL)
+            else:
+                if not self.can_issue:
+                    self._set_problem(None)
 
     async def catch_up(self) -> int:
         """Emit ``changed`` for every pull changed by someone else since the last look; the
-        number of such pulls."""
+        number of such pulls. Sequence numbers skipped (a transaction not committed yet) are
+        asked for again at the next looks (``GAP_PATIENCE``)."""
         seen = 0
+        now = time.monotonic()
+        for seq, since in list(self._gaps.items()):
+            if now - since > GAP_PATIENCE:
+                del self._gaps[seq]
         while True:
-            changes = await self.store.changes_since(self._seen_seq)
-            if not changes:
-                return seen
+            changes = await self.store.changes_since(self._seen_seq, gaps=sorted(self._gaps))
+            fresh = [p for p in changes if p.change_seq > self._seen_seq]
+            found = {p.change_seq for p in changes}
+            for seq in found:
+                self._gaps.pop(seq, None)
+            expected = self._seen_seq + 1
+            # SQLite's writers are serialised: no number is taken before an earlier commit.
+            for seq in sorted(p.change_seq for p in fresh) if self.store.notifies_changes else ():
+                for missing in range(expected, min(seq, expected + 1000)):
+                    self._gaps.setdefault(missing, now)
+                expected = seq + 1
+            while len(self._gaps) > 10_000:  # a burst of rollbacks: forget the oldest
+                del self._gaps[min(self._gaps)]
             for pull in changes:
                 self._seen_seq = max(self._seen_seq, pull.change_seq)
                 if pull.id not in self._workers:
                     seen += 1
                     self._emit("changed", pull)
-            if len(changes) < 1000:
+            if len(fresh) < 1000:
                 return seen
 
     async def submit(
@@ -386,6 +461,7 @@ class PullEngine:
         (``ValueError`` naming the line, nothing journaled); returns the pulls in order."""
         if self._closed:
             raise RuntimeError("the engine is closed")
+        self._refuse_issuing()
         if not lines:
             raise ValueError("A batch holds at least one card.")
         batch = batch_id or uuid.uuid4().hex[:12]
@@ -436,6 +512,7 @@ class PullEngine:
         """A new pull, with a new request id, for an intent that ended in error or rejection."""
         if self._closed:
             raise RuntimeError("the engine is closed")
+        self._refuse_issuing()
         old = await self.store.get_pull(pull_id)
         if old.state not in (PullState.ERROR, PullState.REJECTED):
             raise ValueError("Only a pull that ended in error or was rejected can be retried.")
@@ -535,9 +612,15 @@ class PullEngine:
         check_duplicates: bool = False,
         confirmed: Collection[int] = (),
     ) -> list[PullRecord]:
-        pulls = await self.store.add_pulls(  # committed: then send
-            intents, owner=self.owner, check_duplicates=check_duplicates, confirmed=confirmed
-        )
+        try:
+            pulls = await self.store.add_pulls(  # committed: then send
+                intents, owner=self.owner, check_duplicates=check_duplicates, confirmed=confirmed
+            )
+        except DuplicateIntentError:
+            raise
+        except StoreError as exc:
+            self._set_problem(str(exc))
+            raise
         for pull in pulls:
             self._emit("added", pull)
             self._spawn(pull)
@@ -606,6 +689,8 @@ class PullEngine:
         gets its record back with the reason, instead of waiting forever."""
         reason = str(exc) if isinstance(exc, StoreError) else f"an internal error ({exc!r})"
         self._stopped[pull.id] = reason
+        if isinstance(exc, StoreError):
+            self._set_problem(reason)
         kind = f"{type(exc).__name__}: {exc}"
         if kind in self._failures_logged:  # the same failure for a thousand pulls: said once
             log.debug("pull %s stopped too (%s)", pull.request_id, reason)
@@ -645,7 +730,10 @@ class PullEngine:
     def _earliest_check(self, pull: PullRecord) -> datetime:
         earliest = pull.created_at
         if pull.last_check_at is not None:
-            earliest = pull.last_check_at + timedelta(seconds=self.policy.gap)
+            # A little more than the gap: what Walleo sees is when each GET arrives, and a
+            # request can spend a few milliseconds more on the way than the one before.
+            gap = self.policy.gap
+            earliest = pull.last_check_at + timedelta(seconds=gap + min(0.1, gap / 20))
         return earliest
 
     def _schedule(self, seconds: float) -> datetime:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walleo_desktop.api.client import WalleoClient
 from walleo_desktop.api.signing import GetSigning
@@ -20,6 +20,9 @@ from walleo_desktop.engine.profiles import Connection, Profiles
 from walleo_desktop.engine.pulls import PullEngine
 from walleo_desktop.logs import register_secret
 from walleo_desktop.store import Store
+
+if TYPE_CHECKING:
+    from walleo_desktop.engine.team import TeamAccess
 
 __all__ = ["DEMO_SIMULATOR_STATE", "Session", "history_path"]
 
@@ -47,6 +50,7 @@ class Session:
         agent: str | None = None,
         simulator: Any = None,
         data_key: DataKey | None = None,
+        can_issue: bool = True,
     ) -> None:
         """Use ``await Session.open(...)``."""
         self.connection = connection
@@ -63,11 +67,18 @@ class Session:
             agent=agent,
             concurrency=concurrency,
             policy=policy,
+            can_issue=can_issue,
         )
+        self.team: TeamAccess | None = None
         self.catalog = CatalogService(client, store, connection.profile)
-        self.cards = CardFiles(
-            client, store, data_dir / ("demo-cards" if connection.demo else "cards")
-        )
+        if connection.team is not None:
+            self.cards = CardFiles(
+                client, store, data_dir / "team-cards" / connection.team.team_id, shared=True
+            )
+        else:
+            self.cards = CardFiles(
+                client, store, data_dir / ("demo-cards" if connection.demo else "cards")
+            )
 
     @classmethod
     async def open(
@@ -92,6 +103,10 @@ class Session:
         if connection.credentials is not None:
             register_secret(connection.credentials.api_key, connection.credentials.shared_key)
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if connection.team is not None:
+            return await cls._open_team(
+                connection, data_dir, concurrency=concurrency, policy=policy
+            )
         path = history_path(data_dir, connection)
         if data_key is None:
             data_key = await asyncio.to_thread(load_data_key, path)
@@ -155,6 +170,63 @@ class Session:
         )
         await session.catalog.load_cached()
         return session
+
+    @classmethod
+    async def _open_team(
+        cls,
+        connection: Connection,
+        data_dir: Path,
+        *,
+        concurrency: int,
+        policy: PollPolicy | None,
+    ) -> Session:
+        """Team mode: log in to the team database as this desktop's member (keyring), open the
+        shared history with the team's keys, and the team's Walleo credentials (agents and
+        admins; finance gets none and issues nothing)."""
+        from dataclasses import replace
+
+        from walleo_desktop.engine.team import open_team
+
+        team = connection.team
+        assert team is not None
+        access = await asyncio.to_thread(open_team, team)
+        try:
+            store = await asyncio.to_thread(Store.wrap, access.backend)
+        except BaseException:
+            await asyncio.to_thread(access.backend.close)
+            raise
+        connection = replace(
+            connection,
+            base_url=access.base_url,
+            credentials=access.credentials,
+            currency=access.currency,
+        )
+        try:
+            client = WalleoClient(
+                access.base_url,
+                access.credentials,
+                max_connections=concurrency,
+            )
+        except BaseException:
+            await store.close()
+            raise
+        session = cls(
+            connection,
+            store,
+            client,
+            data_dir=data_dir,
+            concurrency=concurrency,
+            policy=policy,
+            agent=team.member,  # the database checks it: agent = current_user
+            can_issue=access.can_issue,
+        )
+        session.team = access
+        await session.catalog.load_cached()
+        return session
+
+    @property
+    def can_issue(self) -> bool:
+        return self.engine.can_issue
 
     @property
     def key_warning(self) -> str:
