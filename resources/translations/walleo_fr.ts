@@ -59,6 +59,10 @@
         <translation>Walleo Desktop ne peut pas démarrer</translation>
     </message>
     <message>
+        <source>The team&apos;s history cannot be opened: {reason} Running on the built-in simulator (DEMO) meanwhile: no real cards are issued. File &gt; Team… shows your membership.</source>
+        <translation>L’historique de l’équipe ne peut pas être ouvert : {reason} En attendant, l’application tourne sur le simulateur intégré (DÉMO) : aucune vraie carte n’est émise. Fichier &gt; Équipe… montre votre adhésion.</translation>
+    </message>
+    <message>
         <source>No system keyring is available: the key that encrypts the card codes in your history is stored in the file {file} (readable by your user only). Anyone who can read your files can read the codes. Set up a keyring (GNOME Keyring, KWallet) and restart: the key moves there by itself.</source>
         <translation>Aucun trousseau système n’est disponible&#xa0;: la clé qui chiffre les codes des cartes de votre historique est enregistrée dans le fichier {file} (lisible par votre seul utilisateur). Quiconque peut lire vos fichiers peut lire les codes. Installez un trousseau (GNOME Keyring, KWallet) et redémarrez&#xa0;: la clé s’y déplacera d’elle-même.</translation>
     </message>
@@ -618,6 +622,14 @@ Inclure les codes&#xa0;?</translation>
         <translation>&amp;Quitter</translation>
     </message>
     <message>
+        <source>&amp;Team…</source>
+        <translation>É&amp;quipe…</translation>
+    </message>
+    <message>
+        <source>Share one history with a team: join, create, invite, approve</source>
+        <translation>Partager un historique avec une équipe : rejoindre, créer, inviter, approuver</translation>
+    </message>
+    <message>
         <source>&amp;Pulls</source>
         <translation>É&amp;missions</translation>
     </message>
@@ -719,6 +731,16 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>Issuing {count} × {brand} {amount}…</source>
         <translation>Émission de {count} × {brand} {amount}…</translation>
+    </message>
+    <message>
+        <source>The history can be used again; pulls go on.</source>
+        <translation>L’historique est de nouveau utilisable ; les émissions reprennent.</translation>
+    </message>
+    <message>
+        <source>{problem}
+New pulls cannot be journaled meanwhile, so none is sent; pulls already sent keep their state and go on by themselves when it is back.</source>
+        <translation>{problem}
+En attendant, aucune nouvelle émission ne peut être journalisée, donc aucune n’est envoyée ; celles déjà envoyées gardent leur état et reprennent d’elles-mêmes à son retour.</translation>
     </message>
     <message>
         <source>Checking {request_id} now…</source>
@@ -1533,6 +1555,293 @@ Inclure les codes&#xa0;?</translation>
             <numerusform>%n en cours</numerusform>
             <numerusform>%n en cours</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>TeamDialog</name>
+    <message>
+        <source>Settings — Team</source>
+        <translation>Paramètres — Équipe</translation>
+    </message>
+    <message>
+        <source>A team shares one history on a PostgreSQL server: every agent sees the team&apos;s pulls, a crashed desktop&apos;s pulls are finished by a teammate, and finance reviews and exports everything. Each member has their own login; its password and key stay in this computer&apos;s keyring.</source>
+        <translation>Une équipe partage un historique sur un serveur PostgreSQL : chaque agent voit les émissions de l’équipe, celles d’un poste tombé en panne sont terminées par un collègue, et la comptabilité contrôle et exporte tout. Chaque membre a son propre identifiant ; son mot de passe et sa clé restent dans le trousseau de cet ordinateur.</translation>
+    </message>
+    <message>
+        <source>walleo-invite:… (from your team admin)</source>
+        <translation>walleo-invite:… (donné par l’administrateur de l’équipe)</translation>
+    </message>
+    <message>
+        <source>Invite code</source>
+        <translation>Code d’invitation</translation>
+    </message>
+    <message>
+        <source>&amp;Join</source>
+        <translation>&amp;Rejoindre</translation>
+    </message>
+    <message>
+        <source>Join a team</source>
+        <translation>Rejoindre une équipe</translation>
+    </message>
+    <message>
+        <source>Paste the invite code your team admin gave you:</source>
+        <translation>Collez le code d’invitation donné par l’administrateur de l’équipe :</translation>
+    </message>
+    <message>
+        <source>Used only now, never kept</source>
+        <translation>Utilisé maintenant seulement, jamais conservé</translation>
+    </message>
+    <message>
+        <source>lower-case, e.g. lea</source>
+        <translation>en minuscules, p. ex. lea</translation>
+    </message>
+    <message>
+        <source>Try it with a Walleo simulator on this computer (no real cards)</source>
+        <translation>Essayer avec un simulateur Walleo sur cet ordinateur (aucune vraie carte)</translation>
+    </message>
+    <message>
+        <source>&amp;Create the team</source>
+        <translation>&amp;Créer l’équipe</translation>
+    </message>
+    <message>
+        <source>Create a team (its first admin)</source>
+        <translation>Créer une équipe (son premier administrateur)</translation>
+    </message>
+    <message>
+        <source>Empty database</source>
+        <translation>Base de données vide</translation>
+    </message>
+    <message>
+        <source>Superuser password</source>
+        <translation>Mot de passe du superutilisateur</translation>
+    </message>
+    <message>
+        <source>Your member name</source>
+        <translation>Votre nom de membre</translation>
+    </message>
+    <message>
+        <source>Walleo base URL</source>
+        <translation>URL de base Walleo</translation>
+    </message>
+    <message>
+        <source>Walleo identifier</source>
+        <translation>Identifiant Walleo</translation>
+    </message>
+    <message>
+        <source>Walleo API key</source>
+        <translation>Clé d’API Walleo</translation>
+    </message>
+    <message>
+        <source>Walleo shared key</source>
+        <translation>Clé partagée Walleo</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>Membre</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>Rôle</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>État</translation>
+    </message>
+    <message>
+        <source>Key fingerprint</source>
+        <translation>Empreinte de la clé</translation>
+    </message>
+    <message>
+        <source>Re&amp;fresh</source>
+        <translation>Actuali&amp;ser</translation>
+    </message>
+    <message>
+        <source>&amp;Approve…</source>
+        <translation>&amp;Approuver…</translation>
+    </message>
+    <message>
+        <source>Give the selected member the team&apos;s keys, after checking their fingerprint</source>
+        <translation>Donner au membre sélectionné les clés de l’équipe, après avoir vérifié son empreinte</translation>
+    </message>
+    <message>
+        <source>&amp;Remove…</source>
+        <translation>Re&amp;tirer…</translation>
+    </message>
+    <message>
+        <source>&amp;Leave on this desktop…</source>
+        <translation>&amp;Quitter sur ce poste…</translation>
+    </message>
+    <message>
+        <source>&amp;Use the team&apos;s history</source>
+        <translation>&amp;Utiliser l’historique de l’équipe</translation>
+    </message>
+    <message>
+        <source>member name, e.g. sam</source>
+        <translation>nom du membre, p. ex. sam</translation>
+    </message>
+    <message>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <source>Finance</source>
+        <translation>Comptabilité</translation>
+    </message>
+    <message>
+        <source>Admin</source>
+        <translation>Administrateur</translation>
+    </message>
+    <message>
+        <source>&amp;Invite</source>
+        <translation>&amp;Inviter</translation>
+    </message>
+    <message>
+        <source>&amp;Copy the code</source>
+        <translation>&amp;Copier le code</translation>
+    </message>
+    <message>
+        <source>Invite a member</source>
+        <translation>Inviter un membre</translation>
+    </message>
+    <message>
+        <source>You are {member} ({role}) on the team at {server}.</source>
+        <translation>Vous êtes {member} ({role}) dans l’équipe sur {server}.</translation>
+    </message>
+    <message>
+        <source>agent</source>
+        <translation>agent</translation>
+    </message>
+    <message>
+        <source>finance</source>
+        <translation>comptabilité</translation>
+    </message>
+    <message>
+        <source>admin</source>
+        <translation>administrateur</translation>
+    </message>
+    <message>
+        <source>Working…</source>
+        <translation>En cours…</translation>
+    </message>
+    <message>
+        <source>That did not work ({error}); see the log.</source>
+        <translation>Cela n’a pas fonctionné ({error}) ; voir le journal.</translation>
+    </message>
+    <message>
+        <source>Paste the invite code first.</source>
+        <translation>Collez d’abord le code d’invitation.</translation>
+    </message>
+    <message>
+        <source>Joined as {member}. Your key&apos;s fingerprint is {fingerprint}: read it to your team admin, who approves it; then this desktop opens the team&apos;s history.</source>
+        <translation>Équipe rejointe en tant que {member}. L’empreinte de votre clé est {fingerprint} : lisez-la à l’administrateur de l’équipe, qui l’approuve ; ce poste ouvre alors l’historique de l’équipe.</translation>
+    </message>
+    <message>
+        <source>Give the empty database&apos;s address.</source>
+        <translation>Indiquez l’adresse de la base de données vide.</translation>
+    </message>
+    <message>
+        <source>Give your member name.</source>
+        <translation>Indiquez votre nom de membre.</translation>
+    </message>
+    <message>
+        <source>The team is created and you ({member}) are its admin. Invite its members below.</source>
+        <translation>L’équipe est créée et vous ({member}) en êtes l’administrateur. Invitez ses membres ci-dessous.</translation>
+    </message>
+    <message>
+        <source>removed</source>
+        <translation>retiré</translation>
+    </message>
+    <message>
+        <source>invited, not joined</source>
+        <translation>invité, pas encore rejoint</translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation>actif</translation>
+    </message>
+    <message>
+        <source>joined: to approve</source>
+        <translation>rejoint : à approuver</translation>
+    </message>
+    <message>
+        <source>joined</source>
+        <translation>rejoint</translation>
+    </message>
+    <message>
+        <source>Waiting for your approval: {names}.</source>
+        <translation>En attente de votre approbation : {names}.</translation>
+    </message>
+    <message>
+        <source>{count} member(s); keys {keys}.</source>
+        <translation>{count} membre(s) ; clés {keys}.</translation>
+    </message>
+    <message>
+        <source>Give the new member&apos;s name.</source>
+        <translation>Indiquez le nom du nouveau membre.</translation>
+    </message>
+    <message>
+        <source>Give {member} this code, in person or by phone (valid 48 hours, one use). It is worth nothing until you approve the key their desktop makes.</source>
+        <translation>Donnez ce code à {member}, en personne ou par téléphone (valable 48 heures, une seule fois). Il ne vaut rien tant que vous n’avez pas approuvé la clé que son poste crée.</translation>
+    </message>
+    <message>
+        <source>The invite code is on the clipboard.</source>
+        <translation>Le code d’invitation est dans le presse-papiers.</translation>
+    </message>
+    <message>
+        <source>Approve {member}?</source>
+        <translation>Approuver {member} ?</translation>
+    </message>
+    <message>
+        <source>Ask {member} to read the fingerprint their desktop showed. Approve only if it is exactly:
+
+{fingerprint}</source>
+        <translation>Demandez à {member} de lire l’empreinte affichée par son poste. N’approuvez que si c’est exactement :
+
+{fingerprint}</translation>
+    </message>
+    <message>
+        <source>They match: approve</source>
+        <translation>Elles correspondent : approuver</translation>
+    </message>
+    <message>
+        <source>{member} is approved.</source>
+        <translation>{member} est approuvé.</translation>
+    </message>
+    <message>
+        <source>Remove {member}?</source>
+        <translation>Retirer {member} ?</translation>
+    </message>
+    <message>
+        <source>{member} will no longer be able to log in, and the team gets new keys they never have. Their pulls stay in the history, in their name.</source>
+        <translation>{member} ne pourra plus se connecter, et l’équipe reçoit de nouvelles clés qu’il n’aura jamais. Ses émissions restent dans l’historique, à son nom.</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Retirer</translation>
+    </message>
+    <message>
+        <source>{member} is removed; new cards use the key {key}.</source>
+        <translation>{member} est retiré ; les nouvelles cartes utilisent la clé {key}.</translation>
+    </message>
+    <message>
+        <source>This desktop uses the team&apos;s history.</source>
+        <translation>Ce poste utilise l’historique de l’équipe.</translation>
+    </message>
+    <message>
+        <source>Leave the team on this desktop?</source>
+        <translation>Quitter l’équipe sur ce poste ?</translation>
+    </message>
+    <message>
+        <source>This desktop forgets its team login and key. The team keeps its history; to work in it again you need a new invite.</source>
+        <translation>Ce poste oublie son identifiant et sa clé d’équipe. L’équipe garde son historique ; pour y travailler de nouveau, il faut une nouvelle invitation.</translation>
+    </message>
+    <message>
+        <source>Leave</source>
+        <translation>Quitter</translation>
+    </message>
+    <message>
+        <source>This desktop left the team.</source>
+        <translation>Ce poste a quitté l’équipe.</translation>
     </message>
 </context>
 <context>

@@ -102,7 +102,11 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
     while True:
         connection, problem = await resolve_connection_safely(profiles, profile_name)
         try:
-            data_key = await load_data_key_safely(history_path(data_dir, connection))
+            data_key = (
+                None  # a team's keys come with its member's login (Session.open)
+                if connection.team is not None
+                else await load_data_key_safely(history_path(data_dir, connection))
+            )
             session = await Session.open(
                 connection,
                 data_dir,
@@ -111,9 +115,32 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
                 **session_options,  # type: ignore[arg-type]
             )
         except (StoreError, ConfigurationError) as exc:
-            log.error("cannot open the session: %s", exc)
-            await show_fatal(_tr("Walleo Desktop cannot start"), str(exc))
-            return EXIT_CONFIG
+            if connection.team is None:
+                log.error("cannot open the session: %s", exc)
+                await show_fatal(_tr("Walleo Desktop cannot start"), str(exc))
+                return EXIT_CONFIG
+            # Not approved yet, server away, login removed: the window still opens (on the
+            # demo, said plainly) so that Settings > Team can say more and the user can act.
+            log.error("cannot open the team's history: %s", exc)
+            problem = _tr(
+                "The team's history cannot be opened: {reason} Running on the built-in "
+                "simulator (DEMO) meanwhile: no real cards are issued. File > Team… shows "
+                "your membership."
+            ).format(reason=str(exc))
+            connection = Connection(
+                profile="demo", base_url="", credentials=None, demo=True, source="demo"
+            )
+            try:
+                session = await Session.open(
+                    connection,
+                    data_dir,
+                    profiles=profiles,
+                    data_key=await load_data_key_safely(history_path(data_dir, connection)),
+                    **session_options,  # type: ignore[arg-type]
+                )
+            except (StoreError, ConfigurationError) as again:
+                await show_fatal(_tr("Walleo Desktop cannot start"), str(again))
+                return EXIT_CONFIG
         try:
             recent = await session.store.recent_pulls(RECENT_PULLS)
         except StoreError as exc:

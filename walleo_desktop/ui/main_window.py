@@ -194,6 +194,17 @@ class MainWindow(QMainWindow):
         self.history: HistoryView | None = None  # built when its tab is first opened
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
+        # Said plainly while the history cannot be used (the team database went away, a full
+        # disk): pulls keep their journaled state and resume by themselves when it can again.
+        self.health_banner = QLabel(self)
+        self.health_banner.setObjectName("healthBanner")
+        self.health_banner.setWordWrap(True)
+        self.health_banner.setStyleSheet(
+            "background: #fff4e5; color: #7a4100; border: 1px solid #f0b060; padding: 6px;"
+        )
+        self.health_banner.hide()
+        self._unsubscribe_health = session.engine.subscribe_health(self._on_health)
+
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
@@ -205,7 +216,16 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 0)
         self.form.setMinimumWidth(260)
         self.card_pane.setMinimumWidth(300)
-        self.setCentralWidget(self.splitter)
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.health_banner)
+        central_layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        if not session.can_issue:
+            # Finance in a team: reviews and exports; the database would refuse a pull anyway.
+            self.form.hide()
 
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
@@ -230,6 +250,9 @@ class MainWindow(QMainWindow):
         self.status.set_in_flight(session.engine.in_flight)
         self._restore_geometry()
         self._update_actions()
+        if not session.can_issue:
+            self.new_pull_action.setEnabled(False)
+            self.tabs.setCurrentIndex(1)  # the whole history is what finance came for
 
     # ------------------------------------------------------------------ construction
 
@@ -244,7 +267,12 @@ class MainWindow(QMainWindow):
         quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
         self.quit_action.setShortcuts(quit_keys or [QKeySequence("Ctrl+Q")])
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.team_action = QAction(self.tr("&Team…"), self)
+        self.team_action.setToolTip(
+            self.tr("Share one history with a team: join, create, invite, approve")
+        )
         file_menu.addAction(self.settings_action)
+        file_menu.addAction(self.team_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -294,6 +322,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.settings_action.triggered.connect(self._open_settings)
+        self.team_action.triggered.connect(self.open_team)
         self.quit_action.triggered.connect(self.request_quit)
         self.new_pull_action.triggered.connect(self.form.focus_brand)
         self.check_now_action.triggered.connect(self.check_now)
@@ -421,6 +450,7 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self._unsubscribe()
+        self._unsubscribe_health()
         self.model.stop()
         self.form.shutdown()
         self._catalog_retry.stop()
@@ -622,10 +652,25 @@ class MainWindow(QMainWindow):
         self.explanation.setText(text)
         self.explanation.show()
 
+    def _on_health(self, problem: str | None) -> None:
+        if problem is None:
+            self.health_banner.hide()
+            self.show_message(self.tr("The history can be used again; pulls go on."))
+            return
+        self.health_banner.setText(
+            self.tr(
+                "{problem}\nNew pulls cannot be journaled meanwhile, so none is sent; pulls "
+                "already sent keep their state and go on by themselves when it is back."
+            ).format(problem=problem)
+        )
+        self.health_banner.show()
+
     def _update_actions(self) -> None:
         pull = self.table.current_pull()
         self.copy_id_action.setEnabled(pull is not None)
-        self.retry_action.setEnabled(pull is not None and pull.state in _RETRYABLE)
+        self.retry_action.setEnabled(
+            pull is not None and pull.state in _RETRYABLE and self._session.can_issue
+        )
         self.check_now_action.setEnabled(
             pull is not None and not pull.final and (pull.state in _CHECKABLE or pull.overdue)
         )
@@ -750,6 +795,25 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(finished)
         self._keep_dialog(dialog)
         dialog.open()
+
+    def open_team(self) -> QWidget:
+        """Settings > Team: join, create, and (admins) manage members. Returns the dialog."""
+        from walleo_desktop.ui.team_dialog import TeamDialog
+
+        profiles = self._profiles if self._profiles is not None else Profiles()
+        dialog = TeamDialog(profiles, self)
+        changed = {"team": False}
+        dialog.team_changed.connect(lambda: changed.update(team=True))
+
+        def finished(_result: int) -> None:
+            self._forget_dialog(dialog)
+            if changed["team"]:
+                self.reconnect_requested.emit()  # open the team's history (or leave it)
+
+        dialog.finished.connect(finished)
+        self._keep_dialog(dialog)
+        dialog.open()
+        return dialog
 
     def _keep_dialog(self, dialog: QWidget) -> None:
         self._dialogs.append(dialog)
