@@ -1,0 +1,184 @@
+"""Settings > Team in the window, with the mouse, on a real PostgreSQL server: create a team,
+invite, join from another desktop, approve after comparing the fingerprint, remove; and what a
+finance member's window looks like."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import wait_signal, wait_until
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from walleo_desktop.engine import team
+from walleo_desktop.engine.profiles import TEAM_PROFILE, Profiles
+from walleo_desktop.simulator import DEMO_CREDENTIALS, Simulator, SimulatorConfig, serve_in_thread
+from walleo_desktop.ui.team_dialog import TeamDialog
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def team_db(pg_database):
+    yield pg_database
+    from psycopg import sql
+
+    from walleo_desktop.store.postgres.schema import team_roles
+
+    roles = team_roles(pg_database.name)
+    with pg_database.connect(autocommit=True) as conn:
+        found = conn.execute("SELECT to_regclass('walleo.members')").fetchone()[0]
+        names = [r[0] for r in conn.execute("SELECT name FROM walleo.members")] if found else []
+        names = [
+            n
+            for (n,) in conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
+                [[*names, roles.owner, *roles.groups]],
+            )
+        ]
+        if names:
+            idents = sql.SQL(", ").join(map(sql.Identifier, names))
+            conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(idents))
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS walleo CASCADE"))
+            conn.execute(sql.SQL("DROP ROLE {}").format(idents))
+
+
+def click(qtbot, button):
+    assert button.isVisible() and button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+async def step(dialog, qtbot, button) -> str:
+    waiter = wait_signal(dialog.finished_step, timeout=30)
+    click(qtbot, button)
+    (text,) = await waiter
+    return text
+
+
+def select_member(dialog, qtbot, name: str) -> None:
+    table = dialog.members
+    for row in range(table.rowCount()):
+        if table.item(row, 0).text() == name:
+            rect = table.visualItemRect(table.item(row, 0))
+            qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            return
+    raise AssertionError(f"{name} is not listed")
+
+
+def answer(box: QMessageBox, qtbot, text: str) -> None:
+    button = next(b for b in box.buttons() if b.text() == text)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+async def test_create_invite_join_approve_remove_with_the_mouse(qtbot, team_db, tmp_path):
+    lea_profiles = Profiles(tmp_path / "lea")
+    lea = TeamDialog(lea_profiles)
+    qtbot.addWidget(lea)
+    lea.show()
+    assert lea.pages.currentIndex() == 0  # not in a team: join or create
+
+    # A create without the essentials says what is missing and sends nothing.
+    click(qtbot, lea.create_button)
+    assert "database" in lea.message_label.text()
+    url = team_db.url.replace(f":{team_db.server.password}@", "@")
+    qtbot.keyClicks(lea.url_edit, url)
+    qtbot.keyClicks(lea.superuser_password_edit, team_db.server.password)
+    qtbot.keyClicks(lea.admin_name_edit, "lea")
+    click(qtbot, lea.simulator_check)
+    assert not lea.api_key_edit.isEnabled()
+    text = await step(lea, qtbot, lea.create_button)
+    assert "you (lea) are its admin" in text
+    assert lea_profiles.active == TEAM_PROFILE
+    assert lea.superuser_password_edit.text() == ""  # not kept in the dialog either
+    await wait_until(lambda: lea.members.rowCount() == 1)
+    assert lea.pages.currentIndex() == 1 and lea.invite_box.isVisible()
+
+    qtbot.keyClicks(lea.invite_name_edit, "sam")
+    text = await step(lea, qtbot, lea.invite_button)
+    code = lea.invite_code.toPlainText()
+    assert code.startswith(team.INVITE_PREFIX) and "sam" in text
+    await wait_until(lambda: lea.members.rowCount() == 2)
+
+    # Sam's desktop: a bad paste first, then the code.
+    sam_profiles = Profiles(tmp_path / "sam")
+    sam = TeamDialog(sam_profiles)
+    qtbot.addWidget(sam)
+    sam.show()
+    qtbot.keyClicks(sam.code_edit, "walleo-invite:broken")
+    text = await step(sam, qtbot, sam.join_button)
+    assert "not a Walleo Desktop invite code" in text
+    sam.code_edit.setPlainText(code)
+    text = await step(sam, qtbot, sam.join_button)
+    fingerprint = text.split("fingerprint is ")[1].split(":")[0]
+    assert sam.pages.currentIndex() == 1
+    assert not sam.approve_button.isVisible()  # an agent manages no one
+
+    click(qtbot, lea.refresh_button)
+    await wait_until(
+        lambda: (
+            "to approve" in lea.message_label.text().lower() or "sam" in lea.message_label.text()
+        )
+    )
+    select_member(lea, qtbot, "sam")
+    assert lea.members.item(lea.members.currentRow(), 2).text() == "joined: to approve"
+    click(qtbot, lea.approve_button)
+    box = lea.approve_question
+    assert fingerprint in box.text()
+    waiter = wait_signal(lea.finished_step, timeout=30)
+    answer(box, qtbot, "They match: approve")
+    (text,) = await waiter
+    assert "sam is approved" in text
+    access = team.open_team(team.load_team_config(sam_profiles.config_dir))
+    access.backend.close()
+
+    await wait_until(lambda: not lea._busy)
+    select_member(lea, qtbot, "sam")
+    click(qtbot, lea.remove_button)
+    waiter = wait_signal(lea.finished_step, timeout=30)
+    answer(lea.remove_question, qtbot, "Remove")
+    (text,) = await waiter
+    assert "sam is removed" in text and "k2" in text
+    with pytest.raises(team.TeamError):
+        team.open_team(team.load_team_config(sam_profiles.config_dir))
+
+
+async def test_a_finance_window_reviews_and_issues_nothing(qtbot, team_db, tmp_path):
+    from walleo_desktop.engine.profiles import Connection
+    from walleo_desktop.engine.session import Session
+    from walleo_desktop.ui.main_window import MainWindow
+
+    sim = Simulator(SimulatorConfig(delay_scale=0.02, seed=1, async_error_rate=0.0))
+    with serve_in_thread(sim) as server:
+        lea = team.init_team(
+            team_db.url,
+            admin_password=None,
+            first_admin="lea",
+            walleo_credentials=DEMO_CREDENTIALS,
+            walleo_base_url=server.base_url,
+            config_dir=tmp_path / "lea",
+        )
+        fin, fp = team.join_team(
+            team.invite_member(lea, "fin", "finance").code, config_dir=tmp_path / "fin"
+        )
+        team.approve_member(lea, "fin", expected_fingerprint=fp)
+        connection = Connection(
+            profile=f"team:{fin.team_id}", base_url="", credentials=None, source="team", team=fin
+        )
+        session = await Session.open(connection, tmp_path / "fin-data")
+        window = MainWindow(session, profiles=Profiles(tmp_path / "fin"))
+        qtbot.addWidget(window)
+        try:
+            window.show()
+            await window.start()
+            assert not window.form.isVisible()
+            assert window.tabs.currentIndex() == 1 and window.history is not None
+            assert not window.new_pull_action.isEnabled()
+            assert "fin" in window.windowTitle()
+            # The database goes away: said in a banner, which goes when it is back.
+            session.engine._set_problem("The team database db:5432/walleo cannot be reached.")
+            assert window.health_banner.isVisible()
+            assert "none is sent" in window.health_banner.text()
+            session.engine._set_problem(None)
+            assert not window.health_banner.isVisible()
+        finally:
+            await window.shutdown()
+            await session.close()
