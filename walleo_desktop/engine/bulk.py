@@ -374,9 +374,10 @@ def _read_xlsx(path: Path, data: bytes) -> _Table:
         sheet = workbook.get_sheet_by_name(visible[0])
         if sheet.height > 2 * MAX_ROWS + 1000:  # empty rows aside, far too many anyway
             raise BulkFileError("too_many_rows", max=MAX_ROWS)
-        start_row = (sheet.start or (0, 0))[0]
+        # iter_rows() starts at the sheet's first row (empty ones included) and at its first
+        # used column: row numbers are as the spreadsheet shows them, columns are relative.
         rows: list[tuple[int, list[Cell]]] = [
-            (start_row + i + 1, list(cells)) for i, cells in enumerate(sheet.iter_rows())
+            (i + 1, list(cells)) for i, cells in enumerate(sheet.iter_rows())
         ]
     except BulkFileError:
         raise
@@ -1343,6 +1344,12 @@ class BulkRun:
                     waiters.append(asyncio.ensure_future(self.engine.wait(ids)))
             results = await asyncio.gather(*waiters)
             self.final = [p for chunk_pulls in results for p in chunk_pulls]
+        except asyncio.CancelledError:
+            # Closed mid-run (the window, the process on its way out): the import stays open,
+            # nobody's, so that the next run may continue it at once.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(record_import(self.store, replace(self.record, owner="")))
+            raise
         finally:
             for waiter in waiters:
                 waiter.cancel()
