@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
         self._audits = 0
         self._quit_question: QMessageBox | None = None
         self._quit_confirmed = False
+        self.bulk_dialog: QWidget | None = None
 
         connection = session.connection
         self.setWindowTitle(
@@ -204,6 +206,12 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
         self.form.setMinimumWidth(260)
+        self.bulk_button = QPushButton(self.tr("Bulk order from a file…"), self.form)
+        self.bulk_button.setObjectName("bulkButton")
+        form_layout = self.form.layout()
+        assert isinstance(form_layout, QVBoxLayout)
+        form_layout.insertWidget(form_layout.count() - 1, self.bulk_button)  # above the stretch
+        self.bulk_button.clicked.connect(self.open_bulk_order)
         self.card_pane.setMinimumWidth(300)
         self.setCentralWidget(self.splitter)
 
@@ -261,7 +269,14 @@ class MainWindow(QMainWindow):
         )
         self.copy_id_action = QAction(self.tr("Copy request &ID"), self)
         self.copy_id_action.setShortcut(QKeySequence("Ctrl+Alt+C"))
-        for action in (self.new_pull_action, self.check_now_action, self.retry_action):
+        self.bulk_action = QAction(self.tr("&Bulk order from a file…"), self)
+        self.bulk_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        for action in (
+            self.new_pull_action,
+            self.bulk_action,
+            self.check_now_action,
+            self.retry_action,
+        ):
             pulls_menu.addAction(action)
         pulls_menu.addSeparator()
         pulls_menu.addAction(self.copy_id_action)
@@ -296,6 +311,7 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self._open_settings)
         self.quit_action.triggered.connect(self.request_quit)
         self.new_pull_action.triggered.connect(self.form.focus_brand)
+        self.bulk_action.triggered.connect(self.open_bulk_order)
         self.check_now_action.triggered.connect(self.check_now)
         self.retry_action.triggered.connect(self.retry_selected)
         self.copy_id_action.triggered.connect(self.copy_request_id)
@@ -730,6 +746,26 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
         self._keep_dialog(dialog)
         dialog.open()
+
+    def open_bulk_order(self) -> QWidget:
+        """Pulls → Bulk order from a file… (one dialog at a time: shown again if open)."""
+        from walleo_desktop.ui.bulk_dialog import BulkDialog
+
+        if self.bulk_dialog is not None:
+            self.bulk_dialog.raise_()
+            self.bulk_dialog.activateWindow()
+            return self.bulk_dialog
+        dialog = BulkDialog(self._session, self.ops, self)
+
+        def finished(_result: int) -> None:
+            self.bulk_dialog = None
+            self._forget_dialog(dialog)
+
+        dialog.finished.connect(finished)
+        self.bulk_dialog = dialog
+        self._keep_dialog(dialog)
+        dialog.open()
+        return dialog
 
     def _open_settings(self) -> None:
         from walleo_desktop.ui.settings_dialog import SettingsDialog
