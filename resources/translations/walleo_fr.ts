@@ -1292,6 +1292,14 @@ Inclure les codes&#xa0;?</translation>
         <translation>Chargement du catalogue…</translation>
     </message>
     <message>
+        <source>Favourite brand</source>
+        <translation>Enseigne favorite</translation>
+    </message>
+    <message>
+        <source>Keep this brand at the top of the list</source>
+        <translation>Garder cette enseigne en tête de liste</translation>
+    </message>
+    <message>
         <source>Choose or type an amount</source>
         <translation>Choisir ou taper un montant</translation>
     </message>
@@ -1365,6 +1373,10 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>No gift cards available yet</source>
         <translation>Aucune carte cadeau disponible pour l’instant</translation>
+    </message>
+    <message>
+        <source>Last amount for {brand}: a suggestion; type to replace it.</source>
+        <translation>Dernier montant pour {brand} : une suggestion ; tapez pour le remplacer.</translation>
     </message>
     <message>
         <source>Your discount: {discount} %</source>

@@ -238,6 +238,7 @@ class MainWindow(QMainWindow):
         self.status.set_in_flight(session.engine.in_flight)
         self._restore_geometry()
         self._update_actions()
+        self._load_brand_preferences()
 
     # ------------------------------------------------------------------ construction
 
@@ -325,6 +326,8 @@ class MainWindow(QMainWindow):
             lambda: self.show_history().open_export_dialog()
         )
         self.form.submitted.connect(self._on_submitted)
+        self.form.submitted.connect(self._remember_brand)
+        self.form.favourites_changed.connect(self._save_favourites)
         self.model.batch_applied.connect(self._on_batch)
         self.table.current_pull_changed.connect(self._on_current_pull)
         self.card_pane.message.connect(self.show_message)
@@ -746,6 +749,69 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
         self._keep_dialog(dialog)
         dialog.open()
+
+    # Favourite brands are the profile's, in the history's settings; recent brands and the
+    # last amount per brand are this desktop's, in its window settings.
+    RECENT_BRANDS = 5
+
+    def _brand_key(self, name: str) -> str:
+        return f"brands/{self._session.connection.profile}/{name}"
+
+    def _load_brand_preferences(self) -> None:
+        import json
+
+        def local(name: str, default: object) -> object:
+            try:
+                return json.loads(str(self._settings.value(self._brand_key(name), "")))
+            except ValueError:
+                return default
+
+        recents = local("recent", [])
+        amounts = local("last_amounts", {})
+        self._recent_brands = [str(c) for c in recents] if isinstance(recents, list) else []
+        self._last_amounts = (
+            {str(k): int(v) for k, v in amounts.items() if isinstance(v, int)}
+            if isinstance(amounts, dict)
+            else {}
+        )
+
+        def loaded(value: object) -> None:
+            favourites = [str(c) for c in value] if isinstance(value, list) else []
+            self.form.set_brand_preferences(favourites, self._recent_brands, self._last_amounts)
+
+        self.form.set_brand_preferences([], self._recent_brands, self._last_amounts)
+        self.ops.run(
+            "favourites:load",
+            lambda: self._session.store.get_setting(
+                f"favourite_brands:{self._session.connection.profile}", []
+            ),
+            on_success=loaded,
+        )
+
+    def _remember_brand(self, pulls: list[PullRecord]) -> None:
+        import json
+
+        if not pulls:
+            return
+        code, amount = pulls[0].gift_card_code, pulls[0].amount
+        self._recent_brands = [code, *(c for c in self._recent_brands if c != code)][
+            : self.RECENT_BRANDS
+        ]
+        self._last_amounts[code] = amount
+        self._settings.setValue(self._brand_key("recent"), json.dumps(self._recent_brands))
+        self._settings.setValue(self._brand_key("last_amounts"), json.dumps(self._last_amounts))
+        self.form.set_brand_preferences(
+            self.form.favourites, self._recent_brands, self._last_amounts
+        )
+
+    def _save_favourites(self, favourites: list[str]) -> None:
+        key = f"favourite_brands:{self._session.connection.profile}"
+        self.form.set_brand_preferences(favourites, self._recent_brands, self._last_amounts)
+        self._favourite_saves = getattr(self, "_favourite_saves", 0) + 1  # each toggle written
+        self.ops.run(
+            f"favourites:save:{self._favourite_saves}",
+            lambda: self._session.store.set_setting(key, favourites),
+        )
 
     def open_bulk_order(self) -> QWidget:
         """Pulls → Bulk order from a file… (one dialog at a time: shown again if open)."""
