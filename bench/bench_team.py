@@ -118,7 +118,7 @@ async def _agent(pulls: int, spaced: float) -> dict[str, Any]:
                 await asyncio.sleep(spaced)
         else:
             await session.engine.submit(gift, 10, count=pulls)
-        while await session.store.unfinished_pulls():  # noqa: ASYNC110 - another process
+        while await session.store.unfinished_pulls():
             await asyncio.sleep(1.0)
         return {"ok": True}
     finally:

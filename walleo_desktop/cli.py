@@ -109,6 +109,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", action="store_true", help="confirm --with-codes without asking (scripts)"
     )
 
+    b = sub.add_parser(
+        "bulk",
+        help="issue the cards of a CSV or XLSX order file (previewed first)",
+        description="Check every row of the order against the catalog, show the problems and "
+        "totals, then issue the rows as one batch and write FILE-results-BATCH.csv beside it. "
+        "Exit codes: 0 every row issued, 1 some rows not issued, 2 nothing sent (bad file, "
+        "refused), 3 interrupted (run the same command again to continue).",
+    )
+    b.add_argument("file", metavar="FILE", type=Path)
+    b.add_argument("--dry-run", action="store_true", help="preview only: nothing is sent")
+    b.add_argument("--json", action="store_true", help="JSON lines: preview, rows, summary")
+    b.add_argument(
+        "--yes", action="store_true", help="issue without asking (needed outside a terminal)"
+    )
+    b.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="also issue rows issued in the last 24 h, or a file imported before",
+    )
+    b.add_argument("--concurrency", type=_positive_int, default=8)
+
     c = sub.add_parser("catalog", help="list the gift cards this partner may pull")
     c.add_argument("--json", action="store_true")
 
@@ -256,6 +277,10 @@ async def _run(args: argparse.Namespace) -> int:
             return await _resume(session, args)
         if args.command == "catalog":
             return await _catalog(session, args)
+        if args.command == "bulk":
+            from walleo_desktop.cli_bulk import bulk_command
+
+            return await bulk_command(session, args)
         raise UsageError(f"unknown command {args.command}")
     except asyncio.CancelledError:
         print(

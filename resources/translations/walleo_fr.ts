@@ -83,6 +83,392 @@
     </message>
 </context>
 <context>
+    <name>BulkDialog</name>
+    <message>
+        <source>Bulk order from a file</source>
+        <translation>Commande groupée depuis un fichier</translation>
+    </message>
+    <message>
+        <source>A CSV or XLSX file: brand, amount, quantity…</source>
+        <translation>Un fichier CSV ou XLSX : marque, montant, quantité…</translation>
+    </message>
+    <message>
+        <source>&amp;Choose a file…</source>
+        <translation>&amp;Choisir un fichier…</translation>
+    </message>
+    <message>
+        <source>&amp;Issue…</source>
+        <translation>Éme&amp;ttre…</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>&amp;Pause</translation>
+    </message>
+    <message>
+        <source>&amp;Stop</source>
+        <translation>&amp;Arrêter</translation>
+    </message>
+    <message>
+        <source>Journal no more cards; the cards journaled are still finished</source>
+        <translation>Ne plus journaliser de cartes ; les cartes déjà journalisées sont menées à terme</translation>
+    </message>
+    <message>
+        <source>&amp;Open results</source>
+        <translation>&amp;Ouvrir les résultats</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Fermer</translation>
+    </message>
+    <message>
+        <source>Choose an order file</source>
+        <translation>Choisir un fichier de commande</translation>
+    </message>
+    <message>
+        <source>Orders (*.csv *.xlsx);;All files (*)</source>
+        <translation>Commandes (*.csv *.xlsx);;Tous les fichiers (*)</translation>
+    </message>
+    <message>
+        <source>Reading and checking the file…</source>
+        <translation>Lecture et vérification du fichier…</translation>
+    </message>
+    <message>
+        <source>Nothing was sent.</source>
+        <translation>Rien n’a été envoyé.</translation>
+    </message>
+    <message>
+        <source>The file could not be read. See the log.</source>
+        <translation>Le fichier n’a pas pu être lu. Voir le journal.</translation>
+    </message>
+    <message>
+        <source>{rows} row(s): {ok} ready, {bad} with problems, {empty} empty skipped.</source>
+        <translation>{rows} ligne(s) : {ok} prête(s), {bad} avec des problèmes, {empty} vide(s) ignorée(s).</translation>
+    </message>
+    <message>
+        <source>This file&apos;s import of {when} was interrupted: {done} card(s) were journaled (they are finished like any pull); the rows not journaled can be issued now.</source>
+        <translation>L’import de ce fichier du {when} a été interrompu : {done} carte(s) ont été journalisées (elles sont menées à terme comme toute émission) ; les lignes non journalisées peuvent être émises maintenant.</translation>
+    </message>
+    <message>
+        <source>This file (or these rows) was imported on {when} by {agent}.</source>
+        <translation>Ce fichier (ou ces lignes) a été importé le {when} par {agent}.</translation>
+    </message>
+    <message>
+        <source>someone</source>
+        <translation>quelqu’un</translation>
+    </message>
+    <message>
+        <source>Also issue the {count} row(s) already issued in the last 24 hours</source>
+        <translation>Émettre aussi les {count} ligne(s) déjà émises ces dernières 24 heures</translation>
+    </message>
+    <message>
+        <source>{brand}: {cards} × = {value}</source>
+        <translation>{brand} : {cards} × = {value}</translation>
+    </message>
+    <message>
+        <source>Total: {cards} card(s), {value}</source>
+        <translation>Total : {cards} carte(s), {value}</translation>
+    </message>
+    <message>
+        <source>&amp;Issue {cards} card(s)…</source>
+        <translation>Éme&amp;ttre {cards} carte(s)…</translation>
+    </message>
+    <message>
+        <source>Issue this order?</source>
+        <translation>Émettre cette commande ?</translation>
+    </message>
+    <message>
+        <source>Issue {cards} card(s), {value} in all, from {file}?</source>
+        <translation>Émettre {cards} carte(s), {value} au total, depuis {file} ?</translation>
+    </message>
+    <message>
+        <source>{count} row(s) were already issued in the last 24 hours: issued again.</source>
+        <translation>{count} ligne(s) ont déjà été émises ces dernières 24 heures : elles sont émises à nouveau.</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>&amp;Reprendre</translation>
+    </message>
+    <message>
+        <source>{journaled} of {planned} journaled, {sent} sent, {issued} issued, {failed} failed</source>
+        <translation>{journaled} sur {planned} journalisées, {sent} envoyées, {issued} émises, {failed} en échec</translation>
+    </message>
+    <message>
+        <source>, {count} in doubt (being checked)</source>
+        <translation>, {count} incertaine(s) (en vérification)</translation>
+    </message>
+    <message>
+        <source>paused: the cards journaled are finished, {waiting} wait</source>
+        <translation>en pause : les cartes journalisées sont menées à terme, {waiting} attendent</translation>
+    </message>
+    <message>
+        <source>stopping: the cards journaled are finished</source>
+        <translation>arrêt : les cartes journalisées sont menées à terme</translation>
+    </message>
+    <message>
+        <source>The order stopped: {error}. Journaled cards are finished anyway.</source>
+        <translation>La commande s’est arrêtée : {error}. Les cartes journalisées sont menées à terme quand même.</translation>
+    </message>
+    <message>
+        <source>{issued} of {rows} row(s) issued. Results: {path}</source>
+        <translation>{issued} ligne(s) émise(s) sur {rows}. Résultats : {path}</translation>
+    </message>
+    <message>
+        <source>The results file could not be written: {error}</source>
+        <translation>Le fichier de résultats n’a pas pu être écrit : {error}</translation>
+    </message>
+    <message>
+        <source>Issue these rows again?</source>
+        <translation>Émettre ces lignes à nouveau ?</translation>
+    </message>
+    <message>
+        <source>Row(s) {rows} were issued meanwhile by {agent}.</source>
+        <translation>Ligne(s) {rows} émise(s) entre-temps par {agent}.</translation>
+    </message>
+    <message>
+        <source>Issue again</source>
+        <translation>Émettre à nouveau</translation>
+    </message>
+    <message>
+        <source>Cancel leaves them out; the rest of the order goes on.</source>
+        <translation>Annuler les laisse de côté ; le reste de la commande continue.</translation>
+    </message>
+    <message>
+        <source>The order is running: Stop it first (the cards journaled are finished).</source>
+        <translation>La commande est en cours : arrêtez-la d’abord (les cartes journalisées sont menées à terme).</translation>
+    </message>
+</context>
+<context>
+    <name>BulkOrder</name>
+    <message>
+        <source>There is no file {path}.</source>
+        <translation>Il n’y a pas de fichier {path}.</translation>
+    </message>
+    <message>
+        <source>The file cannot be read: {error}.</source>
+        <translation>Le fichier ne peut pas être lu : {error}.</translation>
+    </message>
+    <message>
+        <source>Only .csv and .xlsx files can be read (not {suffix}).</source>
+        <translation>Seuls les fichiers .csv et .xlsx peuvent être lus (pas {suffix}).</translation>
+    </message>
+    <message>
+        <source>The file is {size} bytes; at most {max} bytes can be read.</source>
+        <translation>Le fichier fait {size} octets ; au plus {max} octets peuvent être lus.</translation>
+    </message>
+    <message>
+        <source>The spreadsheet unpacks to {size} bytes; at most {max} are read.</source>
+        <translation>Le classeur se décompresse en {size} octets ; au plus {max} sont lus.</translation>
+    </message>
+    <message>
+        <source>The file is neither UTF-8 nor Windows-1252 text.</source>
+        <translation>Le fichier n’est ni du texte UTF-8 ni du Windows-1252.</translation>
+    </message>
+    <message>
+        <source>Row {row}: the file cannot be read as CSV ({error}).</source>
+        <translation>Ligne {row} : le fichier ne peut pas être lu comme un CSV ({error}).</translation>
+    </message>
+    <message>
+        <source>The file cannot be read as an XLSX spreadsheet ({error}).</source>
+        <translation>Le fichier ne peut pas être lu comme un classeur XLSX ({error}).</translation>
+    </message>
+    <message>
+        <source>The spreadsheet has no visible worksheet.</source>
+        <translation>Le classeur n’a aucune feuille visible.</translation>
+    </message>
+    <message>
+        <source>The file holds no rows.</source>
+        <translation>Le fichier ne contient aucune ligne.</translation>
+    </message>
+    <message>
+        <source>Row {row} names none of the columns brand, amount, quantity, reference, note.</source>
+        <translation>La ligne {row} ne nomme aucune des colonnes marque, montant, quantité, référence, note.</translation>
+    </message>
+    <message>
+        <source>The header can be split by {delimiters} alike; save the file again.</source>
+        <translation>L’en-tête se découpe aussi bien par {delimiters} ; enregistrez le fichier à nouveau.</translation>
+    </message>
+    <message>
+        <source>Row {row} has no {missing} column (found: {found}).</source>
+        <translation>La ligne {row} n’a pas de colonne {missing} (trouvé : {found}).</translation>
+    </message>
+    <message>
+        <source>Two columns are the {column}: {headers}.</source>
+        <translation>Deux colonnes sont « {column} » : {headers}.</translation>
+    </message>
+    <message>
+        <source>The file holds more than {max} rows; split it.</source>
+        <translation>Le fichier contient plus de {max} lignes ; découpez-le.</translation>
+    </message>
+    <message>
+        <source>The order is {cards} cards; at most {max} can be issued from one file.</source>
+        <translation>La commande compte {cards} cartes ; au plus {max} peuvent être émises depuis un fichier.</translation>
+    </message>
+    <message>
+        <source>The file is not UTF-8: it was read as Windows-1252; check the accents.</source>
+        <translation>Le fichier n’est pas en UTF-8 : il a été lu en Windows-1252 ; vérifiez les accents.</translation>
+    </message>
+    <message>
+        <source>Not used: {columns}.</source>
+        <translation>Non utilisé : {columns}.</translation>
+    </message>
+    <message>
+        <source>Only the worksheet {sheet} was read (also in the file: {others}).</source>
+        <translation>Seule la feuille {sheet} a été lue (aussi dans le fichier : {others}).</translation>
+    </message>
+    <message>
+        <source>No brand.</source>
+        <translation>Pas de marque.</translation>
+    </message>
+    <message>
+        <source>No brand “{brand}” in the catalog.</source>
+        <translation>Pas de marque « {brand} » dans le catalogue.</translation>
+    </message>
+    <message>
+        <source>“{brand}” names several brands ({codes}): use the code.</source>
+        <translation>« {brand} » désigne plusieurs marques ({codes}) : utilisez le code.</translation>
+    </message>
+    <message>
+        <source>No amount.</source>
+        <translation>Pas de montant.</translation>
+    </message>
+    <message>
+        <source>“{text}” is not an amount.</source>
+        <translation>« {text} » n’est pas un montant.</translation>
+    </message>
+    <message>
+        <source>“{text}” could be {first} or {second}: write it without separator.</source>
+        <translation>« {text} » peut valoir {first} ou {second} : écrivez-le sans séparateur.</translation>
+    </message>
+    <message>
+        <source>“{text}” is not a whole amount.</source>
+        <translation>« {text} » n’est pas un montant entier.</translation>
+    </message>
+    <message>
+        <source>“{text}” looks like a formula: formulas are not computed; type the amount.</source>
+        <translation>« {text} » ressemble à une formule : les formules ne sont pas calculées ; saisissez le montant.</translation>
+    </message>
+    <message>
+        <source>“{text}” is a date, not an amount.</source>
+        <translation>« {text} » est une date, pas un montant.</translation>
+    </message>
+    <message>
+        <source>The amount must be from 1 to {max}.</source>
+        <translation>Le montant doit aller de 1 à {max}.</translation>
+    </message>
+    <message>
+        <source>{brand} does not take {amount}: {rule}</source>
+        <translation>{brand} n’accepte pas {amount} : {rule}</translation>
+    </message>
+    <message>
+        <source>“{text}” is not a number of cards.</source>
+        <translation>« {text} » n’est pas un nombre de cartes.</translation>
+    </message>
+    <message>
+        <source>The quantity must be from 1 to {max}.</source>
+        <translation>La quantité doit aller de 1 à {max}.</translation>
+    </message>
+    <message>
+        <source>No reference.</source>
+        <translation>Pas de référence.</translation>
+    </message>
+    <message>
+        <source>The {column} holds a line break or another control character.</source>
+        <translation>La colonne {column} contient un saut de ligne ou un autre caractère de contrôle.</translation>
+    </message>
+    <message>
+        <source>The {column} is {length} characters long; at most {max}.</source>
+        <translation>La colonne {column} fait {length} caractères ; au plus {max}.</translation>
+    </message>
+    <message>
+        <source>The reference is also on row(s) {rows}.</source>
+        <translation>La référence figure aussi en ligne(s) {rows}.</translation>
+    </message>
+    <message>
+        <source>The {column} looks like a formula; it is kept as text.</source>
+        <translation>La colonne {column} ressemble à une formule ; elle est gardée comme texte.</translation>
+    </message>
+    <message>
+        <source>“{text}” does not look like an e-mail address.</source>
+        <translation>« {text} » ne ressemble pas à une adresse e-mail.</translation>
+    </message>
+    <message>
+        <source>brand</source>
+        <translation>marque</translation>
+    </message>
+    <message>
+        <source>amount</source>
+        <translation>montant</translation>
+    </message>
+    <message>
+        <source>quantity</source>
+        <translation>quantité</translation>
+    </message>
+    <message>
+        <source>reference</source>
+        <translation>référence</translation>
+    </message>
+    <message>
+        <source>note</source>
+        <translation>note</translation>
+    </message>
+    <message>
+        <source>e-mail</source>
+        <translation>e-mail</translation>
+    </message>
+    <message>
+        <source>its amounts are {amounts}.</source>
+        <translation>ses montants sont {amounts}.</translation>
+    </message>
+    <message>
+        <source>from {low} to {high}, in steps of {step}.</source>
+        <translation>de {low} à {high}, par pas de {step}.</translation>
+    </message>
+    <message>
+        <source>Row</source>
+        <translation>Ligne</translation>
+    </message>
+    <message>
+        <source>Brand</source>
+        <translation>Enseigne</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Montant</translation>
+    </message>
+    <message>
+        <source>Quantity</source>
+        <translation>Quantité</translation>
+    </message>
+    <message>
+        <source>Reference</source>
+        <translation>Référence</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>Contrôle</translation>
+    </message>
+    <message>
+        <source>Journaled earlier in this order</source>
+        <translation>Journalisée plus tôt dans cette commande</translation>
+    </message>
+    <message>
+        <source>Already issued on {when} by {agent}</source>
+        <translation>Déjà émise le {when} par {agent}</translation>
+    </message>
+    <message>
+        <source>someone</source>
+        <translation>quelqu’un</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>Prête</translation>
+    </message>
+</context>
+<context>
     <name>CardPane</name>
     <message>
         <source>Select a pull to see its card.</source>
@@ -602,6 +988,10 @@ Inclure les codes&#xa0;?</translation>
         <translation>H&amp;istorique</translation>
     </message>
     <message>
+        <source>Bulk order from a file…</source>
+        <translation>Commande groupée depuis un fichier…</translation>
+    </message>
+    <message>
         <source>Catalog from cache — refreshing…</source>
         <translation>Catalogue en cache — actualisation…</translation>
     </message>
@@ -656,6 +1046,10 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>Copy request &amp;ID</source>
         <translation>Copier l’&amp;identifiant de requête</translation>
+    </message>
+    <message>
+        <source>&amp;Bulk order from a file…</source>
+        <translation>&amp;Commande groupée depuis un fichier…</translation>
     </message>
     <message>
         <source>&amp;View</source>
@@ -920,6 +1314,14 @@ En attendant, aucune nouvelle émission ne peut être journalisée, donc aucune 
         <translation>Chargement du catalogue…</translation>
     </message>
     <message>
+        <source>Favourite brand</source>
+        <translation>Enseigne favorite</translation>
+    </message>
+    <message>
+        <source>Keep this brand at the top of the list</source>
+        <translation>Garder cette enseigne en tête de liste</translation>
+    </message>
+    <message>
         <source>Choose or type an amount</source>
         <translation>Choisir ou taper un montant</translation>
     </message>
@@ -993,6 +1395,10 @@ En attendant, aucune nouvelle émission ne peut être journalisée, donc aucune 
     <message>
         <source>No gift cards available yet</source>
         <translation>Aucune carte cadeau disponible pour l’instant</translation>
+    </message>
+    <message>
+        <source>Last amount for {brand}: a suggestion; type to replace it.</source>
+        <translation>Dernier montant pour {brand} : une suggestion ; tapez pour le remplacer.</translation>
     </message>
     <message>
         <source>Your discount: {discount} %</source>

@@ -953,6 +953,31 @@ class StoreCore:
             "WHERE retry_of = :id ORDER BY created_at, id", {"id": pull_id}, light=True
         )
 
+    def batch(self, batch_id: str, *, since: datetime | None = None) -> list[HistoryRow]:
+        """The pulls journaled under ``batch_id`` (a bulk order), oldest first, each with its
+        card's last 4 characters (never the code). ``since`` (the batch's start, or earlier)
+        lets the ``created_at`` index narrow a big history down: ``batch_id`` has no index."""
+        if not batch_id:
+            return []
+        where = "WHERE p.batch_id = :batch"
+        params: dict[str, Any] = {"batch": batch_id}
+        if since is not None:
+            where += " AND p.created_at >= :since"
+            params["since"] = to_db_time(since)
+        sql = (
+            f"SELECT {_select(_LIGHT_COLUMNS, 'p')}, c.code_last4 AS card_code_last4, "  # noqa: S608
+            f"c.expire_at AS card_expire_at FROM pulls p LEFT JOIN cards c ON c.pull_id = p.id "
+            f"{where} ORDER BY p.id"
+        )
+        return [
+            HistoryRow(
+                pull=pull_from_row(row),
+                card_code_last4=row["card_code_last4"] or "",
+                card_expire_at=from_db_time(row["card_expire_at"]),
+            )
+            for row in self.conn.query(sql, params)
+        ]
+
     # -- cards ---------------------------------------------------------------------------------
 
     def _card_where(self, where: str, params: Mapping[str, Any]) -> CardRecord | None:

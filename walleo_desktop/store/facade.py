@@ -19,7 +19,7 @@ from typing import Any
 
 from walleo_desktop.store.core import StoreCore
 from walleo_desktop.store.crypto import Cipher
-from walleo_desktop.store.history import HistoryFilter, HistoryPage, Totals
+from walleo_desktop.store.history import HistoryFilter, HistoryPage, HistoryRow, Totals
 from walleo_desktop.store.records import CardRecord, EventRecord, NewPull, PullRecord, PullState
 from walleo_desktop.store.rules import Owner
 from walleo_desktop.store.seam import Backend
@@ -253,6 +253,9 @@ class Store:
 
     async def retries_of(self, pull_id: int) -> list[PullRecord]:
         return await self._writer.call(StoreCore.retries_of, pull_id)
+
+    async def batch(self, batch_id: str, *, since: datetime | None = None) -> list[HistoryRow]:
+        return await self._readers.call(StoreCore.batch, batch_id, since=since)
 
     async def get_card(self, card_id: str) -> CardRecord | None:
         return await self._writer.call(StoreCore.get_card, card_id)

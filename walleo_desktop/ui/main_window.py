@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
         self._audits = 0
         self._quit_question: QMessageBox | None = None
         self._quit_confirmed = False
+        self.bulk_dialog: QWidget | None = None
 
         connection = session.connection
         self.setWindowTitle(
@@ -215,6 +217,12 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
         self.form.setMinimumWidth(260)
+        self.bulk_button = QPushButton(self.tr("Bulk order from a file…"), self.form)
+        self.bulk_button.setObjectName("bulkButton")
+        form_layout = self.form.layout()
+        assert isinstance(form_layout, QVBoxLayout)
+        form_layout.insertWidget(form_layout.count() - 1, self.bulk_button)  # above the stretch
+        self.bulk_button.clicked.connect(self.open_bulk_order)
         self.card_pane.setMinimumWidth(300)
         central = QWidget(self)
         central_layout = QVBoxLayout(central)
@@ -250,8 +258,10 @@ class MainWindow(QMainWindow):
         self.status.set_in_flight(session.engine.in_flight)
         self._restore_geometry()
         self._update_actions()
+        self._load_brand_preferences()
         if not session.can_issue:
             self.new_pull_action.setEnabled(False)
+            self.bulk_action.setEnabled(False)
             self.tabs.setCurrentIndex(1)  # the whole history is what finance came for
 
     # ------------------------------------------------------------------ construction
@@ -289,7 +299,14 @@ class MainWindow(QMainWindow):
         )
         self.copy_id_action = QAction(self.tr("Copy request &ID"), self)
         self.copy_id_action.setShortcut(QKeySequence("Ctrl+Alt+C"))
-        for action in (self.new_pull_action, self.check_now_action, self.retry_action):
+        self.bulk_action = QAction(self.tr("&Bulk order from a file…"), self)
+        self.bulk_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        for action in (
+            self.new_pull_action,
+            self.bulk_action,
+            self.check_now_action,
+            self.retry_action,
+        ):
             pulls_menu.addAction(action)
         pulls_menu.addSeparator()
         pulls_menu.addAction(self.copy_id_action)
@@ -325,6 +342,7 @@ class MainWindow(QMainWindow):
         self.team_action.triggered.connect(self.open_team)
         self.quit_action.triggered.connect(self.request_quit)
         self.new_pull_action.triggered.connect(self.form.focus_brand)
+        self.bulk_action.triggered.connect(self.open_bulk_order)
         self.check_now_action.triggered.connect(self.check_now)
         self.retry_action.triggered.connect(self.retry_selected)
         self.copy_id_action.triggered.connect(self.copy_request_id)
@@ -338,6 +356,8 @@ class MainWindow(QMainWindow):
             lambda: self.show_history().open_export_dialog()
         )
         self.form.submitted.connect(self._on_submitted)
+        self.form.submitted.connect(self._remember_brand)
+        self.form.favourites_changed.connect(self._save_favourites)
         self.model.batch_applied.connect(self._on_batch)
         self.table.current_pull_changed.connect(self._on_current_pull)
         self.card_pane.message.connect(self.show_message)
@@ -775,6 +795,89 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
         self._keep_dialog(dialog)
         dialog.open()
+
+    # Favourite brands are the profile's, in the history's settings; recent brands and the
+    # last amount per brand are this desktop's, in its window settings.
+    RECENT_BRANDS = 5
+
+    def _brand_key(self, name: str) -> str:
+        return f"brands/{self._session.connection.profile}/{name}"
+
+    def _load_brand_preferences(self) -> None:
+        import json
+
+        def local(name: str, default: object) -> object:
+            try:
+                return json.loads(str(self._settings.value(self._brand_key(name), "")))
+            except ValueError:
+                return default
+
+        recents = local("recent", [])
+        amounts = local("last_amounts", {})
+        self._recent_brands = [str(c) for c in recents] if isinstance(recents, list) else []
+        self._last_amounts = (
+            {str(k): int(v) for k, v in amounts.items() if isinstance(v, int)}
+            if isinstance(amounts, dict)
+            else {}
+        )
+
+        def loaded(value: object) -> None:
+            favourites = [str(c) for c in value] if isinstance(value, list) else []
+            self.form.set_brand_preferences(favourites, self._recent_brands, self._last_amounts)
+
+        self.form.set_brand_preferences([], self._recent_brands, self._last_amounts)
+        self.ops.run(
+            "favourites:load",
+            lambda: self._session.store.get_setting(
+                f"favourite_brands:{self._session.connection.profile}", []
+            ),
+            on_success=loaded,
+        )
+
+    def _remember_brand(self, pulls: list[PullRecord]) -> None:
+        import json
+
+        if not pulls:
+            return
+        code, amount = pulls[0].gift_card_code, pulls[0].amount
+        self._recent_brands = [code, *(c for c in self._recent_brands if c != code)][
+            : self.RECENT_BRANDS
+        ]
+        self._last_amounts[code] = amount
+        self._settings.setValue(self._brand_key("recent"), json.dumps(self._recent_brands))
+        self._settings.setValue(self._brand_key("last_amounts"), json.dumps(self._last_amounts))
+        self.form.set_brand_preferences(
+            self.form.favourites, self._recent_brands, self._last_amounts
+        )
+
+    def _save_favourites(self, favourites: list[str]) -> None:
+        key = f"favourite_brands:{self._session.connection.profile}"
+        self.form.set_brand_preferences(favourites, self._recent_brands, self._last_amounts)
+        self._favourite_saves = getattr(self, "_favourite_saves", 0) + 1  # each toggle written
+        self.ops.run(
+            f"favourites:save:{self._favourite_saves}",
+            lambda: self._session.store.set_setting(key, favourites),
+        )
+
+    def open_bulk_order(self) -> QWidget:
+        """Pulls → Bulk order from a file… (one dialog at a time: shown again if open)."""
+        from walleo_desktop.ui.bulk_dialog import BulkDialog
+
+        if self.bulk_dialog is not None:
+            self.bulk_dialog.raise_()
+            self.bulk_dialog.activateWindow()
+            return self.bulk_dialog
+        dialog = BulkDialog(self._session, self.ops, self)
+
+        def finished(_result: int) -> None:
+            self.bulk_dialog = None
+            self._forget_dialog(dialog)
+
+        dialog.finished.connect(finished)
+        self.bulk_dialog = dialog
+        self._keep_dialog(dialog)
+        dialog.open()
+        return dialog
 
     def _open_settings(self) -> None:
         from walleo_desktop.ui.settings_dialog import SettingsDialog

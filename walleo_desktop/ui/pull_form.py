@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -78,6 +79,7 @@ class PullForm(QWidget):
     """
 
     submitted = Signal(list)
+    favourites_changed = Signal(list)  # the favourite brands' codes, after a star toggle
 
     def __init__(
         self,
@@ -100,6 +102,12 @@ class PullForm(QWidget):
         self.duplicate_question: QMessageBox | None = None  # open while it asks
         self._focus_before_confirm: QWidget | None = None
         self._stopped = False
+        # Brand preferences (``set_brand_preferences``): favourites and recent brands first in
+        # the picker, and the last amount issued per brand offered as a suggestion.
+        self._favourites: list[str] = []
+        self._recents: list[str] = []
+        self._last_amounts: dict[str, int] = {}
+        self._suggested: str | None = None  # the amount text put there as a suggestion
         self._build()
 
     # ------------------------------------------------------------------ construction
@@ -132,6 +140,17 @@ class PullForm(QWidget):
         line.setPlaceholderText(self.tr("Loading the catalog…"))
         line.setClearButtonEnabled(True)
         self.brand_hint = self._small_label("brandHint")
+        self.star = QToolButton(self)  # small: the brand field keeps its width
+        self.star.setText("☆")
+        self.star.setObjectName("favouriteStar")
+        self.star.setCheckable(True)
+        self.star.setAutoRaise(True)
+        self.star.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab order stays brand → amount
+        self.star.setAccessibleName(self.tr("Favourite brand"))
+        self.star.setToolTip(self.tr("Keep this brand at the top of the list"))
+        self.star.setEnabled(False)
+        self.star.toggled.connect(self._on_star)
+        self.amount_suggestion = self._small_label("amountSuggestion")
 
         # Fixed amounts: a list that can also be typed into ("50" Enter). No completer: an
         # inline completion would turn a typed "2" into "25 €".
@@ -194,8 +213,18 @@ class PullForm(QWidget):
         self.brand_label.setBuddy(self.brand)
         # The amount's buddy follows the page shown (a stacked widget cannot take focus).
         self.amount_label = QLabel(self.tr("&Amount"), self)
-        form.addRow(self.brand_label, self._stacked(self.brand, self.brand_hint))
-        form.addRow(self.amount_label, self._stacked(self.amount, self.amount_error, self.stock))
+        # The star sits on the label's line: the brand field keeps its whole width.
+        brand_title = QWidget(self)
+        title_layout = QHBoxLayout(brand_title)
+        title_layout.setContentsMargins(0, 0, 0, 0)
+        title_layout.addWidget(self.brand_label)
+        title_layout.addWidget(self.star)
+        title_layout.addStretch(1)
+        form.addRow(brand_title, self._stacked(self.brand, self.brand_hint))
+        form.addRow(
+            self.amount_label,
+            self._stacked(self.amount, self.amount_suggestion, self.amount_error, self.stock),
+        )
         self.quantity_label = QLabel(self.tr("&Quantity"), self)
         self.quantity_label.setBuddy(self.quantity)
         form.addRow(self.quantity_label, self._stacked(self.quantity, self.quantity_error))
@@ -309,7 +338,7 @@ class PullForm(QWidget):
         self.brand.blockSignals(True)
         try:
             self.brand.clear()
-            for g in cards:
+            for g in self._ordered(cards):
                 self.brand.addItem(g.name, g.code)
                 self.brand.setItemData(
                     self.brand.count() - 1, self._describe_amounts(g), Qt.ItemDataRole.ToolTipRole
@@ -329,6 +358,79 @@ class PullForm(QWidget):
         if self.gift_card() != selected:  # another brand, or its amounts changed
             self._on_brand_changed()
         self._load_logos(cards)
+
+    def _ordered(self, cards: list[GiftCard]) -> list[GiftCard]:
+        """Favourites (by name), then recent brands (newest first), then the others: each
+        brand once, so type-to-search and the keyboard behave as before."""
+        by_code = {g.code: g for g in cards}
+        top = [
+            by_code[c] for c in sorted(self._favourites, key=lambda c: c.casefold()) if c in by_code
+        ]
+        top += [by_code[c] for c in self._recents if c in by_code and by_code[c] not in top]
+        return top + [g for g in cards if g not in top]
+
+    def set_brand_preferences(
+        self, favourites: list[str], recents: list[str], last_amounts: dict[str, int]
+    ) -> None:
+        """Favourite and recent brands' codes and the last amount per brand code; the picker
+        is reordered (the selection and any text being typed survive)."""
+        self._favourites = list(dict.fromkeys(favourites))
+        self._recents = list(dict.fromkeys(recents))
+        self._last_amounts = dict(last_amounts)
+        if self._cards:
+            self.set_catalog(sorted(self._cards.values(), key=lambda g: g.name.casefold()))
+        self._show_star()
+
+    @property
+    def favourites(self) -> list[str]:
+        return list(self._favourites)
+
+    def _on_star(self, checked: bool) -> None:
+        card = self.gift_card()
+        if card is None:
+            return
+        if checked and card.code not in self._favourites:
+            self._favourites.append(card.code)
+        elif not checked and card.code in self._favourites:
+            self._favourites.remove(card.code)
+        else:
+            return
+        self._show_star()
+        self.favourites_changed.emit(list(self._favourites))
+
+    def _show_star(self) -> None:
+        card = self.gift_card()
+        on = card is not None and card.code in self._favourites
+        self.star.blockSignals(True)
+        self.star.setEnabled(card is not None)
+        self.star.setChecked(on)
+        self.star.setText("★" if on else "☆")
+        self.star.blockSignals(False)
+
+    def _suggest_amount(self, card: GiftCard | None) -> None:
+        """Put the last amount issued for ``card`` in an empty amount field, as a suggestion:
+        said under the field, selected so that typing replaces it, validated as any amount."""
+        self._suggested = None
+        self.amount_suggestion.hide()
+        last = self._last_amounts.get(card.code) if card is not None else None
+        if card is None or last is None or self._amount_text().strip():
+            return
+        if self.amount.currentWidget() is self.amount_choice:
+            index = self.amount_choice.findData(last)
+            if index < 0:
+                return
+            self.amount_choice.setCurrentIndex(index)
+            self._choice_line.selectAll()
+        else:
+            self.amount_spin.setValue(last)
+            self.amount_spin.selectAll()
+        self._suggested = self._amount_text()
+        self.amount_suggestion.setText(
+            self.tr("Last amount for {brand}: a suggestion; type to replace it.").format(
+                brand=card.name
+            )
+        )
+        self.amount_suggestion.show()
 
     def _load_logos(self, cards: list[GiftCard]) -> None:
         """Put each brand's logo beside its name, as the logos arrive (in the background)."""
@@ -408,6 +510,8 @@ class PullForm(QWidget):
                 hint += "\n" + self.tr("Your discount: {discount} %").format(discount=card.discount)
             self.brand_hint.setText(hint)
         self._show_amount_widget(card)
+        self._show_star()
+        self._suggest_amount(card)
         self._schedule_inventory()
         self._on_amount_changed()
 
@@ -564,6 +668,9 @@ class PullForm(QWidget):
 
     def _on_amount_changed(self, *_: object) -> None:
         self.form_error.hide()  # the last refusal was about what is being changed now
+        if self._suggested is not None and self._amount_text() != self._suggested:
+            self._suggested = None  # typed over: no longer a suggestion
+            self.amount_suggestion.hide()
         problem = self.amount_problem(typing=True)
         self.amount_error.setText(problem or "")
         self.amount_error.setVisible(bool(problem))
