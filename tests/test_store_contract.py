@@ -329,6 +329,31 @@ def test_the_export_streams_every_row_formatted(filled: StoreCore) -> None:
     assert dict(zip(COLUMNS, french[0], strict=True))["cost"] == "48,00"
 
 
+def test_the_xlsx_export_types_every_cell(filled: StoreCore, tmp_path: Path) -> None:
+    import openpyxl
+
+    from walleo_desktop.store.export_xlsx import export_xlsx
+
+    out = tmp_path / "history.xlsx"
+    result = export_xlsx(filled, HistoryFilter(), out, with_codes=True, tz=UTC, descending=False)
+    assert result.rows == 4
+    book = openpyxl.load_workbook(out)
+    ws = book["History"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2)]
+    assert [r["Request ID"].value for r in rows] == ["REQ-1", "REQ-2", "REQ-3", "REQ-4"]
+    one = rows[0]
+    assert one["Date"].value == datetime(2026, 3, 1, 9, 0) and one["Date"].is_date
+    assert one["Amount"].value == 50 and one["Cost"].value == 48.0
+    assert one["Expires"].value == datetime(2027, 6, 24)  # the day Walleo means
+    assert one["Full code"].value == "5555-0000-0012" and one["PIN"].value == "9911"
+    assert rows[1]["Cost"].value is None and rows[1]["Full code"].value is None
+    totals = [[c.value for c in r] for r in book["Totals"].iter_rows()]
+    assert ["Total", None, "EUR", 2, 80, 76.8, 1, 1, 0, 1, 0, 4] in totals
+    [event] = [e for e in filled.events() if e.kind == "codes_exported"]
+    assert event.detail["format"] == "xlsx" and event.detail["rows"] == 4
+
+
 # -- the duplicate-intent guard ------------------------------------------------------------------
 
 

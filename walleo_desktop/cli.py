@@ -81,12 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser(
         "export",
-        help="write the local history (or part of it) to a CSV file; works offline",
-        description="Write the pulls of the local history matching the filters to a CSV file, "
-        "newest first. Reads the history file only: no network, no credentials needed. Dates "
-        "are days of this computer's clock.",
+        help="write the local history (or part of it) to a CSV or XLSX file; works offline",
+        description="Write the pulls of the local history matching the filters to a CSV file "
+        "or an XLSX workbook (typed numbers, dates and text, and a Totals sheet), newest "
+        "first. Reads the history file only: no network, no credentials needed. Dates are days "
+        "of this computer's clock.",
     )
-    e.add_argument("out", metavar="OUT.csv", type=Path)
+    e.add_argument("out", metavar="OUT.csv|OUT.xlsx", type=Path)
+    e.add_argument(
+        "--format",
+        choices=["csv", "xlsx"],
+        help="the file's format (default: from OUT's extension, .xlsx or else CSV)",
+    )
     e.add_argument("--since", type=_date, help="YYYY-MM-DD (inclusive, local day)")
     e.add_argument("--until", type=_date, help="YYYY-MM-DD (inclusive, local day)")
     e.add_argument("--status", action="append", default=[], help="state, repeatable")
@@ -96,9 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--preset",
         choices=["standard", "excel-fr"],
-        default="standard",
-        help="standard: comma, ISO 8601 UTC dates, dot decimals; excel-fr: semicolon, BOM, "
-        "dd/mm/yyyy hh:mm local dates, decimal comma (default: standard)",
+        default=None,
+        help="CSV only. standard: comma, ISO 8601 UTC dates, dot decimals; excel-fr: "
+        "semicolon, BOM, dd/mm/yyyy hh:mm local dates, decimal comma (default: standard)",
     )
     e.add_argument(
         "--with-codes",
@@ -586,6 +592,7 @@ def _export_command(args: argparse.Namespace) -> int:
         gift_card_codes=tuple(code.strip() for code in args.gift_card if code.strip()),
     )
     out: Path = args.out
+    file_format = _export_format(out, args.format, args.preset)
     if not out.parent.is_dir():
         raise UsageError(f"the folder {out.parent} does not exist")
     with _open_history_to_read(args, need_codes=args.with_codes) as store:
@@ -610,15 +617,23 @@ def _export_command(args: argparse.Namespace) -> int:
                 print(f"\r{done:,} / {total:,} rows", end="", file=sys.stderr, flush=True)
 
         try:
-            result = export_csv(
-                store,
-                flt,
-                out,
-                preset=args.preset,
-                with_codes=args.with_codes,
-                progress=progress,
-                agent=store.get_setting("agent") or default_agent(),
-            )
+            agent = store.get_setting("agent") or default_agent()
+            if file_format == "xlsx":
+                from walleo_desktop.store.export_xlsx import export_xlsx
+
+                result = export_xlsx(
+                    store, flt, out, with_codes=args.with_codes, progress=progress, agent=agent
+                )
+            else:
+                result = export_csv(
+                    store,
+                    flt,
+                    out,
+                    preset=args.preset or "standard",
+                    with_codes=args.with_codes,
+                    progress=progress,
+                    agent=agent,
+                )
         except KeyboardInterrupt:
             print("\nwalleo-desktop: export interrupted; no file was written.", file=sys.stderr)
             return EXIT_INTERRUPTED
@@ -629,6 +644,18 @@ def _export_command(args: argparse.Namespace) -> int:
                 print(file=sys.stderr)
     print(f"{result.rows} rows written to {out}")
     return EXIT_OK
+
+
+def _export_format(out: Path, asked: str | None, preset: str | None) -> str:
+    """``csv`` or ``xlsx``: ``--format``, else OUT's extension; a name that says the other
+    format, or a CSV preset for a workbook, is refused (a file must be what its name says)."""
+    suffix = out.suffix.lower()
+    chosen = asked or ("xlsx" if suffix == ".xlsx" else "csv")
+    if suffix in (".csv", ".xlsx") and suffix != f".{chosen}":
+        raise UsageError(f"{out.name} ends in {suffix}, but --format {chosen} was asked")
+    if chosen == "xlsx" and preset is not None:
+        raise UsageError("--preset is for CSV files: an XLSX workbook has typed cells")
+    return chosen
 
 
 async def _catalog(session: Any, args: argparse.Namespace) -> int:
