@@ -258,6 +258,10 @@
         <translation>Excel (France)&#xa0;: point-virgule, virgule décimale, jj/mm/aaaa</translation>
     </message>
     <message>
+        <source>Excel workbook (.xlsx): typed numbers, dates and codes, with totals</source>
+        <translation>Classeur Excel (.xlsx)&#xa0;: nombres, dates et codes typés, avec totaux</translation>
+    </message>
+    <message>
         <source>Include full codes and PINs</source>
         <translation>Inclure les codes et PIN complets</translation>
     </message>
@@ -304,6 +308,10 @@
     <message>
         <source>Cancelling…</source>
         <translation>Annulation…</translation>
+    </message>
+    <message>
+        <source>Excel workbooks (*.xlsx)</source>
+        <translation>Classeurs Excel (*.xlsx)</translation>
     </message>
     <message>
         <source>CSV files (*.csv)</source>
@@ -515,10 +523,6 @@ Inclure les codes&#xa0;?</translation>
         <translation>Exporter…</translation>
     </message>
     <message>
-        <source>Write the rows shown to a CSV file</source>
-        <translation>Enregistrer les lignes affichées dans un fichier CSV</translation>
-    </message>
-    <message>
         <source>Totals per brand</source>
         <translation>Totaux par enseigne</translation>
     </message>
@@ -553,6 +557,10 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>No pulls match</source>
         <translation>Aucune émission ne correspond</translation>
+    </message>
+    <message>
+        <source>Write the rows shown to a CSV or XLSX file</source>
+        <translation>Enregistrer les lignes affichées dans un fichier CSV ou XLSX</translation>
     </message>
     <message>
         <source>Could not read the history: {reason}</source>
