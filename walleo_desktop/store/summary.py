@@ -19,7 +19,7 @@ from typing import Any
 
 from walleo_desktop.store.records import PullState
 
-__all__ = ["BrandLine", "Tally", "cents_text"]
+__all__ = ["BrandLine", "Tally", "cents_text", "totals_of"]
 
 _PENDING = frozenset({PullState.QUEUED, PullState.SENDING, PullState.WAITING, PullState.PROCESSING})
 
