@@ -360,11 +360,13 @@ def test_a_failed_export_leaves_nothing(store: StoreCore, tmp_path: Path) -> Non
 
 
 def test_nothing_of_xlsxwriter_on_the_first_paints_path() -> None:
+    """The workbook, the shift report's PDF and the print dialog load when first used."""
     code = (
         "import sys\n"
         "import walleo_desktop.store.export_xlsx, walleo_desktop.ui.main_window\n"
         "import walleo_desktop.ui.export_dialog, walleo_desktop.cli\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('xlsxwriter', 'openpyxl')))"
+        "late = ('xlsxwriter', 'openpyxl', 'reportlab', 'PySide6.QtPrintSupport')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(late)))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],

@@ -345,10 +345,19 @@ def report_pdf(
             words.pending,
         ]
         rows = _table(report, words, money)
-        data = [[t(h) for h in header]] + [[t(c) for c in cells] for _, cells in rows]
+        # Paragraphs wrap: long brand names and the longer French titles stay in their cells.
+        head = ParagraphStyle("head", fontName=bold, fontSize=8, leading=10, alignment=2)
+        head_left = ParagraphStyle("head_left", parent=head, alignment=0)
+        cell = ParagraphStyle("cell", fontName=regular, fontSize=9, leading=11)
+        total = ParagraphStyle("total", parent=cell, fontName=bold)
+        data: list[list[Any]] = [
+            [para(h, head_left if i == 0 else head) for i, h in enumerate(header)]
+        ]
+        for line, cells in rows:
+            data.append([para(cells[0], total if line.is_total else cell), *map(t, cells[1:])])
         table = Table(
             data,
-            colWidths=[58 * mm, 15 * mm, 27 * mm, 27 * mm, 15 * mm, 16 * mm, 16 * mm],
+            colWidths=[42 * mm, 16 * mm, 25 * mm, 25 * mm, 22 * mm, 23 * mm, 21 * mm],
             repeatRows=1,
             hAlign="LEFT",
         )
@@ -358,6 +367,7 @@ def report_pdf(
             ("FONTNAME", (0, 0), (-1, 0), bold),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8EEF7")),
             ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
             ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#BBBBBB")),
         ]
