@@ -329,6 +329,31 @@ def test_the_export_streams_every_row_formatted(filled: StoreCore) -> None:
     assert dict(zip(COLUMNS, french[0], strict=True))["cost"] == "48,00"
 
 
+def test_the_xlsx_export_types_every_cell(filled: StoreCore, tmp_path: Path) -> None:
+    import openpyxl
+
+    from walleo_desktop.store.export_xlsx import export_xlsx
+
+    out = tmp_path / "history.xlsx"
+    result = export_xlsx(filled, HistoryFilter(), out, with_codes=True, tz=UTC, descending=False)
+    assert result.rows == 4
+    book = openpyxl.load_workbook(out)
+    ws = book["History"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2)]
+    assert [r["Request ID"].value for r in rows] == ["REQ-1", "REQ-2", "REQ-3", "REQ-4"]
+    one = rows[0]
+    assert one["Date"].value == datetime(2026, 3, 1, 9, 0) and one["Date"].is_date
+    assert one["Amount"].value == 50 and one["Cost"].value == 48.0
+    assert one["Expires"].value == datetime(2027, 6, 24)  # the day Walleo means
+    assert one["Full code"].value == "5555-0000-0012" and one["PIN"].value == "9911"
+    assert rows[1]["Cost"].value is None and rows[1]["Full code"].value is None
+    totals = [[c.value for c in r] for r in book["Totals"].iter_rows()]
+    assert ["Total", None, "EUR", 2, 80, 76.8, 1, 1, 0, 1, 0, 4] in totals
+    [event] = [e for e in filled.events() if e.kind == "codes_exported"]
+    assert event.detail["format"] == "xlsx" and event.detail["rows"] == 4
+
+
 # -- the duplicate-intent guard ------------------------------------------------------------------
 
 
@@ -402,3 +427,129 @@ def test_two_writers_at_once_cannot_both_skip_the_guard(core: StoreCore, tmp_pat
         t.join(30)
     assert sorted(outcomes) == ["asked", "asked", "asked", "journaled"]
     assert core.count_history(HistoryFilter(search="TCK-RACE")) == 1
+
+
+# -- shift reports -------------------------------------------------------------------------------
+
+
+def shift_history(core: StoreCore, clock: Clock) -> tuple[datetime, datetime]:
+    """alice's shift from T0 to T0 + 8 h, with pulls of hers before and after it and bob's
+    inside it; (since, until)."""
+    specs = [  # (minutes after T0, agent, brand, amount, discount, currency, state)
+        (-30, "alice", "FNAC", 50, 4, "EUR", PullState.SUCCESS),  # before the shift
+        (0, "alice", "FNAC", 50, 4, "EUR", PullState.SUCCESS),  # the first, at since
+        (60, "alice", "FNAC", 20, 4, "EUR", PullState.SUCCESS),
+        (90, "alice", "FNAC", 10, 0, "USD", PullState.SUCCESS),  # another currency
+        (120, "alice", "IKEA", 30, 3, "EUR", PullState.ERROR),
+        (150, "alice", "IKEA", 25, 3, "EUR", PullState.REJECTED),
+        (180, "alice", "SEPHORA", 40, 6, "EUR", PullState.IN_DOUBT),
+        (200, "bob", "FNAC", 100, 4, "EUR", PullState.SUCCESS),  # not hers
+        (210, "Alice", "FNAC", 100, 4, "EUR", PullState.SUCCESS),  # another agent's name
+        (240, "alice", "DECATHLON", 15, None, "EUR", PullState.WAITING),
+        (480, "alice", "FNAC", 50, 4, "EUR", PullState.SUCCESS),  # at until: the next shift
+    ]
+    for n, (minutes, agent, code, amount, discount, currency, state) in enumerate(specs):
+        clock(T0 + timedelta(minutes=minutes))
+        [pull] = core.add_pulls(
+            [new(f"S-{n}", agent=agent, gift_card_code=code, gift_card_name=code.title(),
+                 amount=amount, discount=discount, currency=currency)]
+        )  # fmt: skip
+        if state is PullState.SUCCESS:
+            core.record_card(pull.id, card(pull.id, f"card-S-{n}", f"5555-1111-2222-{n:04d}"))
+        elif state is PullState.WAITING:
+            core.update_pull(pull.id, state=PullState.SENDING)
+            core.update_pull(pull.id, state=state)
+        else:
+            core.update_pull(pull.id, state=state)
+    clock(T0 + timedelta(hours=9))
+    return T0, T0 + timedelta(hours=8)
+
+
+def test_a_shift_report_counts_the_agents_pulls_of_its_period(
+    core: StoreCore, clock: Clock
+) -> None:
+    since, until = shift_history(core, clock)
+    preview = core.shift_preview("alice", since, until)
+    assert preview.id is None and preview.created_at is None
+    report = core.close_shift("alice", since, until, "finance.anne")
+    assert report.id is not None and report.created_at == T0 + timedelta(hours=9)
+    assert (report.agent, report.created_by) == ("alice", "finance.anne")
+    assert (report.period_start, report.period_end) == (since, until)
+    lines = {(b.gift_card_code, b.currency): b for b in report.brands}
+    assert list(lines) == [
+        ("DECATHLON", "EUR"), ("FNAC", "EUR"), ("FNAC", "USD"), ("IKEA", "EUR"),
+        ("SEPHORA", "EUR"),
+    ]  # fmt: skip
+    fnac = lines[("FNAC", "EUR")]
+    assert (fnac.cards, fnac.face_value, fnac.cost_cents) == (2, 70, 6720)  # 48.00 + 19.20
+    assert (lines[("FNAC", "USD")].cards, lines[("FNAC", "USD")].cost_cents) == (1, 1000)
+    ikea = lines[("IKEA", "EUR")]
+    assert (ikea.cards, ikea.face_value, ikea.errors, ikea.rejected) == (0, 0, 1, 1)
+    assert lines[("SEPHORA", "EUR")].in_doubt == 1 and lines[("SEPHORA", "EUR")].cost_cents == 0
+    assert lines[("DECATHLON", "EUR")].pending == 1
+    assert (report.pulls, report.cards, report.failed, report.in_doubt, report.pending) == (
+        7, 3, 2, 1, 1,
+    )  # fmt: skip
+    eur, usd = report.totals
+    assert (eur.currency, eur.cards, eur.face_value, eur.cost_cents) == ("EUR", 2, 70, 6720)
+    assert (usd.currency, usd.face_value) == ("USD", 10)
+    assert report.first_pull_at == since and report.last_pull_at == T0 + timedelta(minutes=240)
+    # What the window showed before closing is what was stored.
+    assert preview.brands == report.brands
+    # Stored for good, as closed.
+    [stored] = core.shift_reports("alice")
+    assert stored == report
+    assert core.last_shift_end("alice") == until and core.last_shift_end("bob") is None
+    [event] = [e for e in core.events() if e.kind == "shift_closed"]
+    assert event.detail == {"report": report.id, "agent": "alice", "by": "finance.anne",
+                            "pulls": 7}  # fmt: skip
+
+
+def test_a_second_close_of_a_period_is_a_new_report(core: StoreCore, clock: Clock) -> None:
+    since, until = shift_history(core, clock)
+    first = core.close_shift("alice", since, until, "alice")
+    [pull] = [p for p in core.recent_pulls() if p.state is PullState.WAITING]
+    core.update_pull(pull.id, state=PullState.ERROR)  # the pending pull ended meanwhile
+    clock(T0 + timedelta(hours=10))
+    second = core.close_shift("alice", since, until, "finance.anne")
+    assert second.id != first.id and (second.pending, second.failed) == (0, 3)
+    assert [r.id for r in core.shift_reports("alice")] == [second.id, first.id]
+    assert core.shift_reports("alice")[1] == first  # the first one is as it was
+    bobs = core.close_shift("bob", since, until, "bob")
+    assert [r.id for r in core.shift_reports()] == [bobs.id, second.id, first.id]
+    assert core.shift_reports(limit=1) == [bobs]
+    assert core.shift_reports("carol") == []
+
+
+def test_a_shift_is_refused_when_its_period_makes_no_sense(core: StoreCore, clock: Clock) -> None:
+    now = T0 + timedelta(hours=1)
+    clock(now)
+    with pytest.raises(ValueError, match="after now"):  # pulls after it would be in no report
+        core.close_shift("alice", T0, now + timedelta(seconds=1), "alice")
+    with pytest.raises(ValueError, match="end after it starts"):
+        core.close_shift("alice", T0, T0, "alice")
+    with pytest.raises(ValueError, match="agent"):
+        core.close_shift("", T0, now, "alice")
+    with pytest.raises(ValueError, match="who closed it"):
+        core.close_shift("alice", T0, now, "")
+    empty = core.close_shift("alice", T0, now, "alice")  # no pull: still a report
+    assert (empty.pulls, empty.brands, empty.totals, empty.first_pull_at) == (0, (), (), None)
+    assert core.shift_reports() == [empty]
+
+
+def test_shift_reports_are_append_only_in_the_database_itself(
+    core: StoreCore, clock: Clock
+) -> None:
+    since, until = shift_history(core, clock)
+    report = core.close_shift("alice", since, until, "alice")
+    statements = [
+        "UPDATE shift_reports SET totals = '{}' WHERE id = :id",
+        "UPDATE shift_reports SET period_end = period_start WHERE id = :id",
+        "DELETE FROM shift_reports WHERE id = :id",
+    ]
+    if core.dialect.name == "postgresql":
+        statements.append("TRUNCATE shift_reports")
+    for sql in statements:
+        with pytest.raises(StoreError, match="append-only"):
+            core.conn.write(lambda sql=sql: core.conn.execute(sql, {"id": report.id}))
+    assert core.shift_reports() == [report]

@@ -429,6 +429,32 @@ def test_export_dialog_exports_the_view(qtbot, view: HistoryView, tmp_path: Path
     dialog.reject()
 
 
+def test_export_dialog_writes_an_xlsx_and_the_name_follows_the_format(
+    qtbot, view: HistoryView, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    view.filters.brand.setCurrentIndex(view.filters.brand.findData("FNAC"))
+    qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=WAIT)
+    dialog = view.open_export_dialog()
+    dialog.path_edit.setText(str(tmp_path / "fnac.csv"))
+    dialog.preset.setCurrentIndex(dialog.preset.findData("xlsx"))
+    assert dialog.path_edit.text() == str(tmp_path / "fnac.xlsx")
+    dialog.preset.setCurrentIndex(dialog.preset.findData("standard"))
+    assert dialog.path_edit.text() == str(tmp_path / "fnac.csv")
+    dialog.preset.setCurrentIndex(dialog.preset.findData("xlsx"))
+    with qtbot.waitSignal(dialog.export_finished, timeout=WAIT) as blocker:
+        dialog.export_button.click()
+    assert (blocker.args[0].rows, blocker.args[0].cancelled) == (3, False)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=WAIT)
+    ws = openpyxl.load_workbook(tmp_path / "fnac.xlsx")["History"]
+    rids = [row[10].value for row in ws.iter_rows(min_row=2)]
+    assert ws[1][10].value == "Request ID" and rids == ["REQ-7", "REQ-2", "REQ-1"]
+    assert ws["G2"].value == 15 and ws["A2"].is_date  # typed: a number, a date
+    assert not (tmp_path / "fnac.csv").exists()
+    dialog.reject()
+
+
 def test_export_dialog_confirms_codes(qtbot, view: HistoryView, tmp_path: Path) -> None:
     dialog = view.open_export_dialog()
     dialog.with_codes.setChecked(True)

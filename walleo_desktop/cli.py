@@ -81,12 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser(
         "export",
-        help="write the local history (or part of it) to a CSV file; works offline",
-        description="Write the pulls of the local history matching the filters to a CSV file, "
-        "newest first. Reads the history file only: no network, no credentials needed. Dates "
-        "are days of this computer's clock.",
+        help="write the local history (or part of it) to a CSV or XLSX file; works offline",
+        description="Write the pulls of the local history matching the filters to a CSV file "
+        "or an XLSX workbook (typed numbers, dates and text, and a Totals sheet), newest "
+        "first. Reads the history file only: no network, no credentials needed. Dates are days "
+        "of this computer's clock.",
     )
-    e.add_argument("out", metavar="OUT.csv", type=Path)
+    e.add_argument("out", metavar="OUT.csv|OUT.xlsx", type=Path)
+    e.add_argument(
+        "--format",
+        choices=["csv", "xlsx"],
+        help="the file's format (default: from OUT's extension, .xlsx or else CSV)",
+    )
     e.add_argument("--since", type=_date, help="YYYY-MM-DD (inclusive, local day)")
     e.add_argument("--until", type=_date, help="YYYY-MM-DD (inclusive, local day)")
     e.add_argument("--status", action="append", default=[], help="state, repeatable")
@@ -96,9 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--preset",
         choices=["standard", "excel-fr"],
-        default="standard",
-        help="standard: comma, ISO 8601 UTC dates, dot decimals; excel-fr: semicolon, BOM, "
-        "dd/mm/yyyy hh:mm local dates, decimal comma (default: standard)",
+        default=None,
+        help="CSV only. standard: comma, ISO 8601 UTC dates, dot decimals; excel-fr: "
+        "semicolon, BOM, dd/mm/yyyy hh:mm local dates, decimal comma (default: standard)",
     )
     e.add_argument(
         "--with-codes",
@@ -129,6 +135,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="also issue rows issued in the last 24 h, or a file imported before",
     )
     b.add_argument("--concurrency", type=_positive_int, default=8)
+
+    sh = sub.add_parser(
+        "shift",
+        help="close an agent's shift (a report stored for good) or list closed shifts",
+        description="Close an agent's shift: count their pulls of the period per brand (cards "
+        "issued, face value, cost; failures, in-doubt and pending pulls apart) and store the "
+        "report in the history for good (closing again makes a new report, never an edit). "
+        "Reads the history file only: no network.",
+    )
+    shs = sh.add_subparsers(dest="shift_command", metavar="ACTION", required=True)
+    shc = shs.add_parser("close", help="close a shift and print its report")
+    shc.add_argument(
+        "--agent", help="whose shift (default: the history's agent setting, else your user name)"
+    )
+    shc.add_argument(
+        "--since",
+        type=_date,
+        help="YYYY-MM-DD, local day the shift starts (default: where the agent's last closed "
+        "shift ended, else the start of today)",
+    )
+    shc.add_argument("--out", type=Path, metavar="FILE.pdf|FILE.csv", help="also save it there")
+    shc.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    shl = shs.add_parser("list", help="list closed shifts, the newest first")
+    shl.add_argument("--agent", help="only this agent's")
+    shl.add_argument("--limit", type=_positive_int)
+    shl.add_argument("--json", action="store_true", help="one JSON object per report per line")
 
     c = sub.add_parser("catalog", help="list the gift cards this partner may pull")
     c.add_argument("--json", action="store_true")
@@ -202,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export_command(args)
         if args.command == "history":
             return _history_command(args)
+        if args.command == "shift":
+            return _shift_command(args)
         return asyncio.run(_run(args))
     except UsageError as exc:
         print(f"walleo-desktop: {exc}", file=sys.stderr)
@@ -664,6 +698,7 @@ def _export_command(args: argparse.Namespace) -> int:
         gift_card_codes=tuple(code.strip() for code in args.gift_card if code.strip()),
     )
     out: Path = args.out
+    file_format = _export_format(out, args.format, args.preset)
     if not out.parent.is_dir():
         raise UsageError(f"the folder {out.parent} does not exist")
     with _open_history_to_read(args, need_codes=args.with_codes) as store:
@@ -688,15 +723,23 @@ def _export_command(args: argparse.Namespace) -> int:
                 print(f"\r{done:,} / {total:,} rows", end="", file=sys.stderr, flush=True)
 
         try:
-            result = export_csv(
-                store,
-                flt,
-                out,
-                preset=args.preset,
-                with_codes=args.with_codes,
-                progress=progress,
-                agent=store.get_setting("agent") or default_agent(),
-            )
+            agent = store.get_setting("agent") or default_agent()
+            if file_format == "xlsx":
+                from walleo_desktop.store.export_xlsx import export_xlsx
+
+                result = export_xlsx(
+                    store, flt, out, with_codes=args.with_codes, progress=progress, agent=agent
+                )
+            else:
+                result = export_csv(
+                    store,
+                    flt,
+                    out,
+                    preset=args.preset or "standard",
+                    with_codes=args.with_codes,
+                    progress=progress,
+                    agent=agent,
+                )
         except KeyboardInterrupt:
             print("\nwalleo-desktop: export interrupted; no file was written.", file=sys.stderr)
             return EXIT_INTERRUPTED
@@ -707,6 +750,77 @@ def _export_command(args: argparse.Namespace) -> int:
                 print(file=sys.stderr)
     print(f"{result.rows} rows written to {out}")
     return EXIT_OK
+
+
+def _shift_command(args: argparse.Namespace) -> int:
+    from walleo_desktop.engine import shift
+    from walleo_desktop.engine.pulls import default_agent
+
+    if args.shift_command == "list":
+        with _open_history_to_read(args, need_codes=False) as store:
+            reports = store.shift_reports(args.agent, limit=args.limit)
+        for report in reports:
+            if args.json:
+                print(json.dumps(report.to_json(), ensure_ascii=False))
+                continue
+            local = "%Y-%m-%d %H:%M"
+            closed = report.created_at.astimezone().strftime(local) if report.created_at else ""
+            money = ", ".join(
+                f"{t.face_value} {t.currency} (cost {t.cost_cents // 100}.{t.cost_cents % 100:02d})"
+                for t in report.totals
+            )
+            print(
+                f"#{report.id:<5} {_printable(report.agent):<16} "
+                f"{report.period_start.astimezone().strftime(local)} -> "
+                f"{report.period_end.astimezone().strftime(local)}  {report.pulls} pulls, "
+                f"{report.cards} issued{', ' + money if money else ''}; "
+                f"closed {closed} by {_printable(report.created_by)}"
+            )
+        return EXIT_OK
+    out: Path | None = args.out
+    if out is not None:
+        if out.suffix.lower() not in (".pdf", ".csv"):
+            raise UsageError(f"{out.name}: the report is saved as .pdf or .csv")
+        if not out.parent.is_dir():
+            raise UsageError(f"the folder {out.parent} does not exist")
+    since, _until = _local_day_range(args.since, None)
+    with _open_history_to_read(args, need_codes=False) as store:
+        me = store.get_setting("agent") or default_agent()
+        agent = args.agent or me
+        try:
+            start, end = shift.default_period(store, agent, since=since)
+            report = store.close_shift(agent, start, end, me)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print(shift.report_text(report), end="")
+    if out is not None:
+        data = (
+            shift.report_pdf(report) if out.suffix.lower() == ".pdf" else shift.report_csv(report)
+        )
+        try:
+            shift.write_report(out, data)
+        except OSError as exc:
+            raise UsageError(
+                f"the report #{report.id} is stored, but {out} could not be written: {exc}. "
+                "Save it again from the window, or run `walleo-desktop shift list`."
+            ) from exc
+        print(f"Report #{report.id} written to {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _export_format(out: Path, asked: str | None, preset: str | None) -> str:
+    """``csv`` or ``xlsx``: ``--format``, else OUT's extension; a name that says the other
+    format, or a CSV preset for a workbook, is refused (a file must be what its name says)."""
+    suffix = out.suffix.lower()
+    chosen = asked or ("xlsx" if suffix == ".xlsx" else "csv")
+    if suffix in (".csv", ".xlsx") and suffix != f".{chosen}":
+        raise UsageError(f"{out.name} ends in {suffix}, but --format {chosen} was asked")
+    if chosen == "xlsx" and preset is not None:
+        raise UsageError("--preset is for CSV files: an XLSX workbook has typed cells")
+    return chosen
 
 
 async def _catalog(session: Any, args: argparse.Namespace) -> int:

@@ -648,6 +648,10 @@
         <translation>Excel (France)&#xa0;: point-virgule, virgule décimale, jj/mm/aaaa</translation>
     </message>
     <message>
+        <source>Excel workbook (.xlsx): typed numbers, dates and codes, with totals</source>
+        <translation>Classeur Excel (.xlsx)&#xa0;: nombres, dates et codes typés, avec totaux</translation>
+    </message>
+    <message>
         <source>Include full codes and PINs</source>
         <translation>Inclure les codes et PIN complets</translation>
     </message>
@@ -694,6 +698,10 @@
     <message>
         <source>Cancelling…</source>
         <translation>Annulation…</translation>
+    </message>
+    <message>
+        <source>Excel workbooks (*.xlsx)</source>
+        <translation>Classeurs Excel (*.xlsx)</translation>
     </message>
     <message>
         <source>CSV files (*.csv)</source>
@@ -905,10 +913,6 @@ Inclure les codes&#xa0;?</translation>
         <translation>Exporter…</translation>
     </message>
     <message>
-        <source>Write the rows shown to a CSV file</source>
-        <translation>Enregistrer les lignes affichées dans un fichier CSV</translation>
-    </message>
-    <message>
         <source>Totals per brand</source>
         <translation>Totaux par enseigne</translation>
     </message>
@@ -943,6 +947,10 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>No pulls match</source>
         <translation>Aucune émission ne correspond</translation>
+    </message>
+    <message>
+        <source>Write the rows shown to a CSV or XLSX file</source>
+        <translation>Enregistrer les lignes affichées dans un fichier CSV ou XLSX</translation>
     </message>
     <message>
         <source>Could not read the history: {reason}</source>
@@ -1050,6 +1058,14 @@ Inclure les codes&#xa0;?</translation>
     <message>
         <source>&amp;Bulk order from a file…</source>
         <translation>&amp;Commande groupée depuis un fichier…</translation>
+    </message>
+    <message>
+        <source>Close &amp;shift…</source>
+        <translation>&amp;Clôturer le poste…</translation>
+    </message>
+    <message>
+        <source>Count this shift&apos;s pulls per brand, store the report, save or print it</source>
+        <translation>Compter les émissions du poste par enseigne, enregistrer le rapport, le sauvegarder ou l’imprimer</translation>
     </message>
     <message>
         <source>&amp;View</source>
@@ -1939,6 +1955,217 @@ En attendant, aucune nouvelle émission ne peut être journalisée, donc aucune 
     <message>
         <source>The connection test failed unexpectedly (see the log).</source>
         <translation>Le test de connexion a échoué de façon inattendue (voir le journal).</translation>
+    </message>
+</context>
+<context>
+    <name>ShiftDialog</name>
+    <message>
+        <source>Close shift</source>
+        <translation>Clôturer le poste</translation>
+    </message>
+    <message>
+        <source>Whose shift to close</source>
+        <translation>L’agent dont le poste est clôturé</translation>
+    </message>
+    <message>
+        <source>Brand</source>
+        <translation>Enseigne</translation>
+    </message>
+    <message>
+        <source>Cards</source>
+        <translation>Cartes</translation>
+    </message>
+    <message>
+        <source>Face value</source>
+        <translation>Valeur faciale</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>Coût</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Échouées</translation>
+    </message>
+    <message>
+        <source>In doubt</source>
+        <translation>Incertaines</translation>
+    </message>
+    <message>
+        <source>Pending</source>
+        <translation>En attente</translation>
+    </message>
+    <message>
+        <source>Store this report in the history for good (it is never edited)</source>
+        <translation>Enregistrer ce rapport dans l’historique pour de bon (il n’est jamais modifié)</translation>
+    </message>
+    <message>
+        <source>Save &amp;PDF…</source>
+        <translation>Enregistrer en &amp;PDF…</translation>
+    </message>
+    <message>
+        <source>Save &amp;CSV…</source>
+        <translation>Enregistrer en &amp;CSV…</translation>
+    </message>
+    <message>
+        <source>P&amp;rint…</source>
+        <translation>&amp;Imprimer…</translation>
+    </message>
+    <message>
+        <source>Available once the shift is closed</source>
+        <translation>Disponible une fois le poste clôturé</translation>
+    </message>
+    <message>
+        <source>&amp;Agent:</source>
+        <translation>&amp;Agent&#xa0;:</translation>
+    </message>
+    <message>
+        <source>Period:</source>
+        <translation>Période&#xa0;:</translation>
+    </message>
+    <message>
+        <source>Shift report</source>
+        <translation>Rapport de poste</translation>
+    </message>
+    <message>
+        <source>Report #{id}</source>
+        <translation>Rapport n°&#xa0;{id}</translation>
+    </message>
+    <message>
+        <source>Preview: not closed yet</source>
+        <translation>Aperçu&#xa0;: pas encore clôturé</translation>
+    </message>
+    <message>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>Période</translation>
+    </message>
+    <message>
+        <source>{start} to {end}</source>
+        <translation>du {start} au {end}</translation>
+    </message>
+    <message>
+        <source>First pull</source>
+        <translation>Première émission</translation>
+    </message>
+    <message>
+        <source>Last pull</source>
+        <translation>Dernière émission</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>aucune</translation>
+    </message>
+    <message>
+        <source>Pulls</source>
+        <translation>Émissions</translation>
+    </message>
+    <message>
+        <source>{pulls}: {cards} issued, {failed} failed ({errors} in error, {rejected} rejected), {in_doubt} in doubt, {pending} pending</source>
+        <translation>{pulls}&#xa0;: {cards} émises, {failed} échouées ({errors} en erreur, {rejected} refusées), {in_doubt} incertaines, {pending} en attente</translation>
+    </message>
+    <message>
+        <source>Closed at</source>
+        <translation>Clôturé le</translation>
+    </message>
+    <message>
+        <source>Closed by</source>
+        <translation>Clôturé par</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>Total</translation>
+    </message>
+    <message>
+        <source>No pull in this period.</source>
+        <translation>Aucune émission sur cette période.</translation>
+    </message>
+    <message>
+        <source>Times are local time ({zone}).</source>
+        <translation>Les heures sont en heure locale ({zone}).</translation>
+    </message>
+    <message>
+        <source>Face value and cost count issued cards only: a failed, in-doubt or pending pull issued nothing (yet). An in-doubt pull must be checked before anything is issued again.</source>
+        <translation>La valeur faciale et le coût ne comptent que les cartes émises&#xa0;: une émission échouée, incertaine ou en attente n’a (encore) rien émis. Une émission incertaine doit être vérifiée avant de réémettre quoi que ce soit.</translation>
+    </message>
+    <message>
+        <source>Counting {agent}&apos;s pulls…</source>
+        <translation>Décompte des émissions de {agent}…</translation>
+    </message>
+    <message>
+        <source>Closing the shift…</source>
+        <translation>Clôture du poste…</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>Fichiers PDF (*.pdf)</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>Fichiers CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Printing cancelled. The report #{id} is stored: print it or save it whenever you like.</source>
+        <translation>Impression annulée. Le rapport n°&#xa0;{id} est enregistré&#xa0;: imprimez-le ou sauvegardez-le quand vous voulez.</translation>
+    </message>
+    <message>
+        <source>Printing…</source>
+        <translation>Impression…</translation>
+    </message>
+    <message>
+        <source>Shift report{number} — {agent}</source>
+        <translation>Rapport de poste{number} — {agent}</translation>
+    </message>
+    <message>
+        <source>Nothing is stored yet. Check the figures, then close the shift: the report is kept in the history for good.</source>
+        <translation>Rien n’est encore enregistré. Vérifiez les chiffres, puis clôturez le poste&#xa0;: le rapport est conservé dans l’historique pour de bon.</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Fermer</translation>
+    </message>
+    <message>
+        <source>Shift closed: report #{id} is stored in the history.</source>
+        <translation>Poste clôturé&#xa0;: le rapport n°&#xa0;{id} est enregistré dans l’historique.</translation>
+    </message>
+    <message>
+        <source>Something went wrong ({error}). The details are in the log.</source>
+        <translation>Une erreur s’est produite ({error}). Les détails figurent dans le journal.</translation>
+    </message>
+    <message>
+        <source>First pull: {first} · Last pull: {last}</source>
+        <translation>Première émission&#xa0;: {first} · Dernière émission&#xa0;: {last}</translation>
+    </message>
+    <message>
+        <source>The folder {folder} does not exist.</source>
+        <translation>Le dossier {folder} n’existe pas.</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>Enregistrement…</translation>
+    </message>
+    <message>
+        <source>Report saved to {path}</source>
+        <translation>Rapport enregistré dans {path}</translation>
+    </message>
+    <message>
+        <source>The file could not be written ({reason}). Nothing is lost: report #{id} is stored; save it somewhere else.</source>
+        <translation>Le fichier n’a pas pu être écrit ({reason}). Rien n’est perdu&#xa0;: le rapport n°&#xa0;{id} est enregistré&#xa0;; enregistrez-le ailleurs.</translation>
+    </message>
+    <message>
+        <source>the printer</source>
+        <translation>l’imprimante</translation>
+    </message>
+    <message>
+        <source>The report could not be printed on {printer} ({reason}). Nothing is lost: report #{id} is stored; print it again, or save it as PDF.</source>
+        <translation>Le rapport n’a pas pu être imprimé sur {printer} ({reason}). Rien n’est perdu&#xa0;: le rapport n°&#xa0;{id} est enregistré&#xa0;; imprimez-le de nouveau, ou enregistrez-le en PDF.</translation>
+    </message>
+    <message>
+        <source>Report #{id} sent to the printer.</source>
+        <translation>Rapport n°&#xa0;{id} envoyé à l’imprimante.</translation>
     </message>
 </context>
 <context>

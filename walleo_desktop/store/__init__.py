@@ -10,7 +10,9 @@ Layout (one line each):
 - ``seam``: the ``Conn``/``Backend`` protocols a backend implements;
 - ``core``: ``StoreCore``, the rules and queries over one connection (synchronous);
 - ``history``: filters and result shapes of the history view;
-- ``export``: the CSV export, streamed from the seam;
+- ``export``, ``export_xlsx``: the CSV and XLSX exports, streamed from the seam;
+- ``summary``: counts and sums per brand (the XLSX Totals sheet, shift reports);
+- ``shifts``: shift reports, closed per agent and kept append-only;
 - ``crypto``, ``cardcodes``: codes and PINs encrypted at rest;
 - ``thread``, ``facade``: ``Store``, the async surface: every call on a database thread;
 - ``sqlite/``: the embedded backend (sqlite-utils); ``postgres/``: the team backend.
@@ -37,10 +39,13 @@ from walleo_desktop.store.records import *  # noqa: F403
 from walleo_desktop.store.records import FINAL_STATES
 from walleo_desktop.store.records import __all__ as _records_all
 from walleo_desktop.store.rules import LeaseLostError, Owner, StaleWriteError
+from walleo_desktop.store.shifts import ShiftReport
+from walleo_desktop.store.summary import BrandLine
 
 __all__ = [
     "FINAL_STATES",
     "AlreadyRetriedError",
+    "BrandLine",
     "BrandTotal",
     "CardConflictError",
     "ConstraintError",
@@ -53,6 +58,7 @@ __all__ = [
     "NewerSchemaError",
     "NotFoundError",
     "Owner",
+    "ShiftReport",
     "StaleWriteError",
     "Store",
     "StoreCore",

@@ -46,6 +46,7 @@ class Column:
     user_text: bool = False  # typed by a person or sent by Walleo: defused in spreadsheets
     nulls_last: bool = False  # rows without a value sort last either way
     nocase: bool = False  # sorted without regard to case (the dialect's own way)
+    width: int = 0  # characters a spreadsheet column gets (XLSX); 0: what its kind needs
 
     def sort_sql(self, dialect: Dialect) -> str:
         if self.sort is None:
@@ -56,7 +57,15 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("created_at", "Date", "p.created_at", "time", sort="p.created_at", view=True),
     Column(
-        "agent", "Agent", "p.agent", "text", sort="p.agent", nocase=True, view=True, user_text=True
+        "agent",
+        "Agent",
+        "p.agent",
+        "text",
+        sort="p.agent",
+        nocase=True,
+        view=True,
+        user_text=True,
+        width=18,
     ),
     Column(
         "reference",
@@ -68,7 +77,7 @@ COLUMNS: tuple[Column, ...] = (
         view=True,
         user_text=True,
     ),
-    Column("note", "Note", "p.note", "text", user_text=True),
+    Column("note", "Note", "p.note", "text", user_text=True, width=30),
     Column(
         "gift_card_code",
         "Brand code",
@@ -86,6 +95,7 @@ COLUMNS: tuple[Column, ...] = (
         nocase=True,
         view=True,
         user_text=True,
+        width=18,
     ),
     Column("amount", "Amount", "p.amount", "amount", sort="p.amount", view=True),
     Column("currency", "Currency", "p.currency", "text", user_text=True),
@@ -100,6 +110,7 @@ COLUMNS: tuple[Column, ...] = (
         sort="p.request_id",
         view=True,
         user_text=True,
+        width=40,
     ),
     Column(
         "card_id",
@@ -109,6 +120,7 @@ COLUMNS: tuple[Column, ...] = (
         sort="p.card_id",
         view=True,
         user_text=True,
+        width=38,
     ),
     Column("code_last4", "Code", "coalesce(c.code_last4, '')", "code", view=True, user_text=True),
     # The day Walleo means (its time zone): stored with the card, sorted by the instant.
@@ -121,9 +133,9 @@ COLUMNS: tuple[Column, ...] = (
         view=True,
         nulls_last=True,
     ),
-    Column("error_code", "Error code", "p.error_code", "text", user_text=True),
-    Column("error_message", "Error", "p.error_message", "text", user_text=True),
-    Column("code", "Full code", "", "text", export=False, secret=True, user_text=True),
+    Column("error_code", "Error code", "p.error_code", "text", user_text=True, width=18),
+    Column("error_message", "Error", "p.error_message", "text", user_text=True, width=40),
+    Column("code", "Full code", "", "text", export=False, secret=True, user_text=True, width=24),
     Column("pin_code", "PIN", "", "text", export=False, secret=True, user_text=True),
 )
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,6 +72,8 @@ from walleo_desktop.store.rules import (
     check_transition,
 )
 from walleo_desktop.store.seam import Conn
+from walleo_desktop.store.shifts import ShiftReport, report_from_row, totals_json
+from walleo_desktop.store.summary import Tally
 
 __all__ = [
     "DUPLICATE_WINDOW",
@@ -1118,6 +1121,98 @@ class StoreCore:
             "FROM v WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
         )
         return [row[0] for row in self.conn.rows(sql)]
+
+    # -- shift reports (shifts.py) --------------------------------------------------------------
+
+    def shift_preview(self, agent: str, since: datetime, until: datetime) -> ShiftReport:
+        """The report of ``agent``'s pulls journaled from ``since`` (inclusive) to ``until``
+        (exclusive), as they stand now, without storing it (``id`` None). ``ValueError`` for
+        an empty agent or a period that does not end after it starts."""
+        if not agent:
+            raise ValueError("a shift report needs the agent whose shift it is")
+        if since.tzinfo is None or until.tzinfo is None:
+            raise ValueError("a shift's period is two aware datetimes")
+        if not since < until:
+            raise ValueError("a shift's period must end after it starts")
+        rows = self.conn.rows(
+            "SELECT p.gift_card_code, p.gift_card_name, p.currency, p.state, p.amount, "
+            "p.cost_cents, p.created_at FROM pulls p WHERE p.agent = :agent "
+            "AND p.created_at >= :since AND p.created_at < :until ORDER BY p.created_at, p.id",
+            {"agent": agent, "since": to_db_time(since), "until": to_db_time(until)},
+        )
+        tally = Tally()
+        for code, name, currency, state, amount, cost_cents, _at in rows:
+            tally.add(code, name, currency, state, amount, cost_cents)
+        return ShiftReport(
+            agent=agent,
+            period_start=since,
+            period_end=until,
+            brands=tuple(tally.lines()),
+            first_pull_at=from_db_time(rows[0][6]) if rows else None,
+            last_pull_at=from_db_time(rows[-1][6]) if rows else None,
+        )
+
+    def close_shift(
+        self, agent: str, since: datetime, until: datetime, created_by: str
+    ) -> ShiftReport:
+        """Close ``agent``'s shift: work its report out and store it, in one transaction, with
+        a ``shift_closed`` event. A period may be closed again: that is a new report (its own
+        id), never an edit. ``ValueError`` as ``shift_preview``, for a period ending after now
+        (pulls journaled after the close would be counted in no report) or without
+        ``created_by`` (who closes it)."""
+        if not created_by:
+            raise ValueError("a shift report names who closed it")
+
+        def body() -> ShiftReport:
+            now = self.now()
+            if until > now:
+                raise ValueError("a shift cannot end after now")
+            report = replace(
+                self.shift_preview(agent, since, until), created_at=now, created_by=created_by
+            )
+            report_id = int(
+                self.conn.value(
+                    "INSERT INTO shift_reports (agent, period_start, period_end, created_at, "
+                    "created_by, totals) VALUES (:agent, :since, :until, :at, :by, :totals) "
+                    "RETURNING id",
+                    {
+                        "agent": agent,
+                        "since": to_db_time(since),
+                        "until": to_db_time(until),
+                        "at": to_db_time(now),
+                        "by": created_by,
+                        "totals": dump_json(totals_json(report)),
+                    },
+                )
+            )
+            self._insert_event(
+                None,
+                "shift_closed",
+                {"report": report_id, "agent": agent, "by": created_by, "pulls": report.pulls},
+                now,
+            )
+            return replace(report, id=report_id)
+
+        return self.conn.write(body)
+
+    def shift_reports(
+        self, agent: str | None = None, *, limit: int | None = None
+    ) -> list[ShiftReport]:
+        """Stored shift reports (of ``agent``, or everyone's), the newest close first."""
+        where = "WHERE agent = :agent" if agent is not None else ""
+        limit_sql = "LIMIT :limit" if limit is not None else ""
+        sql = (
+            "SELECT id, agent, period_start, period_end, created_at, created_by, totals "  # noqa: S608
+            f"FROM shift_reports {where} ORDER BY created_at DESC, id DESC {limit_sql}"
+        )
+        return [report_from_row(r) for r in self.conn.query(sql, {"agent": agent, "limit": limit})]
+
+    def last_shift_end(self, agent: str) -> datetime | None:
+        """Where ``agent``'s last closed shift ended (the latest end, whoever closed it)."""
+        value = self.conn.value(
+            "SELECT max(period_end) FROM shift_reports WHERE agent = :agent", {"agent": agent}
+        )
+        return from_db_time(value)
 
     def interrupt(self) -> None:
         """Abort the query running on this connection (from another thread)."""

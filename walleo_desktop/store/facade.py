@@ -23,6 +23,7 @@ from walleo_desktop.store.history import HistoryFilter, HistoryPage, HistoryRow,
 from walleo_desktop.store.records import CardRecord, EventRecord, NewPull, PullRecord, PullState
 from walleo_desktop.store.rules import Owner
 from walleo_desktop.store.seam import Backend
+from walleo_desktop.store.shifts import ShiftReport
 from walleo_desktop.store.thread import DatabaseThread, ReaderPool
 
 __all__ = ["Store"]
@@ -301,3 +302,21 @@ class Store:
 
     async def distinct_values(self, column: str) -> list[str]:
         return await self._readers.call(StoreCore.distinct_values, column)
+
+    # -- shift reports -------------------------------------------------------------------------
+
+    async def shift_preview(self, agent: str, since: datetime, until: datetime) -> ShiftReport:
+        return await self._readers.call(StoreCore.shift_preview, agent, since, until)
+
+    async def close_shift(
+        self, agent: str, since: datetime, until: datetime, created_by: str
+    ) -> ShiftReport:
+        return await self._writer.call(StoreCore.close_shift, agent, since, until, created_by)
+
+    async def shift_reports(
+        self, agent: str | None = None, *, limit: int | None = None
+    ) -> list[ShiftReport]:
+        return await self._readers.call(StoreCore.shift_reports, agent, limit=limit)
+
+    async def last_shift_end(self, agent: str) -> datetime | None:
+        return await self._readers.call(StoreCore.last_shift_end, agent)

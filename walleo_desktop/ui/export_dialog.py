@@ -1,14 +1,15 @@
-"""Export… dialog: preset, codes or not, where to save; the export runs off the GUI thread.
+"""Export… dialog: format, codes or not, where to save; the export runs off the GUI thread.
 
-The CSV itself is written by ``walleo_desktop.store.export.export_csv`` (no Qt): this dialog
-only asks the three questions and shows progress. The export runs in an ``ExportThread`` with
-its own connection to the same history (``Store.open_reader``), so the window stays live, and Cancel
-stops it between two batches of rows (the half-written temporary file is removed; the target
-is never touched).
+The file itself is written by ``walleo_desktop.store.export.export_csv`` (CSV, two presets) or
+``walleo_desktop.store.export_xlsx.export_xlsx`` (an XLSX workbook), no Qt: this dialog only
+asks the three questions and shows progress. The file name's extension follows the format.
+The export runs in an ``ExportThread`` with its own connection to the same history
+(``Store.open_reader``), so the window stays live, and Cancel stops it between two batches of
+rows (the half-written temporary file is removed; the target is never touched).
 
 Including full codes and PINs needs a second, explicit confirmation (a message box opened
 with ``open()``, never ``exec()``: no nested event loop under qasync, stack-notes §3), and is
-logged in the history's event log by ``export_csv``.
+logged in the history's event log by the export.
 
 Signals:
     export_finished(object): the ``ExportResult`` (cancelled or not).
@@ -48,6 +49,10 @@ from walleo_desktop.ui.history_model import Query
 __all__ = ["ExportDialog", "ExportThread"]
 
 log = logging.getLogger("walleo.ui.export")
+
+# The format choices' data: the CSV presets ("standard", "excel-fr"), and the workbook.
+XLSX = "xlsx"
+_SUFFIXES = (".csv", ".xlsx")
 
 
 class ExportThread(QThread):
@@ -90,6 +95,22 @@ class ExportThread(QThread):
     def run(self) -> None:
         try:
             with self._opener() as store:
+                if self._preset == XLSX:
+                    from walleo_desktop.store.export_xlsx import export_xlsx  # its first use
+
+                    result = export_xlsx(
+                        store,
+                        self._query.flt,
+                        self._out,
+                        with_codes=self._with_codes,
+                        sort=self._query.sort,
+                        descending=self._query.descending,
+                        progress=self.progress.emit,
+                        cancel=self._cancel.is_set,
+                        agent=self._agent,
+                    )
+                    self.succeeded.emit(result)
+                    return
                 result = export_csv(
                     store,
                     self._query.flt,
@@ -153,6 +174,9 @@ class ExportDialog(QDialog):
         self.preset.addItem(
             self.tr("Excel (France): semicolon, decimal comma, dd/mm/yyyy"), "excel-fr"
         )
+        self.preset.addItem(
+            self.tr("Excel workbook (.xlsx): typed numbers, dates and codes, with totals"), XLSX
+        )
 
         self.with_codes = QCheckBox(self.tr("Include full codes and PINs"), self)
         self.with_codes.setObjectName("exportWithCodes")
@@ -197,6 +221,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.buttons)
 
         browse.clicked.connect(self._browse)
+        self.preset.currentIndexChanged.connect(self._on_format_changed)
         self.with_codes.toggled.connect(self._on_codes_toggled)
         self.export_button.clicked.connect(self.start_export)
         self.cancel_button.clicked.connect(self._on_cancel)
@@ -275,11 +300,28 @@ class ExportDialog(QDialog):
 
     # -- internals ---------------------------------------------------------------------------
 
+    @property
+    def suffix(self) -> str:
+        """The extension the chosen format writes: ``.xlsx`` or ``.csv``."""
+        return ".xlsx" if self.preset.currentData() == XLSX else ".csv"
+
+    def _on_format_changed(self, _index: int) -> None:
+        """The file name's extension follows the format (a name without one gets it)."""
+        text = self.path_edit.text().strip()
+        if not text:
+            return
+        path = Path(text)
+        if path.suffix.lower() in _SUFFIXES or not path.suffix:
+            self.path_edit.setText(str(path.with_suffix(self.suffix)))
+
     def _browse(self) -> None:
         dialog = QFileDialog(self, self.tr("Export history"), self.path_edit.text())
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilter(self.tr("CSV files (*.csv)"))
-        dialog.setDefaultSuffix("csv")
+        if self.suffix == ".xlsx":
+            dialog.setNameFilter(self.tr("Excel workbooks (*.xlsx)"))
+        else:
+            dialog.setNameFilter(self.tr("CSV files (*.csv)"))
+        dialog.setDefaultSuffix(self.suffix.lstrip("."))
         dialog.fileSelected.connect(self.path_edit.setText)
         dialog.open()
 

@@ -1,4 +1,4 @@
-"""The finance tab: the whole history with filters, totals, a chart and CSV export.
+"""The finance tab: the whole history with filters, totals, a chart and CSV/XLSX export.
 
     ┌ filters: period · brand · status · agent · search ─────────────────────────────┐
     │ totals strip: issued · face value · cost · failed · in doubt · pending  [Export…] │
@@ -150,7 +150,7 @@ class HistoryView(QWidget):
         self.status_label.setStyleSheet("color:#5f6368;")
         self.export_button = QPushButton(self.tr("Export…"), self)
         self.export_button.setObjectName("historyExport")
-        self.export_button.setToolTip(self.tr("Write the rows shown to a CSV file"))
+        self.export_button.setToolTip(self.tr("Write the rows shown to a CSV or XLSX file"))
         strip = QFrame(self)
         strip.setObjectName("historyTotalsStrip")
         strip.setFrameShape(QFrame.Shape.StyledPanel)

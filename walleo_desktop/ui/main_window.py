@@ -43,6 +43,7 @@ from walleo_desktop.ui.status_bar import ConnectionState, StatusBar
 
 if TYPE_CHECKING:
     from walleo_desktop.ui.history_view import HistoryView
+    from walleo_desktop.ui.shift_dialog import ShiftDialog
 
 __all__ = ["RECENT_PULLS", "MainWindow", "window_settings"]
 
@@ -301,6 +302,10 @@ class MainWindow(QMainWindow):
         self.copy_id_action.setShortcut(QKeySequence("Ctrl+Alt+C"))
         self.bulk_action = QAction(self.tr("&Bulk order from a file…"), self)
         self.bulk_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        self.close_shift_action = QAction(self.tr("Close &shift…"), self)
+        self.close_shift_action.setToolTip(
+            self.tr("Count this shift's pulls per brand, store the report, save or print it")
+        )
         for action in (
             self.new_pull_action,
             self.bulk_action,
@@ -310,6 +315,8 @@ class MainWindow(QMainWindow):
             pulls_menu.addAction(action)
         pulls_menu.addSeparator()
         pulls_menu.addAction(self.copy_id_action)
+        pulls_menu.addSeparator()
+        pulls_menu.addAction(self.close_shift_action)
 
         view_menu = menu.addMenu(self.tr("&View"))
         self.live_action = QAction(self.tr("&Live pulls"), self)
@@ -346,6 +353,7 @@ class MainWindow(QMainWindow):
         self.check_now_action.triggered.connect(self.check_now)
         self.retry_action.triggered.connect(self.retry_selected)
         self.copy_id_action.triggered.connect(self.copy_request_id)
+        self.close_shift_action.triggered.connect(self.open_shift_dialog)
         self.about_action.triggered.connect(self._about)
         self.live_action.triggered.connect(lambda: self.tabs.setCurrentIndex(0))
         self.history_action.triggered.connect(self.show_history)
@@ -775,6 +783,17 @@ class MainWindow(QMainWindow):
                 request_id=retry.request_id
             )
         )
+
+    def open_shift_dialog(self) -> ShiftDialog:
+        """Pulls → Close shift…: the agent's report, shown before it is stored."""
+        from walleo_desktop.ui.shift_dialog import ShiftDialog  # reportlab and QtPrintSupport
+
+        dialog = ShiftDialog(self._session.store, self.ops, self._session.engine.agent, parent=self)
+        dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
+        self._keep_dialog(dialog)
+        dialog.open()
+        dialog.start()
+        return dialog
 
     def copy_request_id(self) -> None:
         pull = self.table.current_pull()

@@ -21,7 +21,9 @@ The same tables as SQLite (``sqlite/schema.py``), with the rules kept by the dat
   unfinished pulls they hold or that nobody holds (claims, takeovers), never a final one;
   finance reads; nobody deletes;
 - events: insert and read, never update or delete; cards: insert and read, never change;
-- the team's keys: each member reads the data key wrapped for them; admins write them.
+- the team's keys: each member reads the data key wrapped for them; admins write them;
+- shift reports: inserted and read, never changed (grants and a trigger); an agent closes only
+  their own shift.
 """
 
 from __future__ import annotations
@@ -288,6 +290,38 @@ CREATE POLICY members_join ON members FOR UPDATE TO {ROLE_AGENT}, {ROLE_FINANCE}
 
 CREATE POLICY team_keys_mine ON team_keys FOR SELECT USING (member = current_user);
 CREATE POLICY team_keys_admin ON team_keys FOR ALL TO {ROLE_ADMIN} USING (true) WITH CHECK (true);
+
+-- Shift reports (store/shifts.py): append-only for everyone. The grants give INSERT and SELECT
+-- only; the trigger refuses UPDATE, DELETE and TRUNCATE even to the owner (and to a superuser
+-- that has not disabled it): a second close of a period is a new report, never an edit.
+CREATE TABLE shift_reports (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    agent        text NOT NULL,
+    period_start text NOT NULL,
+    period_end   text NOT NULL,
+    created_at   text NOT NULL,
+    created_by   text NOT NULL DEFAULT current_user,
+    totals       text NOT NULL,
+    CHECK (period_start < period_end)
+);
+CREATE INDEX shift_reports_agent ON shift_reports (agent, period_end);
+CREATE FUNCTION shift_reports_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'shift reports are append-only' USING ERRCODE = 'check_violation';
+END $$;
+CREATE TRIGGER shift_reports_append_only BEFORE UPDATE OR DELETE ON shift_reports
+    FOR EACH ROW EXECUTE FUNCTION shift_reports_append_only();
+CREATE TRIGGER shift_reports_no_truncate BEFORE TRUNCATE ON shift_reports
+    FOR EACH STATEMENT EXECUTE FUNCTION shift_reports_append_only();
+GRANT SELECT, INSERT ON shift_reports TO {ROLE_AGENT}, {ROLE_FINANCE}, {ROLE_ADMIN};
+ALTER TABLE shift_reports ENABLE ROW LEVEL SECURITY;
+CREATE POLICY shift_reports_read ON shift_reports FOR SELECT USING (true);
+-- Who closed it is the login that did; an agent closes their own shift, finance and admins
+-- anyone's.
+CREATE POLICY shift_reports_own ON shift_reports FOR INSERT TO {ROLE_AGENT}
+    WITH CHECK (created_by = current_user AND agent = current_user);
+CREATE POLICY shift_reports_any ON shift_reports FOR INSERT TO {ROLE_FINANCE}, {ROLE_ADMIN}
+    WITH CHECK (created_by = current_user);
 
 CREATE TABLE schema_version (version integer NOT NULL, applied_at text NOT NULL);
 GRANT SELECT ON schema_version TO {ROLE_AGENT}, {ROLE_FINANCE}, {ROLE_ADMIN};

@@ -326,6 +326,32 @@ def _v5_leases(db: sqlite_utils.Database, cipher: Cipher | None) -> None:
     db.execute("UPDATE cards SET expire_day = wd_walleo_day(expire_at) WHERE expire_at IS NOT NULL")
 
 
+# Shift reports (store/shifts.py): one agent's shift closed, its figures frozen as JSON when it
+# was closed. Append-only like the events, whoever writes: a second close of the same period is
+# a new report, never an edit, and no report is ever deleted.
+_V6 = """
+CREATE TABLE shift_reports (
+    id           INTEGER PRIMARY KEY,
+    agent        TEXT NOT NULL,
+    period_start TEXT NOT NULL,                             -- inclusive, UTC
+    period_end   TEXT NOT NULL,                             -- exclusive, UTC
+    created_at   TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    totals       TEXT NOT NULL,                             -- JSON: shifts.ShiftReport
+    CHECK (period_start < period_end)
+);
+CREATE INDEX shift_reports_agent ON shift_reports (agent, period_end);
+CREATE TRIGGER shift_reports_no_update BEFORE UPDATE ON shift_reports
+BEGIN SELECT RAISE(ABORT, 'shift reports are append-only'); END;
+CREATE TRIGGER shift_reports_no_delete BEFORE DELETE ON shift_reports
+BEGIN SELECT RAISE(ABORT, 'shift reports are append-only'); END;
+"""
+
+
+def _v6_shift_reports(db: sqlite_utils.Database, cipher: Cipher | None) -> None:
+    db.executescript(_V6)
+
+
 # A migration gets the connection (inside its transaction) and the history's cipher (None when
 # the store was opened without the key: a migration that needs it raises KeyUnavailableError).
 Migration = Callable[[sqlite_utils.Database, Cipher | None], None]
@@ -336,6 +362,7 @@ MIGRATIONS: list[Migration] = [
     _v3_encrypted_cards,
     _v4_journal_rules,
     _v5_leases,
+    _v6_shift_reports,
 ]
 # The first schema version whose cards are encrypted.
 ENCRYPTED_SINCE = 3
