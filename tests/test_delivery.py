@@ -149,7 +149,7 @@ async def test_the_customer_receives_html_text_and_the_pdf(
         assert "Fnac" in body and "50\u00a0€" in body
     day = card_content(pull, card).expires_on
     assert day is not None and str(day.year) in text and f"{day.day} " in text
-    assert "Valable jusqu'au" in text
+    assert "Valable jusqu’au" in text
     assert fnac.how_to_use_online in text and fnac.how_to_use_offline in text
     assert fnac.term_of_use.splitlines()[0] in text
     assert "<h2" in page and "Utilisation en ligne" in page
@@ -421,5 +421,34 @@ async def test_test_email(plain_server):
     )
     assert to == "Desk@example.com"
     [received] = plain_server.received
-    assert received.message["Subject"] == "Walleo Desktop : e-mail de test"
+    assert received.message["Subject"] == "Walleo Desktop\u00a0: e-mail de test"
     assert f"127.0.0.1:{plain_server.port}" in received.message.get_content()
+
+
+def test_a_renamed_profile_keeps_its_settings_and_password(settings_store, memory_keyring):
+    settings = SmtpSettings(host="smtp.example.com", sender_address="cards@example.com")
+    settings_store.save("Old", settings)
+    settings_store.save_password("Old", PASSWORD)
+    settings_store.rename("Old", "New")
+    assert settings_store.get("Old") is None and settings_store.get("New") == settings
+    assert settings_store.load_password("New") == PASSWORD
+    assert (KEYRING_SERVICE, "smtp:Old") not in memory_keyring.entries
+
+
+@pytest.mark.parametrize(
+    ("host", "valid"),
+    [
+        ("smtp.example.com", True),
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("smtp.example.com:587", False),
+        ("smtp://smtp.example.com", False),
+        ("user@smtp.example.com", False),
+        ("smtp example.com", False),
+        ("", False),
+    ],
+)
+def test_host_names(host, valid):
+    problem = SmtpSettings(host=host, sender_address="cards@example.com").problem()
+    assert (problem is None) is valid, problem

@@ -77,6 +77,7 @@ __all__ = [
     "subject_for",
     "text_body",
     "tls_context",
+    "valid_host",
     "validate_address",
 ]
 
@@ -183,6 +184,19 @@ def validate_address(text: str) -> str:
     return result
 
 
+def valid_host(host: str) -> bool:
+    """A host name or an IP address alone: no scheme, user, path or port."""
+    host = host.strip()
+    if not host or any(ch.isspace() for ch in host) or any(ch in host for ch in "/@?#"):
+        return False
+    if ":" in host:  # only inside an IPv6 address
+        try:
+            return ipaddress.ip_address(host.strip("[]")).version == 6
+        except ValueError:
+            return False
+    return True
+
+
 def is_local_host(host: str) -> bool:
     """Whether ``host`` is this computer (plain SMTP is accepted only there)."""
     name = host.strip().strip("[]").lower()
@@ -216,7 +230,7 @@ class SmtpSettings:
         host = self.host.strip()
         if not host:
             return "The SMTP server's host name is missing."
-        if any(ch.isspace() for ch in host) or "/" in host or "@" in host:
+        if not valid_host(host):
             return f"{host!r} is not a host name (write it without smtp:// or a port)."
         if not 0 < self.port < 65536:
             return f"The SMTP port must be between 1 and 65535, not {self.port}."
@@ -308,6 +322,20 @@ class SmtpSettingsStore:
             self._write(data)
         with contextlib.suppress(keyring.errors.KeyringError):
             keyring.delete_password(KEYRING_SERVICE, _password_entry(profile))
+
+    def rename(self, old: str, new: str) -> None:
+        """Carry a renamed profile's settings and password over to its new name (blocking)."""
+        data = self._read()
+        item = data["profiles"].pop(old, None)
+        if item is None:
+            return
+        data["profiles"][new] = item
+        self._write(data)
+        with contextlib.suppress(keyring.errors.KeyringError):
+            password = keyring.get_password(KEYRING_SERVICE, _password_entry(old))
+            if password:
+                keyring.set_password(KEYRING_SERVICE, _password_entry(new), password)
+                keyring.delete_password(KEYRING_SERVICE, _password_entry(old))
 
     def load_password(self, profile: str) -> str | None:
         try:
@@ -407,20 +435,20 @@ _TEXTS: dict[str, dict[str, str]] = {
         "intro": "Voici votre carte cadeau {brand}.",
         "code": "Code",
         "pin": "Code PIN",
-        "expires": "Valable jusqu'au {day}",
-        "no_expiry": "Sans date d'expiration",
+        "expires": "Valable jusqu’au {day}",
+        "no_expiry": "Sans date d’expiration",
         "online": "Utilisation en ligne",
         "offline": "Utilisation en magasin",
-        "terms": "Conditions d'utilisation",
-        "pdf": "La carte est jointe en PDF : vous pouvez l'imprimer ou la présenter sur votre "
+        "terms": "Conditions d’utilisation",
+        "pdf": "La carte est jointe en PDF\u00a0: vous pouvez l’imprimer ou la présenter sur votre "
         "téléphone.",
-        "keep": "Conservez cet e-mail en lieu sûr : toute personne qui a le code peut utiliser "
-        "la carte.",
+        "keep": "Conservez cet e-mail en lieu sûr\u00a0: toute personne qui a le code peut "
+        "utiliser la carte.",
         "sent_by": "Envoyé par {sender}.",
-        "test_subject": "Walleo Desktop : e-mail de test",
+        "test_subject": "Walleo Desktop\u00a0: e-mail de test",
         "test_body": (
             "Cet e-mail de test a été envoyé par Walleo Desktop via {host}:{port}. "
-            "Les réglages d'e-mail fonctionnent."
+            "Les réglages d’e-mail fonctionnent."
         ),
     },
 }
@@ -800,7 +828,7 @@ async def send_message(
     if settings.security is not SmtpSecurity.NONE:
         context = await asyncio.to_thread(tls_context, settings)
     client = aiosmtplib.SMTP(
-        hostname=settings.host.strip(),
+        hostname=settings.host.strip().strip("[]"),  # an IPv6 address without its brackets
         port=settings.port,
         use_tls=settings.security is SmtpSecurity.TLS,
         # True: STARTTLS is required (a server that does not offer it is an error, never a
@@ -857,6 +885,7 @@ class DeliveryStatus:
     detail: str = ""
     message: str = ""
     pdf_attached: bool = False
+    language: str = ""
     attempts: int = 0
     sent_count: int = 0
     error: DeliveryError | None = field(default=None, compare=False)
@@ -878,6 +907,7 @@ class DeliveryStatus:
             detail=str(d.get("detail") or ""),
             message=str(d.get("message") or ""),
             pdf_attached=bool(d.get("pdf_attached")),
+            language=str(d.get("language") or ""),
             attempts=len(attempts),
             sent_count=sum(1 for e in attempts if e.detail.get("outcome") == "sent"),
         )
