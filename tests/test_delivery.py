@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import ssl
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from walleo_desktop.engine.delivery import (
     build_message,
     card_content,
     send_test_email,
+    tls_context,
     validate_address,
 )
 from walleo_desktop.engine.profiles import KEYRING_SERVICE
@@ -452,3 +454,15 @@ def test_a_renamed_profile_keeps_its_settings_and_password(settings_store, memor
 def test_host_names(host, valid):
     problem = SmtpSettings(host=host, sender_address="cards@example.com").problem()
     assert (problem is None) is valid, problem
+
+
+def test_the_tls_context_always_verifies(tmp_path):
+    certificate = self_signed(tmp_path / "tls")
+    for ca_file in ("", str(certificate.cert)):
+        settings = SmtpSettings(
+            host="smtp.example.com", sender_address="cards@example.com", ca_file=ca_file
+        )
+        context = tls_context(settings)
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname is True
+    trusted = {c["subject"] for c in context.get_ca_certs()}
+    assert ((("commonName", "Walleo test relay"),),) in trusted
