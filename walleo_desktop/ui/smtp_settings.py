@@ -464,7 +464,7 @@ class SmtpSettingsPanel(QWidget):
         password = self.password_edit.text() if self._password_dirty else None
         self._busy = True
         self._update_enabled()
-        if self._spawn(self._save(self._profile, settings, password)) is None:
+        if self._spawn(self._save(self._profile, settings, password, self._generation)) is None:
             self._busy = False
             self._update_enabled()
 
@@ -489,7 +489,9 @@ class SmtpSettingsPanel(QWidget):
         else:
             session_smtp_passwords.discard(profile)
 
-    async def _save(self, profile: str, settings: SmtpSettings, password: str | None) -> None:
+    async def _save(
+        self, profile: str, settings: SmtpSettings, password: str | None, generation: int
+    ) -> None:
         in_keyring: bool | None = None
         try:
             self._store.save(profile, settings)  # never the password: that goes to the keyring
@@ -508,6 +510,9 @@ class SmtpSettingsPanel(QWidget):
                 self._update_enabled()
         if not isValid(self):
             return
+        self.saved.emit(profile)
+        if generation != self._generation:  # another profile is shown by now
+            return
         self._password_dirty = False
         if in_keyring is None or not password:
             self._show_status(None, self.tr("E-mail settings saved."))
@@ -520,7 +525,6 @@ class SmtpSettingsPanel(QWidget):
                 None,
                 self.tr("E-mail settings saved. The password is kept for this session only."),
             )
-        self.saved.emit(profile)
 
     # ------------------------------------------------------------------ profile changes
 
