@@ -162,6 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     shl.add_argument("--limit", type=_positive_int)
     shl.add_argument("--json", action="store_true", help="one JSON object per report per line")
 
+    dl = sub.add_parser(
+        "deliver",
+        help="e-mail an issued card to its customer through the team's SMTP server",
+        description="E-mail the card of REQUEST_ID (code, PIN, expiry, how to use it, its PDF) "
+        "to ADDRESS, through the SMTP server set up for the profile in the window's Settings "
+        "(E-mail). Every attempt is recorded in the history. Exit 0 sent, 1 the server "
+        "refused or could not be reached, 2 usage or configuration error.",
+    )
+    dl.add_argument("request_id", metavar="REQUEST_ID")
+    dl.add_argument("--email", required=True, metavar="ADDRESS", help="the customer's address")
+    dl.add_argument("--agent", help="who sends it, for the history (default: your user name)")
+    dl.add_argument("--json", action="store_true", help="the outcome as one JSON object")
+
     c = sub.add_parser("catalog", help="list the gift cards this partner may pull")
     c.add_argument("--json", action="store_true")
 
@@ -299,6 +312,8 @@ async def _open_session(args: argparse.Namespace) -> Any:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    if args.command == "deliver":
+        _check_email(args.email)  # a typo is said before anything is opened
     session = await _open_session(args)
     main_task = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -315,6 +330,9 @@ async def _run(args: argparse.Namespace) -> int:
             from walleo_desktop.cli_bulk import bulk_command
 
             return await bulk_command(session, args)
+
+        if args.command == "deliver":
+            return await _deliver(session, args)
         raise UsageError(f"unknown command {args.command}")
     except asyncio.CancelledError:
         print(
@@ -839,6 +857,79 @@ async def _catalog(session: Any, args: argparse.Namespace) -> int:
         else:
             discount = f"-{g.discount}%" if g.discount else ""
             print(f"{g.code:<14} {g.name:<22} {g.facial_values.describe():<28} {discount}")
+    return EXIT_OK
+
+
+def _check_email(address: str) -> None:
+    from walleo_desktop.engine.delivery import InvalidAddress, validate_address
+
+    try:
+        validate_address(address)
+    except InvalidAddress as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _mail_language(args: argparse.Namespace) -> str:
+    """The customer's e-mail speaks --language, else the system's language (fr or en)."""
+    if args.language in ("fr", "en"):
+        return str(args.language)
+    import os
+
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "fr" if value.lower().startswith("fr") else "en"
+    return "fr"
+
+
+async def _deliver(session: Any, args: argparse.Namespace) -> int:
+    from walleo_desktop.api.errors import ConfigurationError
+    from walleo_desktop.engine.delivery import CardDelivery, DeliveryError, SmtpNotConfigured
+
+    delivery = CardDelivery.for_session(session)
+    try:
+        settings = delivery.configured()
+        pull = await session.store.find_pull(args.request_id)
+        if pull is None:
+            raise UsageError(f"there is no pull {args.request_id!r} in this history")
+        if not pull.card_id:
+            raise UsageError(
+                f"pull {args.request_id} has no card to send (status: {pull.state.label})"
+            )
+        # Blocking, like every keyring read of the CLI (resolve_connection's included).
+        password = delivery.load_password() if settings.username else None
+        status = await delivery.send(
+            pull.id, args.email, password=password, language=_mail_language(args)
+        )
+    except (SmtpNotConfigured, ConfigurationError) as exc:
+        raise UsageError(str(exc)) from exc
+    except DeliveryError as exc:  # refused before any attempt (no card...)
+        raise UsageError(str(exc)) from exc
+    error = status.error
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "request_id": pull.request_id,
+                    "to": status.to,
+                    "status": status.state,
+                    "reason": status.reason or None,
+                    "message": error.message if error is not None else None,
+                    "pdf_attached": status.pdf_attached,
+                    "attempts": status.attempts,
+                },
+                ensure_ascii=False,
+            )
+        )
+    elif error is None:
+        pdf = "with its PDF" if status.pdf_attached else "without a PDF (none could be had)"
+        print(
+            f"E-mailed the card of {_printable(pull.request_id)} to {status.to} {pdf}.",
+            file=sys.stderr,
+        )
+    if error is not None:
+        print(f"walleo-desktop: the e-mail to {status.to} failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -503,6 +503,38 @@
         <translation>Afficher ou masquer le PIN ({keys})</translation>
     </message>
     <message>
+        <source>&amp;E-mail to customer…</source>
+        <translation>Envoyer par e-mai&amp;l au client…</translation>
+    </message>
+    <message>
+        <source>Send the card (code, PIN, expiry, its PDF) to the customer&apos;s address</source>
+        <translation>Envoyer la carte (code, PIN, date d’expiration, son PDF) à l’adresse du client</translation>
+    </message>
+    <message>
+        <source>Prin&amp;t…</source>
+        <translation>Im&amp;primer…</translation>
+    </message>
+    <message>
+        <source>Print the card (its PDF, or a card page)</source>
+        <translation>Imprimer la carte (son PDF, ou une page de carte)</translation>
+    </message>
+    <message>
+        <source>Cop&amp;y all</source>
+        <translation>To&amp;ut copier</translation>
+    </message>
+    <message>
+        <source>Copy the code, the PIN and the expiry day; the clipboard is cleared after a while</source>
+        <translation>Copier le code, le PIN et la date d’expiration&#xa0;; le presse-papiers est effacé après un moment</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>Réessayer</translation>
+    </message>
+    <message>
+        <source>Send the e-mail again to the same address</source>
+        <translation>Renvoyer l’e-mail à la même adresse</translation>
+    </message>
+    <message>
         <source>Gift card</source>
         <translation>Carte cadeau</translation>
     </message>
@@ -594,6 +626,66 @@
         <source>Walleo gave no reason.</source>
         <translation>Walleo n’a donné aucun motif.</translation>
     </message>
+    <message>
+        <source>Code: %s</source>
+        <translation>Code&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>PIN: %s</source>
+        <translation>PIN&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>Valid until %s</source>
+        <translation>Valable jusqu’au %s</translation>
+    </message>
+    <message>
+        <source>Code, PIN and expiry</source>
+        <translation>Code, PIN et date d’expiration</translation>
+    </message>
+</context>
+<context>
+    <name>CardPrint</name>
+    <message>
+        <source>The printer could not be opened: check that it is switched on and connected, or choose another one.</source>
+        <extracomment>PDF pages are rendered at this resolution at most: a card is text and a barcode, and a 1200-dpi A4 page would be a 500 MB image.</extracomment>
+        <translation>L’imprimante n’a pas pu être ouverte&#xa0;: vérifiez qu’elle est allumée et branchée, ou choisissez-en une autre.</translation>
+    </message>
+    <message>
+        <source>The card&apos;s PDF could not be opened for printing.</source>
+        <translation>Le PDF de la carte n’a pas pu être ouvert pour l’impression.</translation>
+    </message>
+    <message>
+        <source>The printer stopped after %s page(s).</source>
+        <translation>L’imprimante s’est arrêtée après %s page(s).</translation>
+    </message>
+    <message>
+        <source>The printer did not finish the job.</source>
+        <translation>L’imprimante n’a pas terminé l’impression.</translation>
+    </message>
+    <message>
+        <source>The printer reported an error; the card may not have printed.</source>
+        <translation>L’imprimante a signalé une erreur&#xa0;; la carte n’a peut-être pas été imprimée.</translation>
+    </message>
+    <message>
+        <source>No expiry date</source>
+        <translation>Pas de date d’expiration</translation>
+    </message>
+    <message>
+        <source>Valid until %s</source>
+        <translation>Valable jusqu’au %s</translation>
+    </message>
+    <message>
+        <source>How to use it online</source>
+        <translation>Utilisation en ligne</translation>
+    </message>
+    <message>
+        <source>How to use it in shops</source>
+        <translation>Utilisation en magasin</translation>
+    </message>
+    <message>
+        <source>Terms of use</source>
+        <translation>Conditions d’utilisation</translation>
+    </message>
 </context>
 <context>
     <name>ChartView</name>
@@ -623,6 +715,214 @@
     <message>
         <source>“{text}” is not a date: type it like {example}.</source>
         <translation>«&#xa0;{text}&#xa0;» n’est pas une date&#xa0;: tapez-la comme {example}.</translation>
+    </message>
+</context>
+<context>
+    <name>Delivery</name>
+    <message>
+        <source>E-mail is not set up for this profile: enter the team&apos;s SMTP server in File → Settings… → E-mail.</source>
+        <translation>L’e-mail n’est pas configuré pour ce profil&#xa0;: indiquez le serveur SMTP de l’équipe dans Fichier → Paramètres… → E-mail.</translation>
+    </message>
+    <message>
+        <source>“{address}” is not a valid e-mail address.</source>
+        <translation>«&#xa0;{address}&#xa0;» n’est pas une adresse e-mail valide.</translation>
+    </message>
+    <message>
+        <source>No SMTP password is stored for this profile: enter it in File → Settings… → E-mail.</source>
+        <translation>Aucun mot de passe SMTP n’est enregistré pour ce profil&#xa0;: saisissez-le dans Fichier → Paramètres… → E-mail.</translation>
+    </message>
+    <message>
+        <source>The e-mail settings are not complete: {problem}</source>
+        <translation>Les réglages d’e-mail sont incomplets&#xa0;: {problem}</translation>
+    </message>
+    <message>
+        <source>The SMTP server refused the user name or password ({detail}). Check them in File → Settings… → E-mail.</source>
+        <translation>Le serveur SMTP a refusé le nom d’utilisateur ou le mot de passe ({detail}). Vérifiez-les dans Fichier → Paramètres… → E-mail.</translation>
+    </message>
+    <message>
+        <source>The SMTP server {server} cannot be reached ({detail}).</source>
+        <translation>Le serveur SMTP {server} est injoignable ({detail}).</translation>
+    </message>
+    <message>
+        <source>The SMTP server {server} did not answer in time.</source>
+        <translation>Le serveur SMTP {server} n’a pas répondu à temps.</translation>
+    </message>
+    <message>
+        <source>No secure connection could be made to the SMTP server {server}: {detail}. If your team uses its own certificate authority, choose its file under “Trust this CA file” in File → Settings… → E-mail.</source>
+        <translation>Aucune connexion sécurisée n’a pu être établie avec le serveur SMTP {server}&#xa0;: {detail}. Si votre équipe utilise sa propre autorité de certification, choisissez son fichier dans «&#xa0;Faire confiance au fichier d’AC&#xa0;» sous Fichier → Paramètres… → E-mail.</translation>
+    </message>
+    <message>
+        <source>The SMTP server refused the address {address} ({detail}).</source>
+        <translation>Le serveur SMTP a refusé l’adresse {address} ({detail}).</translation>
+    </message>
+    <message>
+        <source>The SMTP server refused the sender&apos;s address ({detail}): check it in File → Settings… → E-mail.</source>
+        <translation>Le serveur SMTP a refusé l’adresse de l’expéditeur ({detail})&#xa0;: vérifiez-la dans Fichier → Paramètres… → E-mail.</translation>
+    </message>
+    <message>
+        <source>The SMTP server refused the message ({detail}).</source>
+        <translation>Le serveur SMTP a refusé le message ({detail}).</translation>
+    </message>
+    <message>
+        <source>This pull has no card to send.</source>
+        <translation>Cette émission n’a pas de carte à envoyer.</translation>
+    </message>
+    <message>
+        <source>The e-mail could not be sent ({detail}).</source>
+        <translation>L’e-mail n’a pas pu être envoyé ({detail}).</translation>
+    </message>
+    <message>
+        <source>The SMTP password cannot be read from the system keyring ({reason}).</source>
+        <translation>Le mot de passe SMTP ne peut pas être lu dans le trousseau du système ({reason}).</translation>
+    </message>
+    <message>
+        <source>The e-mail could not be sent (unexpected error; see the log).</source>
+        <translation>L’e-mail n’a pas pu être envoyé (erreur inattendue&#xa0;; voir le journal).</translation>
+    </message>
+    <message>
+        <source>user name or password refused</source>
+        <translation>nom d’utilisateur ou mot de passe refusé</translation>
+    </message>
+    <message>
+        <source>server unreachable</source>
+        <translation>serveur injoignable</translation>
+    </message>
+    <message>
+        <source>no answer from the server</source>
+        <translation>pas de réponse du serveur</translation>
+    </message>
+    <message>
+        <source>no secure connection</source>
+        <translation>pas de connexion sécurisée</translation>
+    </message>
+    <message>
+        <source>address refused</source>
+        <translation>adresse refusée</translation>
+    </message>
+    <message>
+        <source>sender&apos;s address refused</source>
+        <translation>adresse de l’expéditeur refusée</translation>
+    </message>
+    <message>
+        <source>message refused</source>
+        <translation>message refusé</translation>
+    </message>
+    <message>
+        <source>not sent</source>
+        <translation>non envoyé</translation>
+    </message>
+    <message>
+        <source>Not e-mailed yet.</source>
+        <translation>Pas encore envoyée par e-mail.</translation>
+    </message>
+    <message>
+        <source>E-mailed to {address} on {when} by {agent}.</source>
+        <translation>Envoyée par e-mail à {address} le {when} par {agent}.</translation>
+    </message>
+    <message>
+        <source>E-mail to {address} failed on {when}: {reason}.</source>
+        <translation>Échec de l’e-mail à {address} le {when}&#xa0;: {reason}.</translation>
+    </message>
+    <message>
+        <source>E-mail: looking up…</source>
+        <translation>E-mail&#xa0;: recherche…</translation>
+    </message>
+    <message>
+        <source>This card is being e-mailed already.</source>
+        <translation>Cette carte est déjà en cours d’envoi par e-mail.</translation>
+    </message>
+    <message>
+        <source>Sending the card to {address}…</source>
+        <translation>Envoi de la carte à {address}…</translation>
+    </message>
+    <message>
+        <source>The card was e-mailed to {address}.</source>
+        <translation>La carte a été envoyée par e-mail à {address}.</translation>
+    </message>
+</context>
+<context>
+    <name>DeliveryController</name>
+    <message>
+        <source>Gift card {request_id}</source>
+        <translation>Carte cadeau {request_id}</translation>
+    </message>
+    <message>
+        <source>Print the card</source>
+        <translation>Imprimer la carte</translation>
+    </message>
+    <message>
+        <source>Printing cancelled: nothing was printed.</source>
+        <translation>Impression annulée&#xa0;: rien n’a été imprimé.</translation>
+    </message>
+    <message>
+        <source>Preparing the card for the printer…</source>
+        <translation>Préparation de la carte pour l’imprimante…</translation>
+    </message>
+    <message numerus="yes">
+        <source>The card was sent to the printer (%n page(s)).</source>
+        <translation>
+            <numerusform>La carte a été envoyée à l’imprimante (%n page).</numerusform>
+            <numerusform>La carte a été envoyée à l’imprimante (%n pages).</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The card was not printed: {reason}</source>
+        <translation>La carte n’a pas été imprimée&#xa0;: {reason}</translation>
+    </message>
+</context>
+<context>
+    <name>EmailCardDialog</name>
+    <message>
+        <source>E-mail the card to the customer</source>
+        <translation>Envoyer la carte au client par e-mail</translation>
+    </message>
+    <message>
+        <source>customer@example.com</source>
+        <translation>client@exemple.fr</translation>
+    </message>
+    <message>
+        <source>French</source>
+        <translation>Français</translation>
+    </message>
+    <message>
+        <source>English</source>
+        <translation>Anglais</translation>
+    </message>
+    <message>
+        <source>Customer&apos;s &amp;e-mail address</source>
+        <translation>&amp;Adresse e-mail du client</translation>
+    </message>
+    <message>
+        <source>&amp;Language of the e-mail</source>
+        <translation>&amp;Langue de l’e-mail</translation>
+    </message>
+    <message>
+        <source>From {sender}, through {server}</source>
+        <translation>De {sender}, via {server}</translation>
+    </message>
+    <message>
+        <source>The e-mail the customer will receive</source>
+        <translation>L’e-mail que recevra le client</translation>
+    </message>
+    <message>
+        <source>The code and the PIN are hidden here, as in the card pane; the customer receives them in full.</source>
+        <translation>Le code et le PIN sont masqués ici, comme dans le volet de la carte&#xa0;; le client les reçoit en entier.</translation>
+    </message>
+    <message>
+        <source>Attached: the card&apos;s PDF (it shows the code too).</source>
+        <translation>En pièce jointe&#xa0;: le PDF de la carte (il montre aussi le code).</translation>
+    </message>
+    <message>
+        <source>No PDF is attached: the e-mail carries the code and the PIN.</source>
+        <translation>Aucun PDF n’est joint&#xa0;: l’e-mail contient le code et le PIN.</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>&amp;Envoyer</translation>
+    </message>
+    <message>
+        <source>Subject: %s</source>
+        <translation>Objet&#xa0;: %s</translation>
     </message>
 </context>
 <context>
@@ -1833,6 +2133,14 @@ En attendant, aucune nouvelle émission ne peut être journalisée, donc aucune 
         <translation>Enregistrer</translation>
     </message>
     <message>
+        <source>Connection</source>
+        <translation>Connexion</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>E-mail</translation>
+    </message>
+    <message>
         <source> s</source>
         <translation> s</translation>
     </message>
@@ -2166,6 +2474,189 @@ En attendant, aucune nouvelle émission ne peut être journalisée, donc aucune 
     <message>
         <source>Report #{id} sent to the printer.</source>
         <translation>Rapport n°&#xa0;{id} envoyé à l’imprimante.</translation>
+    </message>
+</context>
+<context>
+    <name>SmtpSettingsPanel</name>
+    <message>
+        <source>The team&apos;s SMTP server, used to e-mail cards to customers. These settings belong to the profile selected on the left.</source>
+        <translation>Le serveur SMTP de l’équipe, pour envoyer les cartes aux clients par e-mail. Ces réglages sont ceux du profil sélectionné à gauche.</translation>
+    </message>
+    <message>
+        <source>smtp.example.com</source>
+        <translation>smtp.exemple.fr</translation>
+    </message>
+    <message>
+        <source>STARTTLS (recommended)</source>
+        <translation>STARTTLS (recommandé)</translation>
+    </message>
+    <message>
+        <source>TLS from the start (SMTPS)</source>
+        <translation>TLS dès la connexion (SMTPS)</translation>
+    </message>
+    <message>
+        <source>None (a server on this computer only)</source>
+        <translation>Aucune (seulement un serveur sur cet ordinateur)</translation>
+    </message>
+    <message>
+        <source>cards@your-company.example</source>
+        <translation>cartes@votre-societe.fr</translation>
+    </message>
+    <message>
+        <source>Your company&apos;s name</source>
+        <translation>Le nom de votre société</translation>
+    </message>
+    <message>
+        <source>Empty when the server needs none</source>
+        <translation>Vide si le serveur n’en demande pas</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Afficher</translation>
+    </message>
+    <message>
+        <source>Show the SMTP password</source>
+        <translation>Afficher le mot de passe SMTP</translation>
+    </message>
+    <message>
+        <source>Only for a company&apos;s own certificates</source>
+        <translation>Seulement pour les certificats propres à une société</translation>
+    </message>
+    <message>
+        <source>A PEM file of certificate authorities to trust besides the system&apos;s. The server&apos;s certificate is always checked.</source>
+        <translation>Un fichier PEM d’autorités de certification à accepter en plus de celles du système. Le certificat du serveur est toujours vérifié.</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Parcourir…</translation>
+    </message>
+    <message>
+        <source>The sender&apos;s address</source>
+        <translation>L’adresse de l’expéditeur</translation>
+    </message>
+    <message>
+        <source>SMTP &amp;server</source>
+        <translation>&amp;Serveur SMTP</translation>
+    </message>
+    <message>
+        <source>P&amp;ort</source>
+        <translation>P&amp;ort</translation>
+    </message>
+    <message>
+        <source>Securit&amp;y</source>
+        <translation>Sécu&amp;rité</translation>
+    </message>
+    <message>
+        <source>Sender&apos;s a&amp;ddress</source>
+        <translation>&amp;Adresse de l’expéditeur</translation>
+    </message>
+    <message>
+        <source>Sender&apos;s &amp;name</source>
+        <translation>&amp;Nom de l’expéditeur</translation>
+    </message>
+    <message>
+        <source>&amp;User name</source>
+        <translation>Nom d’&amp;utilisateur</translation>
+    </message>
+    <message>
+        <source>Pass&amp;word</source>
+        <translation>Mot de &amp;passe</translation>
+    </message>
+    <message>
+        <source>Trust this C&amp;A file</source>
+        <translation>Faire confiance au fichier d’A&amp;C</translation>
+    </message>
+    <message>
+        <source>Send the test &amp;to</source>
+        <translation>Adresse du &amp;test</translation>
+    </message>
+    <message>
+        <source>The password is kept in the system keyring, never in a file.</source>
+        <translation>Le mot de passe est conservé dans le trousseau du système, jamais dans un fichier.</translation>
+    </message>
+    <message>
+        <source>Send a test e-&amp;mail</source>
+        <translation>Envoyer un e-&amp;mail de test</translation>
+    </message>
+    <message>
+        <source>Sa&amp;ve e-mail settings</source>
+        <translation>Enre&amp;gistrer les réglages d’e-mail</translation>
+    </message>
+    <message>
+        <source>Save the profile first; then set up its e-mail here.</source>
+        <translation>Enregistrez d’abord le profil&#xa0;; configurez ensuite son e-mail ici.</translation>
+    </message>
+    <message>
+        <source>Profile: %s</source>
+        <translation>Profil&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>Masquer</translation>
+    </message>
+    <message>
+        <source>Certificate authorities to trust</source>
+        <translation>Autorités de certification à accepter</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer)</source>
+        <translation>Certificats (*.pem *.crt *.cer)</translation>
+    </message>
+    <message>
+        <source>All files (*)</source>
+        <translation>Tous les fichiers (*)</translation>
+    </message>
+    <message>
+        <source>Enter the SMTP server&apos;s host name, for example smtp.example.com.</source>
+        <translation>Saisissez le nom d’hôte du serveur SMTP, par exemple smtp.exemple.fr.</translation>
+    </message>
+    <message>
+        <source>Write the host name alone, without smtp:// or a port.</source>
+        <translation>Écrivez le nom d’hôte seul, sans smtp:// ni port.</translation>
+    </message>
+    <message>
+        <source>Without encryption only a server on this computer is allowed: choose STARTTLS or TLS.</source>
+        <translation>Sans chiffrement, seul un serveur sur cet ordinateur est accepté&#xa0;: choisissez STARTTLS ou TLS.</translation>
+    </message>
+    <message>
+        <source>Enter the sender&apos;s address, a valid e-mail address.</source>
+        <translation>Saisissez l’adresse de l’expéditeur, une adresse e-mail valide.</translation>
+    </message>
+    <message>
+        <source>The CA file does not exist: %s</source>
+        <translation>Le fichier d’AC n’existe pas&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>No system keyring is available: the SMTP password will be kept for this session only.</source>
+        <translation>Aucun trousseau système n’est disponible&#xa0;: le mot de passe SMTP sera conservé pour cette session seulement.</translation>
+    </message>
+    <message>
+        <source>The e-mail settings could not be saved: %s</source>
+        <translation>Les réglages d’e-mail n’ont pas pu être enregistrés&#xa0;: %s</translation>
+    </message>
+    <message>
+        <source>E-mail settings saved.</source>
+        <translation>Réglages d’e-mail enregistrés.</translation>
+    </message>
+    <message>
+        <source>E-mail settings saved. The password is in the system keyring.</source>
+        <translation>Réglages d’e-mail enregistrés. Le mot de passe est dans le trousseau du système.</translation>
+    </message>
+    <message>
+        <source>E-mail settings saved. The password is kept for this session only.</source>
+        <translation>Réglages d’e-mail enregistrés. Le mot de passe est conservé pour cette session seulement.</translation>
+    </message>
+    <message>
+        <source>Sending a test e-mail to %s…</source>
+        <translation>Envoi d’un e-mail de test à %s…</translation>
+    </message>
+    <message>
+        <source>Test e-mail sent to %s: check that it arrived.</source>
+        <translation>E-mail de test envoyé à %s&#xa0;: vérifiez qu’il est bien arrivé.</translation>
+    </message>
+    <message>
+        <source>The test e-mail failed unexpectedly (see the log).</source>
+        <translation>L’e-mail de test a échoué de façon inattendue (voir le journal).</translation>
     </message>
 </context>
 <context>

@@ -7,10 +7,16 @@ re-masks everything and covers the PDF again.
 
 Signals:
     revealed(str card_id): the user revealed the code, the PIN or the PDF of this card.
-    copied(str card_id, str what): the user copied the ``"code"`` or the ``"pin"``.
+    copied(str card_id, str what): the user copied the ``"code"``, the ``"pin"`` or ``"all"``
+        (code, PIN and expiry in one text).
     audit(str card_id, str action): every sensitive action, one of ``reveal_code``,
-        ``reveal_pin``, ``show_pdf``, ``copy_code``, ``copy_pin``, ``save_pdf``, ``open_pdf``.
+        ``reveal_pin``, ``show_pdf``, ``copy_code``, ``copy_pin``, ``copy_all``, ``save_pdf``,
+        ``open_pdf``.
     message(str): a status sentence for the status bar.
+    card_shown(): another card is on display (its delivery status is to be read).
+    email_requested(), print_requested(), delivery_retry_requested(): the user pressed
+        "E-mail to customer…", "Print…" or the delivery status's Retry (``ui.delivery``
+        does the work).
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
+    QScrollArea,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -37,6 +45,7 @@ from PySide6.QtWidgets import (
 from walleo_desktop.api.models import expiry_day
 from walleo_desktop.store.records import CardRecord, PullRecord, PullState
 from walleo_desktop.ui.clipboard import SecureClipboard
+from walleo_desktop.ui.flow_layout import FlowLayout
 from walleo_desktop.ui.formatting import format_amount
 from walleo_desktop.ui.pdf_view import PdfPanel
 
@@ -56,6 +65,7 @@ BULLET = "•"
 PIN_MASK = BULLET * 4  # always four: the mask does not tell the PIN's length
 WARNING_COLOR = "#b45309"  # orange, readable on light and dark backgrounds
 ERROR_COLOR = "#c62828"
+OK_COLOR = "#2e7d32"
 
 _PENDING_STATES = {
     PullState.QUEUED,
@@ -181,6 +191,10 @@ class CardPane(QWidget):
     copied = Signal(str, str)
     audit = Signal(str, str)
     message = Signal(str)
+    card_shown = Signal()
+    email_requested = Signal()
+    print_requested = Signal()
+    delivery_retry_requested = Signal()
 
     _EMPTY, _PENDING, _CARD = range(3)
 
@@ -295,6 +309,44 @@ class CardPane(QWidget):
             self.tr("Show or hide the PIN ({keys})").format(keys=_keys(self.reveal_pin_action))
         )
 
+        # Delivering the card: e-mail, print, everything on the clipboard at once.
+        self.email_button = QPushButton(self.tr("&E-mail to customer…"), card)
+        self.email_button.setObjectName("emailCard")
+        self.email_button.setToolTip(
+            self.tr("Send the card (code, PIN, expiry, its PDF) to the customer's address")
+        )
+        self.email_button.clicked.connect(self.email_requested)
+        self.print_button = QPushButton(self.tr("Prin&t…"), card)
+        self.print_button.setObjectName("printCard")
+        self.print_button.setToolTip(self.tr("Print the card (its PDF, or a card page)"))
+        self.print_button.clicked.connect(self.print_requested)
+        self.copy_all_button = QPushButton(self.tr("Cop&y all"), card)
+        self.copy_all_button.setObjectName("copyAll")
+        self.copy_all_button.setToolTip(
+            self.tr(
+                "Copy the code, the PIN and the expiry day; the clipboard is cleared after a while"
+            )
+        )
+        self.copy_all_button.clicked.connect(self._on_copy_all)
+        deliver = FlowLayout(spacing=6)
+        for button in (self.email_button, self.print_button, self.copy_all_button):
+            deliver.addWidget(button)
+        self.delivery_label = QLabel(card)
+        self.delivery_label.setObjectName("deliveryStatus")
+        self.delivery_label.setWordWrap(True)
+        self.delivery_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.delivery_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.delivery_retry_button = QToolButton(card)
+        self.delivery_retry_button.setObjectName("deliveryRetry")
+        self.delivery_retry_button.setText(self.tr("Retry"))
+        self.delivery_retry_button.setToolTip(self.tr("Send the e-mail again to the same address"))
+        self.delivery_retry_button.clicked.connect(self.delivery_retry_requested)
+        self.delivery_retry_button.hide()
+        delivery_row = QHBoxLayout()
+        delivery_row.setContentsMargins(0, 0, 0, 0)
+        delivery_row.addWidget(self.delivery_label, 1)
+        delivery_row.addWidget(self.delivery_retry_button, 0, Qt.AlignmentFlag.AlignTop)
+
         self.pdf = PdfPanel(card)
         self.pdf.message.connect(self.message)
         self.pdf.shown.connect(self._on_pdf_shown)
@@ -319,9 +371,19 @@ class CardPane(QWidget):
         card_layout.addLayout(header)
         card_layout.addWidget(self.code_row)
         card_layout.addWidget(self.pin_row)
+        card_layout.addLayout(deliver)
+        card_layout.addLayout(delivery_row)
         card_layout.addWidget(line)
         card_layout.addWidget(self.pdf, 1)
-        self.stack.addWidget(card)
+        # Scrolls only on a screen too short for it all (the delivery actions made the card
+        # taller): the window keeps fitting an 800 × 600 screen; at usual sizes no bar shows.
+        self.card_scroll = QScrollArea(self)
+        self.card_scroll.setObjectName("cardScroll")
+        self.card_scroll.setWidget(card)
+        self.card_scroll.setWidgetResizable(True)
+        self.card_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.card_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.stack.addWidget(self.card_scroll)
 
         self.clear()
 
@@ -363,6 +425,23 @@ class CardPane(QWidget):
         return self._pull
 
     @property
+    def code_revealed(self) -> bool:
+        return self.reveal_code_button.isChecked()
+
+    @property
+    def pin_revealed(self) -> bool:
+        return self.reveal_pin_button.isChecked()
+
+    def set_delivery_status(self, text: str, *, severity: str = "", retry: bool = False) -> None:
+        """The card's delivery line (``severity``: "", ``ok``, ``error``); Retry when asked."""
+        self.delivery_label.setText(text)
+        self.delivery_label.setVisible(bool(text))
+        self.delivery_label.setProperty("severity", severity)
+        color = {"ok": OK_COLOR, "error": ERROR_COLOR}.get(severity)
+        self.delivery_label.setStyleSheet(f"color: {color};" if color else "")
+        self.delivery_retry_button.setVisible(retry)
+
+    @property
     def card(self) -> CardRecord | None:
         return self._card
 
@@ -379,6 +458,9 @@ class CardPane(QWidget):
         self._card = card
         if card is not None:
             self._show_card(pull, card, same=same)
+            if not same:
+                self.set_delivery_status("")
+                self.card_shown.emit()
         else:
             self.pdf.clear()
             self._show_pending(pull)
@@ -423,6 +505,9 @@ class CardPane(QWidget):
             details.append(self.tr("by %s") % pull.agent)
         self.details_label.setText(" · ".join(details))
         has_pin = bool(card.pin_code.strip())
+        has_code = bool(card.code.strip())
+        for button in (self.email_button, self.print_button, self.copy_all_button):
+            button.setEnabled(has_code)
         self.pin_row.setVisible(has_pin)
         self.reveal_pin_button.setEnabled(has_pin)
         self.copy_pin_button.setEnabled(has_pin)
@@ -551,6 +636,25 @@ class CardPane(QWidget):
         self._clipboard.copy(card.pin_code, secret=True, label=self.tr("PIN"))
         self.copied.emit(card.card_id, "pin")
         self.audit.emit(card.card_id, "copy_pin")
+
+    def _on_copy_all(self) -> None:
+        card = self._card
+        if card is None or not card.code.strip():
+            return
+        lines = [self.tr("Code: %s") % card.code.strip()]
+        if card.pin_code.strip():
+            lines.append(self.tr("PIN: %s") % card.pin_code.strip())
+        if card.expire_at is None:
+            lines.append(self.tr("No expiry date"))
+        else:
+            day = expiry_day(card.expire_at)
+            date = QLocale().toString(
+                QDate(day.year, day.month, day.day), QLocale.FormatType.LongFormat
+            )
+            lines.append(self.tr("Valid until %s") % date)
+        self._clipboard.copy("\n".join(lines), secret=True, label=self.tr("Code, PIN and expiry"))
+        self.copied.emit(card.card_id, "all")
+        self.audit.emit(card.card_id, "copy_all")
 
     def _on_pdf_shown(self) -> None:
         if self._card is not None:

@@ -29,6 +29,7 @@ from walleo_desktop import APP_NAME
 from walleo_desktop.api.errors import RateLimitedError, TransportError
 from walleo_desktop.api.models import GiftCard
 from walleo_desktop.engine import Profiles, PullEvent, Session
+from walleo_desktop.engine.delivery import SmtpSettingsStore
 from walleo_desktop.engine.profiles import default_config_dir
 from walleo_desktop.engine.pulls import AlreadyRetried
 from walleo_desktop.store import StoreError
@@ -36,6 +37,7 @@ from walleo_desktop.store.records import CardRecord, PullRecord, PullState
 from walleo_desktop.ui.async_ops import AsyncOps
 from walleo_desktop.ui.card_pane import CardPane
 from walleo_desktop.ui.clipboard import saved_clear_after
+from walleo_desktop.ui.delivery import DeliveryController
 from walleo_desktop.ui.pull_form import PullForm
 from walleo_desktop.ui.pull_table_model import PullTableModel, explain, format_amount
 from walleo_desktop.ui.pull_table_view import PullTableView
@@ -177,6 +179,14 @@ class MainWindow(QMainWindow):
         self.card_pane.setObjectName("cardPane")
         self.card_pane.set_pdf_loader(session.cards.pdf)
         self.card_pane.clipboard.clear_after = saved_clear_after()
+        # E-mail and print for the card on display (ui/delivery.py).
+        self.delivery = DeliveryController(
+            session,
+            self.card_pane,
+            self.ops,
+            self,
+            settings_store=SmtpSettingsStore(profiles.config_dir) if profiles else None,
+        )
 
         live = QWidget(self)
         live_layout = QVBoxLayout(live)
@@ -370,6 +380,8 @@ class MainWindow(QMainWindow):
         self.table.current_pull_changed.connect(self._on_current_pull)
         self.card_pane.message.connect(self.show_message)
         self.card_pane.audit.connect(self._on_card_audit)
+        self.delivery.message.connect(self.show_message)
+        self.delivery.failed.connect(self.show_error)
 
     def _restore_geometry(self) -> None:
         s = self._settings

@@ -40,6 +40,8 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSpinBox,
+    QStackedWidget,
+    QTabBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -49,9 +51,11 @@ from shiboken6 import isValid
 from walleo_desktop.api.errors import ConfigurationError
 from walleo_desktop.engine import connection_test
 from walleo_desktop.engine.connection_test import DEFAULT_BASE_URL, Credentials, base_url_problem
+from walleo_desktop.engine.delivery import SmtpSettingsStore
 from walleo_desktop.engine.profiles import KeyringUnavailable, Profile, Profiles, keyring_available
 from walleo_desktop.ui.async_ops import call_in_thread
 from walleo_desktop.ui.clipboard import CLEAR_AFTER_RANGE, save_clear_after, saved_clear_after
+from walleo_desktop.ui.smtp_settings import SmtpSettingsPanel
 
 __all__ = ["KEYRING_TIMEOUT", "SessionCredentials", "SettingsDialog", "session_credentials"]
 
@@ -279,9 +283,29 @@ class SettingsDialog(QDialog):
         right.addStretch(1)
         right.addLayout(actions)
 
+        # The selected profile's connection, and its e-mail (the SMTP server cards are sent
+        # through: smtp_settings.py), in two tabs. A tab bar over a stacked widget rather than
+        # a QTabWidget, which lays its pages out only once shown.
+        connection_page = QWidget(self)
+        connection_page.setLayout(right)
+        self.smtp_panel = SmtpSettingsPanel(SmtpSettingsStore(profiles.config_dir), self)
+        self.editor_pages = QStackedWidget(self)
+        self.editor_pages.addWidget(connection_page)
+        self.editor_pages.addWidget(self.smtp_panel)
+        self.editor_tabs = QTabBar(self)
+        self.editor_tabs.setObjectName("profileTabs")
+        self.editor_tabs.setDocumentMode(True)
+        self.editor_tabs.setExpanding(False)
+        self.editor_tabs.addTab(self.tr("Connection"))
+        self.editor_tabs.addTab(self.tr("E-mail"))
+        self.editor_tabs.currentChanged.connect(self.editor_pages.setCurrentIndex)
+        editor = QVBoxLayout()
+        editor.setContentsMargins(0, 0, 0, 0)
+        editor.addWidget(self.editor_tabs)
+        editor.addWidget(self.editor_pages, 1)
         columns = QHBoxLayout()
         columns.addLayout(left, 2)
-        columns.addLayout(right, 5)
+        columns.addLayout(editor, 5)
         # Not a profile setting: how long a copied code or PIN stays on the clipboard.
         self.clear_after_spin = QSpinBox(self)
         self.clear_after_spin.setObjectName("clipboardClearAfter")
@@ -303,6 +327,12 @@ class SettingsDialog(QDialog):
         layout.addLayout(general)
         layout.addWidget(close_box)
 
+        # Lay the pages out now at the dialog's size: a page's own layout otherwise waits for
+        # the first show, and until then its buttons are 0 px high (and cannot be clicked).
+        layout.activate()
+        for page in (connection_page, self.smtp_panel):
+            page.setGeometry(self.editor_pages.rect())
+            page.layout().setGeometry(page.rect())
         self._reload_list(select=self._safe_active())
         self._spawn(self._check_keyring())
 
@@ -435,6 +465,11 @@ class SettingsDialog(QDialog):
             self.base_url_edit.setText(profile.base_url if profile else DEFAULT_BASE_URL)
             self.currency_edit.setText(profile.currency if profile else "EUR")
         self._update_enabled()
+        # Demo mode sends e-mail too (the session's profile is then "demo").
+        self.smtp_panel.set_profile(
+            "demo" if demo else (profile.name if profile else None),
+            self.tr("Demo") if demo else None,
+        )
         if profile is not None:
             self._spawn(self._load_credentials(profile.name, self._generation))
 
@@ -682,6 +717,7 @@ class SettingsDialog(QDialog):
                 in_keyring = await self._store_credentials(form.name, credentials)
             if renamed and previous is not None:
                 session_credentials.discard(previous)
+                await self.smtp_panel.rename_profile(previous, form.name)
                 await self._delete_profile(previous)
                 if was_active:
                     self._profiles.set_active(form.name)
@@ -769,6 +805,7 @@ class SettingsDialog(QDialog):
         try:
             session_credentials.discard(name)
             await self._delete_profile(name)
+            await self.smtp_panel.forget_profile(name)
         except (ConfigurationError, OSError) as exc:
             message = self.tr("The profile could not be deleted: %s") % exc
             self._show_error(message)
