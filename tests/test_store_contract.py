@@ -292,6 +292,48 @@ def test_history_filters_and_searches(
     assert filled.count_history(flt) == len(expected)
 
 
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        # 3+ characters: the full-text index (SQLite FTS5) / the trigram index (PostgreSQL)
+        ("TCK-00000", ["REQ-2", "REQ-1"]),  # a reference's start
+        ("000002", ["REQ-2"]),  # inside a reference
+        ("tck-000001", ["REQ-1"]),  # any case
+        ("ÉQUIPE SUP", ["REQ-1"]),  # a note, beyond ASCII, a space in the middle
+        ("equipe", []),  # accents count
+        ("phor", ["REQ-4"]),  # the brand name
+        ("req-", ["REQ-4", "REQ-3", "REQ-2", "REQ-1"]),  # request ids by prefix only...
+        ("eq-3", []),  # ...not inside
+        ('"OR" *', []),  # the full-text query syntax is text like any other
+        ('42"', []),
+        ("%", []),  # so are LIKE's wildcards
+        ("k-0%", []),
+        # 1 or 2 characters: row by row, the same rules
+        ("Ph", ["REQ-4"]),
+        ("é", ["REQ-1"]),
+        ("RE", ["REQ-4", "REQ-3", "REQ-2", "REQ-1"]),
+        ("Q-", []),
+    ],
+)
+def test_search_semantics(filled: StoreCore, term: str, expected: list[str]) -> None:
+    flt = HistoryFilter(search=term)
+    assert rids(filled, flt) == expected
+    assert filled.count_history(flt) == len(expected)
+    narrowed = HistoryFilter(search=term, gift_card_codes=("SEPHORA", "IKEA"))
+    assert rids(filled, narrowed) == [r for r in expected if r in ("REQ-2", "REQ-4")]
+
+
+def test_search_follows_a_changed_reference_or_note(filled: StoreCore) -> None:
+    [pull] = [r.pull for r in filled.history(HistoryFilter(search="cmd-42")).rows]
+    filled.update_pull(pull.id, reference="CMD-77", note="remboursé")
+    assert rids(filled, HistoryFilter(search="cmd-42")) == []
+    assert rids(filled, HistoryFilter(search="cmd-77")) == ["REQ-3"]
+    assert rids(filled, HistoryFilter(search="REMBOURS")) == ["REQ-3"]
+    [new_pull] = filled.add_pulls([new("REQ-5", reference="cmd-4200")])
+    assert rids(filled, HistoryFilter(search="cmd-42")) == ["REQ-5"]
+    assert filled.get_pull(new_pull.id).reference == "cmd-4200"
+
+
 def test_history_sorts_and_pages(filled: StoreCore) -> None:
     assert rids(filled, HistoryFilter(), sort="amount", descending=False) == [
         "REQ-2",

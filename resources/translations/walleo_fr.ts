@@ -1127,8 +1127,8 @@ Inclure les codes&#xa0;?</translation>
         <translation>Recherche</translation>
     </message>
     <message>
-        <source>Search request ID, reference, note or card code (last 4+ digits)</source>
-        <translation>Rechercher un ID de requête, une référence, une note ou un code de carte (4 derniers chiffres ou plus)</translation>
+        <source>Search request ID, reference, note, brand or card code (last 4+ digits)</source>
+        <translation>Rechercher un ID de requête, une référence, une note, une marque ou un code de carte (4 derniers chiffres ou plus)</translation>
     </message>
     <message>
         <source>Clear</source>

@@ -12,6 +12,8 @@ a literal percent sign). The few places where the engines really differ are name
   with ``BEGIN IMMEDIATE``, so it needs nothing; PostgreSQL takes ``FOR UPDATE SKIP LOCKED``);
 - the next value of the change sequence;
 - a list of values as one parameter (``json_each`` / ``unnest``);
+- the search box's text search: SQLite's FTS5 trigram index (``pulls_fts``, schema v7) and an
+  index under NOCASE for request ids, PostgreSQL's trigram GIN index over ``lower()``;
 - an index hint where SQLite's planner, without statistics, picks the wrong index;
 - formatting a cost in cents as text with two decimals (for the export).
 
@@ -29,7 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["POSTGRES", "SQLITE", "Dialect"]
+__all__ = ["POSTGRES", "SQLITE", "Dialect", "like_escape"]
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -73,6 +75,44 @@ class Dialect:
             )
         return f"(lower({column}) LIKE :{like} ESCAPE '\\')"
 
+    def text_search(self, term: str) -> tuple[str, dict[str, Any]]:
+        """A condition over ``pulls p`` matching the search box's ``term`` (stripped, not
+        empty), and its parameters: a request id starting with it, or a reference, note or
+        brand name containing it, without regard to case (accents count).
+
+        SQLite: request ids through ``pulls_request_id_nocase`` (LIKE's own optimisation, an
+        index range), the rest through the FTS5 trigram index ``pulls_fts``, which needs 3
+        characters; a shorter term is looked for row by row (it matches so many rows that the
+        first screen fills at once). The index folds case as SQLite's Unicode tables do; the
+        short path as ``folded_contains``: the same for every letter but the few whose
+        case-folded form is longer (``ß`` is ``ss`` only to the short path).
+
+        PostgreSQL: ``lower(column) LIKE``, which the trigram GIN index ``pulls_search_trgm``
+        serves for 3+ characters.
+        """
+        folded = term.casefold()
+        like = "%" + like_escape(folded) + "%"
+        params: dict[str, Any] = {"rid_": like_escape(term) + "%"}
+        columns = ("p.reference", "p.note", "p.gift_card_name")
+        if self.name == "postgresql":
+            params["rid_"] = like_escape(term.lower()) + "%"
+            params["like_"] = "%" + like_escape(term.lower()) + "%"
+            alternatives = ["lower(p.request_id) LIKE :rid_ ESCAPE '\\'"] + [
+                f"lower({c}) LIKE :like_ ESCAPE '\\'" for c in columns
+            ]
+        elif len(term) >= 3:
+            params["fts_"] = '"' + term.replace('"', '""') + '"'
+            alternatives = [
+                "p.request_id LIKE :rid_ ESCAPE '\\'",
+                "p.id IN (SELECT rowid FROM pulls_fts WHERE pulls_fts MATCH :fts_)",
+            ]
+        else:
+            params.update(like_=like, folded_=folded)
+            alternatives = ["p.request_id LIKE :rid_ ESCAPE '\\'"] + [
+                self.folded_contains(c, "like_", "folded_") for c in columns
+            ]
+        return "(" + " OR ".join(alternatives) + ")", params
+
     def greatest(self, a: str, b: str) -> str:
         return f"{self.greatest_fn}({a}, {b})"
 
@@ -111,6 +151,11 @@ class Dialect:
         else:
             text = f"to_char(({expression}) / 100.0, 'FM999999999990.00')"
         return text if decimal == "." else f"replace({text}, '.', '{decimal}')"
+
+
+def like_escape(text: str) -> str:
+    """``text`` as a LIKE pattern matching itself (with ``ESCAPE '\\'``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 SQLITE = Dialect("sqlite", greatest_fn="max", least_fn="min", skip_locked="")

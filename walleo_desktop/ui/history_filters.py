@@ -194,7 +194,7 @@ class HistoryFilters(QWidget):
         self.search.setObjectName("historySearch")
         self.search.setClearButtonEnabled(True)
         self.search.setPlaceholderText(
-            self.tr("Search request ID, reference, note or card code (last 4+ digits)")
+            self.tr("Search request ID, reference, note, brand or card code (last 4+ digits)")
         )
         self.search.setToolTip(self.search.placeholderText())  # in full, when it is cut
         self.search.setMinimumWidth(260)

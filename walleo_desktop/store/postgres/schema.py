@@ -123,9 +123,10 @@ CREATE INDEX pulls_agent_lower ON pulls (lower(agent), id);
 CREATE INDEX pulls_reference_lower ON pulls (lower(reference), id);
 CREATE INDEX pulls_name_lower ON pulls (lower(gift_card_name), id);
 CREATE INDEX pulls_duplicates ON pulls (reference, gift_card_code, amount, created_at);
+-- The search box (dialect.text_search): lower(column) LIKE, prefix or substring.
 CREATE INDEX pulls_search_trgm ON pulls
     USING gin (lower(request_id) gin_trgm_ops, lower(reference) gin_trgm_ops,
-               lower(note) gin_trgm_ops);
+               lower(note) gin_trgm_ops, lower(gift_card_name) gin_trgm_ops);
 CREATE INDEX pulls_success_totals
     ON pulls (created_at, gift_card_code, agent, state, amount, cost_cents, gift_card_name)
     WHERE state = 'success';

@@ -1,0 +1,88 @@
+"""Histories written by schema 6 (before the full-text index and the shared catalog snapshots),
+upgraded in place when this version opens them: real files, migrations as released."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+
+from walleo_desktop.store import HistoryFilter
+from walleo_desktop.store.crypto import CardCipher
+from walleo_desktop.store.sqlite import open_core as open_store
+from walleo_desktop.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
+
+CIPHER = CardCipher(bytes(range(32)))
+NOW = "2026-03-01T09:00:00.000000Z"
+
+# request_id, brand, reference, note, catalog snapshot (as schema 6 stored it: JSON text)
+FNAC = json.dumps({"code": "FNAC", "name": "Fnac", "discount": 4}, separators=(",", ":"))
+FNAC_LATER = json.dumps({"code": "FNAC", "name": "Fnac", "discount": 5}, separators=(",", ":"))
+IKEA = json.dumps({"code": "IKEA", "name": "IKEA", "note": "é ü"}, ensure_ascii=False)
+ROWS = [
+    ("wd-1", "FNAC", "Fnac", "TCK-000101", "", FNAC),
+    ("wd-2", "FNAC", "Fnac", "TCK-000102", "Geste commercial", FNAC),
+    ("wd-3", "IKEA", "IKEA", "CMD-7", "", IKEA),
+    ("wd-4", "FNAC", "Fnac", "", "Équipe support", FNAC_LATER),
+    ("wd-5", "IKEA", "IKEA", "TCK-000105", "", "{}"),
+]
+
+
+def schema_6_history(path: Path, rows: list[tuple[str, ...]] = ROWS) -> None:
+    """A history as schema 6 of the app left it: its migrations, then pulls written as that
+    version wrote them (the catalog snapshot in each row)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    db = sqlite_utils.Database(conn)
+    for migration in MIGRATIONS[:6]:
+        migration(db, CIPHER)
+    conn.execute("PRAGMA user_version = 6")
+    conn.executemany(
+        "INSERT INTO pulls (request_id, gift_card_code, gift_card_name, reference, note, "
+        "catalog_snapshot, amount, state, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 50, 'queued', ?, ?)",
+        [(*row, NOW, NOW) for row in rows],
+    )
+    conn.close()
+
+
+def rids(core: Any, term: str) -> list[str]:
+    return [r.pull.request_id for r in core.history(HistoryFilter(search=term), limit=50).rows]
+
+
+def test_the_search_index_is_built_for_the_pulls_already_there(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    schema_6_history(path)
+    with open_store(path, cipher=CIPHER) as core:
+        assert core.conn.value("PRAGMA user_version") == SCHEMA_VERSION
+        assert rids(core, "TCK-0001") == ["wd-5", "wd-2", "wd-1"]
+        assert rids(core, "équipe") == ["wd-4"]
+        assert rids(core, "ikea") == ["wd-5", "wd-3"]  # the brand name
+        # The index holds them (the plain LIKE path would find them too: ask it directly).
+        found = core.conn.rows(
+            "SELECT rowid FROM pulls_fts WHERE pulls_fts MATCH :q", {"q": '"commercial"'}
+        )
+        assert found == [(2,)]
+
+
+@pytest.mark.parametrize("term", ["TCK-000102", "geste"])
+def test_the_index_follows_new_pulls_after_the_upgrade(tmp_path: Path, term: str) -> None:
+    path = tmp_path / "history.sqlite3"
+    schema_6_history(path, ROWS[:1])
+    with open_store(path, cipher=CIPHER) as core:
+        assert rids(core, term) == []
+    conn = sqlite3.connect(path, isolation_level=None)  # another writer, plain SQL
+    conn.execute(
+        "INSERT INTO pulls (request_id, gift_card_code, reference, note, amount, state, "
+        "created_at, updated_at) VALUES ('wd-9', 'FNAC', 'TCK-000102', 'Geste', 5, 'queued', "
+        "?, ?)",
+        [NOW, NOW],
+    )
+    conn.close()
+    with open_store(path, cipher=CIPHER) as core:
+        assert rids(core, term) == ["wd-9"]
