@@ -1,26 +1,30 @@
-"""Fill a history file with realistic pulls, fast: ``python scripts/fill_history.py --rows 1000000
+"""Fill a history with realistic pulls, fast: ``python scripts/fill_history.py --rows 1000000
 --data-dir DIR`` (writes ``DIR/history.sqlite3``; refuses a file that already has pulls unless
-``--append``).
+``--append``). ``fill_postgres`` fills a team history on PostgreSQL with the same rows
+(bench/bench_history.py ``--backend postgresql``).
 
-What the rows look like (deterministic for a given ``--seed``):
+What the rows look like (deterministic for a given ``--seed``; ``generate`` makes them, for
+either backend):
 
 - the simulator's 12 brands, weighted (Carrefour and Decathlon often, Spotify rarely), each with
   amounts it really accepts and its partner discount; the catalog entry as the engine journals it
-  (``catalog_snapshot``, about 1 KB of JSON per pull, exactly like real pulls);
+  (the catalog snapshot, about 1 KB of JSON, kept once per distinct text as the store does);
 - 20 agents, references like ``TCK-123456`` (some ``CMD-…``, some empty), a few notes (with
   accents), request ids ``wd-<uuid4>`` as the engine makes them;
 - spread over the last ~18 months, weekdays and office hours more than nights, in time order;
 - 94 % success (with a card: 16–19 digit code, PIN for brands with one, expiry = validity
   period), 3 % error, 1.5 % rejected, 0.5 % in doubt, and a few still pending among the newest.
 
-Rows are inserted with ``executemany`` in transactions of 50,000, with ``synchronous=OFF`` for
-the fill only (a crash mid-fill only loses a throw-away file); into a new file, the indexes are
-dropped first and built once at the end. Card codes and PINs go through
-``walleo_desktop.store.cardcodes.card_to_row``, the one place that writes those columns: they are
-encrypted with the history's key, which ``engine.datakey`` fetches from (or makes in) the OS
-keyring, or the fallback key file ``DIR/history.key`` when there is no keyring, exactly as the
-app would; the app then opens the filled history with that key. No events are written: the
-history view, its totals and the export never read them.
+SQLite: rows are inserted with ``executemany`` in transactions of 50,000, with
+``synchronous=OFF`` for the fill only (a crash mid-fill only loses a throw-away file); into a new
+file, the indexes (the full-text one included) are dropped first and built once at the end.
+PostgreSQL: ``COPY`` into a team schema made by ``admin.create_team``, as a superuser, with the
+triggers and secondary indexes off during the copy and built once at the end.
+Card codes and PINs go through ``walleo_desktop.store.cardcodes.card_to_row``, the one place that
+writes those columns: they are encrypted with the history's key, which ``engine.datakey`` fetches
+from (or makes in) the OS keyring, or the fallback key file ``DIR/history.key`` when there is no
+keyring, exactly as the app would; the app then opens the filled history with that key. No events
+are written: the history view, its totals and the export never read them.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from walleo_desktop.engine.datakey import open_history  # noqa: E402
 from walleo_desktop.store import CardRecord  # noqa: E402
 from walleo_desktop.store.cardcodes import card_to_row  # noqa: E402
 from walleo_desktop.store.crypto import CardCipher  # noqa: E402
+from walleo_desktop.store.rows import snapshot_hash  # noqa: E402
 
 BATCH = 50_000
 _UUID_MASK = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
@@ -95,13 +100,20 @@ _REJECTIONS = [
     ("invalid_signature", "Signature mismatch"),
 ]
 
+# The pulls columns ``generate`` gives values for, in this order (``catalog_snapshot`` is the
+# JSON text: each writer turns it into a ``snapshot_id``).
+PULL_FIELDS = (
+    "id", "request_id", "gift_card_code", "gift_card_name", "catalog_snapshot", "discount",
+    "amount", "currency", "state", "overdue", "created_at", "updated_at", "sent_at",
+    "finished_at", "next_check_at", "attempts", "agent", "reference", "note", "profile",
+    "batch_id", "retry_of", "error_code", "error_message", "walleo_id", "walleo_status",
+    "card_id",
+)  # fmt: skip
+_STORED = tuple("snapshot_id" if f == "catalog_snapshot" else f for f in PULL_FIELDS)
+_SNAPSHOT = PULL_FIELDS.index("catalog_snapshot")
 _PULL_INSERT = (
-    "INSERT INTO pulls (id, request_id, gift_card_code, gift_card_name, catalog_snapshot, "
-    "discount, amount, currency, state, overdue, created_at, updated_at, sent_at, finished_at, "
-    "next_check_at, attempts, agent, reference, note, profile, batch_id, retry_of, error_code, "
-    "error_message, walleo_id, walleo_status, card_id) VALUES "
-    "(?, ?, ?, ?, ?, ?, ?, 'EUR', ?, 0, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 'main', '', NULL, ?, ?, ?, "
-    "?, ?)"
+    f"INSERT INTO pulls ({', '.join(_STORED)}) "  # noqa: S608
+    f"VALUES ({', '.join('?' for _ in _STORED)})"
 )
 
 
@@ -165,7 +177,7 @@ def _times(rng: random.Random, rows: int, end: datetime) -> Iterator[datetime]:
 
 
 def fill(path: Path, rows: int, *, seed: int = 1, append: bool = False) -> float:
-    """Add ``rows`` pulls to the history at ``path``; the seconds it took."""
+    """Add ``rows`` pulls to the SQLite history at ``path``; the seconds it took."""
     started = time.perf_counter()
     store, data_key = open_history(path)  # creates the file, its key; schema up to date
     store.close()
@@ -179,9 +191,19 @@ def fill(path: Path, rows: int, *, seed: int = 1, append: bool = False) -> float
             raise SystemExit(f"{path} already has pulls; pass --append to add more")
         # Into an empty file, build the indexes once at the end (a sort each) rather than
         # maintaining them row by row: the same schema, in half the time.
-        indexes = [] if append else _drop_indexes(conn)
-        _fill(conn, rows, first_id, random.Random(seed), data_key.cipher())
-        for sql in indexes:
+        rebuilt = [] if append else _drop_indexes(conn)
+        snapshots = _SqliteSnapshots(conn)
+        pulls: list[tuple[Any, ...]] = []
+        cards: list[dict[str, Any]] = []
+        for pull, card in generate(rows, data_key.cipher(), first_id=first_id, seed=seed):
+            pull[_SNAPSHOT] = snapshots.id_of(pull[_SNAPSHOT])
+            pulls.append(tuple(pull))
+            if card is not None:
+                cards.append(card)
+            if len(pulls) >= BATCH:
+                _insert(conn, pulls, cards)
+        _insert(conn, pulls, cards)
+        for sql in rebuilt:
             conn.execute(sql)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -189,47 +211,171 @@ def fill(path: Path, rows: int, *, seed: int = 1, append: bool = False) -> float
     return time.perf_counter() - started
 
 
-def _drop_indexes(conn: sqlite3.Connection) -> list[str]:
-    """Drop the explicit indexes of pulls and cards; the statements that recreate them."""
-    found = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        "AND tbl_name IN ('pulls', 'cards')"
-    ).fetchall()
-    for name, _sql in found:
-        conn.execute(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in found]
+class _SqliteSnapshots:
+    """Catalog snapshot text -> ``catalog_snapshots.id``, as ``StoreCore._snapshot_id``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._ids: dict[str, int | None] = {"{}": None}
+
+    def id_of(self, text: str) -> int | None:
+        if text not in self._ids:
+            digest = snapshot_hash(text)
+            self._conn.execute(
+                "INSERT INTO catalog_snapshots (hash, body) VALUES (?, ?) "
+                "ON CONFLICT (hash) DO NOTHING",
+                [digest, text],
+            )
+            found = self._conn.execute(
+                "SELECT id FROM catalog_snapshots WHERE hash = ?", [digest]
+            ).fetchone()
+            self._ids[text] = found[0]
+        return self._ids[text]
 
 
-def _fill(
-    conn: sqlite3.Connection, rows: int, first_id: int, rng: random.Random, cipher: CardCipher
+def _insert(
+    conn: sqlite3.Connection, pulls: list[tuple[Any, ...]], cards: list[dict[str, Any]]
 ) -> None:
+    conn.execute("BEGIN")
+    conn.executemany(_PULL_INSERT, pulls)
+    if cards:
+        columns = list(cards[0])
+        sql = (
+            f"INSERT INTO cards ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join(':' + c for c in columns)})"
+        )
+        conn.executemany(sql, cards)
+    conn.execute("COMMIT")
+    pulls.clear()
+    cards.clear()
+
+
+def _drop_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Drop the explicit indexes of pulls and cards and the full-text index's insert trigger;
+    the statements that rebuild them (the full-text index from the rows, once)."""
+    found = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND ("
+        "(type = 'index' AND tbl_name IN ('pulls', 'cards')) "
+        "OR (type = 'trigger' AND name = 'pulls_fts_insert'))"
+    ).fetchall()
+    for kind, name, _sql in found:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
+    rebuild = [sql for _kind, _name, sql in found]
+    if any(name == "pulls_fts_insert" for _kind, name, _sql in found):
+        rebuild.append("INSERT INTO pulls_fts (pulls_fts) VALUES ('rebuild')")
+    return rebuild
+
+
+def fill_postgres(conn: Any, rows: int, cipher: CardCipher, *, seed: int = 1) -> float:
+    """Fill the team history in the database of ``conn`` (a psycopg connection as a superuser,
+    the schema made by ``admin.create_team``, no pulls yet) with ``rows`` pulls; the seconds it
+    took. COPY, with the triggers and the secondary indexes of pulls and cards off meanwhile;
+    ``pulls.id`` takes the generator's ids (identity BY DEFAULT for the copy, then ALWAYS again
+    and its sequence moved past them). ANALYZEs at the end, as autovacuum would."""
+    from psycopg import sql
+
+    started = time.perf_counter()
+    schema = "walleo"
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"SET search_path = {schema}, public")
+        cur.execute("SELECT count(*) FROM pulls")
+        if cur.fetchone()[0]:
+            raise SystemExit("the team history already has pulls")
+        cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s "
+            "AND tablename IN ('pulls', 'cards') AND indexname NOT IN ("
+            "SELECT conname FROM pg_constraint WHERE conrelid IN "
+            "('walleo.pulls'::regclass, 'walleo.cards'::regclass))",
+            [schema],
+        )
+        indexes = cur.fetchall()
+        for name, _definition in indexes:
+            cur.execute(
+                sql.SQL("DROP INDEX {}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+            )
+        cur.execute("ALTER TABLE pulls ALTER COLUMN id SET GENERATED BY DEFAULT")
+        snapshots: dict[str, int | None] = {"{}": None}
+        for text in snapshot_texts().values():  # before the COPY, which holds the connection
+            snapshots[text] = _pg_snapshot(conn, text)
+        with conn.transaction():
+            cur.execute("SET LOCAL session_replication_role = replica")  # no triggers, no FK checks
+            card_columns: list[str] | None = None
+            with cur.copy(
+                sql.SQL("COPY pulls ({}) FROM STDIN").format(
+                    sql.SQL(", ").join(map(sql.Identifier, _STORED))
+                )
+            ) as copy:
+                cards: list[dict[str, Any]] = []
+                for pull, card in generate(rows, cipher, seed=seed):
+                    pull[_SNAPSHOT] = snapshots[pull[_SNAPSHOT]]
+                    copy.write_row(pull)
+                    if card is not None:
+                        cards.append(card)
+            if cards:
+                card_columns = list(cards[0])
+                with cur.copy(
+                    sql.SQL("COPY cards ({}) FROM STDIN").format(
+                        sql.SQL(", ").join(map(sql.Identifier, card_columns))
+                    )
+                ) as copy:
+                    for card in cards:
+                        copy.write_row([card[c] for c in card_columns])
+        for _name, definition in indexes:
+            cur.execute(definition)
+        cur.execute("ALTER TABLE pulls ALTER COLUMN id SET GENERATED ALWAYS")
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('walleo.pulls', 'id'), "
+            "(SELECT coalesce(max(id), 0) + 1 FROM pulls), false)"
+        )
+        cur.execute("ANALYZE pulls")
+        cur.execute("ANALYZE cards")
+        cur.execute("ANALYZE catalog_snapshots")
+    return time.perf_counter() - started
+
+
+def _pg_snapshot(conn: Any, text: str) -> int:
+    """The id of catalog snapshot ``text``, added when new (as ``StoreCore._snapshot_id``)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO catalog_snapshots (hash, body) VALUES (%s, %s) "
+            "ON CONFLICT (hash) DO UPDATE SET hash = excluded.hash RETURNING id",
+            [snapshot_hash(text), text],
+        )
+        found = cur.fetchone()
+    assert found is not None
+    return int(found[0])
+
+
+def snapshot_texts() -> dict[str, str]:
+    """Brand code -> the catalog snapshot text ``generate`` journals its pulls with."""
+    return {
+        item["code"]: json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+        for item in _catalog()
+        if item["code"] in _BRAND_WEIGHTS
+    }
+
+
+def generate(
+    rows: int,
+    cipher: CardCipher,
+    *,
+    first_id: int = 1,
+    seed: int = 1,
+    now: datetime | None = None,
+) -> Iterator[tuple[list[Any], dict[str, Any] | None]]:
+    """``rows`` pulls in time order, ids from ``first_id``: each the values of ``PULL_FIELDS``
+    (a list: writers replace the snapshot text by its id) and its card's ``cards`` row (code
+    and PIN encrypted with ``cipher``), or None."""
+    rng = random.Random(seed)
     catalog = {item["code"]: item for item in _catalog()}
     codes = [c for c in _BRAND_WEIGHTS if c in catalog]
     brand_weights = [_BRAND_WEIGHTS[c] for c in codes]
-    snapshots = {
-        c: json.dumps(catalog[c], ensure_ascii=False, separators=(",", ":")) for c in codes
-    }
+    snapshots = snapshot_texts()
     amounts = {c: _amounts(catalog[c]) for c in codes}
     agents = [f"{f}.{last}" for f, last in zip(_FIRST, _LAST, strict=True)]
     agent_weights = [rng.uniform(0.3, 3.0) for _ in agents]
-    now = datetime.now(UTC).replace(microsecond=0)
-    pulls: list[tuple[Any, ...]] = []
-    cards: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        conn.execute("BEGIN")
-        conn.executemany(_PULL_INSERT, pulls)
-        if cards:
-            columns = list(cards[0])
-            sql = (
-                f"INSERT INTO cards ({', '.join(columns)}) "  # noqa: S608
-                f"VALUES ({', '.join(':' + c for c in columns)})"
-            )
-            conn.executemany(sql, cards)
-        conn.execute("COMMIT")
-        pulls.clear()
-        cards.clear()
-
+    now = now or datetime.now(UTC).replace(microsecond=0)
     states = ["success", "error", "rejected", "in_doubt"]
     state_weights = [94.0, 3.0, 1.5, 0.5]
     for n, created in enumerate(_times(rng, rows, now)):
@@ -254,27 +400,26 @@ def _fill(
         error_code = error_message = walleo_id = card_id = ""
         walleo_status = ""
         finished_at: str | None = _db_time(finished)
+        card: dict[str, Any] | None = None
         if state == "success":
             walleo_id, card_id, walleo_status = _uuid(rng), _uuid(rng), "success"
             digits = rng.choice((16, 16, 19))
             card_code = f"{rng.getrandbits(64) % 10**digits:0{digits}d}"
             pin = f"{rng.randrange(10_000):04d}" if _has_pin(item) else ""
             validity = int(item.get("validity_period") or 365)
-            cards.append(
-                card_to_row(
-                    CardRecord(
-                        card_id=card_id,
-                        pull_id=pull_id,
-                        code=card_code,
-                        pin_code=pin,
-                        expire_at=finished + timedelta(days=validity),
-                        amount=amount,
-                        gift_card_code=code,
-                        pdf_url=f"https://api.walleo.example/cards/{card_id}.pdf",
-                        created_at=finished,
-                    ),
-                    cipher,
-                )
+            card = card_to_row(
+                CardRecord(
+                    card_id=card_id,
+                    pull_id=pull_id,
+                    code=card_code,
+                    pin_code=pin,
+                    expire_at=finished + timedelta(days=validity),
+                    amount=amount,
+                    gift_card_code=code,
+                    pdf_url=f"https://api.walleo.example/cards/{card_id}.pdf",
+                    created_at=finished,
+                ),
+                cipher,
             )
         elif state == "error":
             walleo_id, walleo_status = _uuid(rng), "error"
@@ -287,35 +432,14 @@ def _fill(
         else:
             finished_at = None
         created_text = _db_time(created)
-        pulls.append(
-            (
-                pull_id,
-                f"wd-{_uuid(rng)}",
-                code,
-                item["name"],
-                snapshots[code],
-                item.get("discount"),
-                amount,
-                state,
-                created_text,
-                finished_at or created_text,
-                _db_time(sent),
-                finished_at,
-                rng.choice((2, 2, 2, 3, 4)),
-                rng.choices(agents, agent_weights)[0],
-                reference,
-                note,
-                error_code,
-                error_message,
-                walleo_id,
-                walleo_status,
-                card_id,
-            )
-        )
-        if len(pulls) >= BATCH:
-            flush()
-    if pulls:
-        flush()
+        pull = [
+            pull_id, f"wd-{_uuid(rng)}", code, item["name"], snapshots[code],
+            item.get("discount"), amount, "EUR", state, 0, created_text,
+            finished_at or created_text, _db_time(sent), finished_at, None,
+            rng.choice((2, 2, 2, 3, 4)), rng.choices(agents, agent_weights)[0], reference, note,
+            "main", "", None, error_code, error_message, walleo_id, walleo_status, card_id,
+        ]  # fmt: skip
+        yield pull, card
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -86,3 +86,66 @@ def test_the_index_follows_new_pulls_after_the_upgrade(tmp_path: Path, term: str
     conn.close()
     with open_store(path, cipher=CIPHER) as core:
         assert rids(core, term) == ["wd-9"]
+
+
+def test_each_catalog_snapshot_is_kept_once_and_read_back_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    schema_6_history(path)
+    with open_store(path, cipher=CIPHER) as core:
+        conn = core.conn
+        columns = {row[1] for row in conn.rows("PRAGMA table_info(pulls)")}
+        assert "catalog_snapshot" not in columns and "snapshot_id" in columns
+        kept = conn.rows("SELECT body FROM catalog_snapshots ORDER BY id")
+        assert sorted(body for (body,) in kept) == sorted({FNAC, FNAC_LATER, IKEA})
+        for request_id, _code, _name, _ref, _note, text in ROWS:
+            pull = core.find_pull(request_id)
+            assert pull is not None
+            assert pull.catalog_snapshot == json.loads(text)
+            stored = conn.value(
+                "SELECT s.body FROM pulls p LEFT JOIN catalog_snapshots s ON s.id = p.snapshot_id "
+                "WHERE p.request_id = :rid",
+                {"rid": request_id},
+            )
+            assert stored == (None if text == "{}" else text)  # the very text journaled
+        # The copies' space went back to the disk: the file was rebuilt after the upgrade.
+        assert conn.value("PRAGMA freelist_count") == 0
+    # New pulls with a known snapshot share its row (the fixture's FNAC, written by json.dumps
+    # exactly as the store writes JSON).
+    with open_store(path, cipher=CIPHER) as core:
+        from walleo_desktop.store import NewPull
+
+        [pull] = core.add_pulls([NewPull("wd-6", "FNAC", 20, catalog_snapshot=json.loads(FNAC))])
+        assert core.conn.value("SELECT count(*) FROM catalog_snapshots") == 3
+        assert core.get_pull(pull.id).catalog_snapshot == json.loads(FNAC)
+
+
+def test_the_upgrade_is_one_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure in the middle of the snapshots' upgrade leaves the history at schema 7, each
+    pull with its snapshot, and it opens (and upgrades) again once the cause is gone."""
+    from walleo_desktop.store.sqlite import schema
+
+    path = tmp_path / "history.sqlite3"
+    schema_6_history(path)
+
+    def broken(text: str) -> str:
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(schema, "snapshot_hash", broken)
+    with pytest.raises(RuntimeError, match="disk trouble"):
+        open_store(path, cipher=CIPHER)
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 7
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM pulls WHERE catalog_snapshot = ?", [FNAC]
+            ).fetchone()[0]
+            == 2
+        )
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert "catalog_snapshots" not in names
+    finally:
+        conn.close()
+    monkeypatch.undo()
+    with open_store(path, cipher=CIPHER) as core:
+        assert core.find_pull("wd-3").catalog_snapshot == json.loads(IKEA)  # type: ignore[union-attr]

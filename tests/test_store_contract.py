@@ -595,3 +595,57 @@ def test_shift_reports_are_append_only_in_the_database_itself(
         with pytest.raises(StoreError, match="append-only"):
             core.conn.write(lambda sql=sql: core.conn.execute(sql, {"id": report.id}))
     assert core.shift_reports() == [report]
+
+
+# -- catalog snapshots ----------------------------------------------------------------------------
+
+
+def test_a_catalog_snapshot_is_kept_once_and_each_pull_reads_its_own(core: StoreCore) -> None:
+    fnac = {"code": "FNAC", "name": "Fnac", "discount": 4, "facial_values": {"amounts": [20]}}
+    later = {**fnac, "discount": 5}  # the catalog changed: another snapshot
+    pulls = core.add_pulls(
+        [new("s1", catalog_snapshot=fnac), new("s2", catalog_snapshot=dict(fnac)), new("s3")]
+    )
+    [changed] = core.add_pulls([new("s4", catalog_snapshot=later)])
+    assert core.conn.value("SELECT count(*) FROM catalog_snapshots") == 2
+    by_id = {p.request_id: p.catalog_snapshot for p in core.pulls([p.id for p in pulls])}
+    assert by_id == {"s1": fnac, "s2": fnac, "s3": {}}
+    assert core.get_pull(changed.id).catalog_snapshot == later
+    assert core.find_pull("s4").catalog_snapshot == later  # type: ignore[union-attr]
+    # A retry journals the snapshot of the pull it retries (engine/pulls.py), shared again.
+    core.update_pull(pulls[0].id, state=PullState.ERROR)
+    [retry] = core.add_pulls([new("s1-retry", retry_of=pulls[0].id, catalog_snapshot=fnac)])
+    assert core.get_pull(retry.id).catalog_snapshot == fnac
+    assert core.conn.value("SELECT count(*) FROM catalog_snapshots") == 2
+    # The light rows of the history pages never carry it.
+    assert all(r.pull.catalog_snapshot == {} for r in core.history(HistoryFilter()).rows)
+
+
+def test_a_kept_catalog_snapshot_never_changes(core: StoreCore) -> None:
+    core.add_pulls([new("s1", catalog_snapshot={"code": "FNAC"})])
+    if core.dialect.name == "postgresql":
+        # The desktops' roles may only insert and read it; the test connects as a superuser,
+        # so ask the database what each of the team's groups may do.
+        from walleo_desktop.store.postgres.schema import team_roles
+
+        roles = team_roles(core.conn.value("SELECT current_database()"))
+        may = {
+            (role, privilege): core.conn.value(
+                "SELECT has_table_privilege(:role, 'walleo.catalog_snapshots', :privilege)",
+                {"role": role, "privilege": privilege},
+            )
+            for role in roles.groups
+            for privilege in ("SELECT", "UPDATE", "DELETE", "TRUNCATE")
+        }
+        assert {key for key, allowed in may.items() if allowed} == {
+            (role, "SELECT") for role in roles.groups
+        }
+        inserts = core.conn.value(
+            "SELECT has_column_privilege(:role, 'walleo.catalog_snapshots', 'body', 'INSERT')",
+            {"role": roles.agent},
+        )
+        assert inserts is True
+        return
+    for sql in ("UPDATE catalog_snapshots SET body = '{}'", "DELETE FROM catalog_snapshots"):
+        with pytest.raises(StoreError, match="catalog snapshots never change"):
+            core.conn.write(lambda sql=sql: core.conn.execute(sql))

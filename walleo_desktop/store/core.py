@@ -61,7 +61,7 @@ from walleo_desktop.store.records import (
     from_db_time,
     to_db_time,
 )
-from walleo_desktop.store.rows import dump_json, load_json, required_time
+from walleo_desktop.store.rows import dump_json, load_json, required_time, snapshot_hash
 from walleo_desktop.store.rules import (
     CLAIM_BATCH,
     FAILED_STATES,
@@ -104,10 +104,20 @@ PULL_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclass_fields(PullRecor
 # Without the catalog snapshot (~1 KB of JSON each): what history pages need.
 _LIGHT_COLUMNS: tuple[str, ...] = tuple(c for c in PULL_COLUMNS if c != "catalog_snapshot")
 
+# The catalog snapshot is kept once per distinct text, in catalog_snapshots (SQLite schema v8):
+# a pull names it by snapshot_id (NULL: the empty snapshot, {}). A history of a million pulls
+# of a dozen brands holds a dozen of them instead of a million copies of ~1 KB.
+_SNAPSHOT_SQL = (
+    "(SELECT s.body FROM catalog_snapshots s WHERE s.id = {prefix}snapshot_id) AS catalog_snapshot"
+)
+
 
 def _select(columns: Sequence[str], alias: str = "") -> str:
     prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + name for name in columns)
+    return ", ".join(
+        _SNAPSHOT_SQL.format(prefix=prefix) if name == "catalog_snapshot" else prefix + name
+        for name in columns
+    )
 
 
 def pull_from_row(row: Mapping[str, Any]) -> PullRecord:
@@ -274,7 +284,6 @@ def _intent_row(pull: NewPull, now: str | None) -> dict[str, Any]:
         "request_id": pull.request_id,
         "gift_card_code": pull.gift_card_code,
         "gift_card_name": pull.gift_card_name,
-        "catalog_snapshot": dump_json(pull.catalog_snapshot),
         "discount": pull.discount,
         "amount": amount,
         "currency": pull.currency,
@@ -291,10 +300,10 @@ def _intent_row(pull: NewPull, now: str | None) -> dict[str, Any]:
 
 
 _INSERT_PULL = (
-    "INSERT INTO pulls (request_id, gift_card_code, gift_card_name, catalog_snapshot, discount, "
+    "INSERT INTO pulls (request_id, gift_card_code, gift_card_name, snapshot_id, discount, "
     "amount, currency, state, created_at, updated_at, agent, reference, note, profile, "
     "batch_id, retry_of, lease_owner, lease_until, lease_epoch, change_seq) VALUES "
-    "(:request_id, :gift_card_code, :gift_card_name, :catalog_snapshot, :discount, :amount, "
+    "(:request_id, :gift_card_code, :gift_card_name, :snapshot_id, :discount, :amount, "
     ":currency, :state, :created_at, :updated_at, :agent, :reference, :note, :profile, "
     ":batch_id, :retry_of, :lease_owner, :lease_until, :lease_epoch, :change_seq) RETURNING id"
 )
@@ -522,8 +531,13 @@ class StoreCore:
                 "change_seq": seq,
             }
             ids: list[int] = []
+            snapshots: dict[str, int | None] = {}
             for pull in pulls:
                 row = {**_intent_row(pull, text_now), **lease}
+                text = dump_json(pull.catalog_snapshot)
+                if text not in snapshots:
+                    snapshots[text] = self._snapshot_id(text)
+                row["snapshot_id"] = snapshots[text]
                 if pull.retry_of is not None:
                     self._check_retry(pull.retry_of)
                 try:
@@ -555,6 +569,28 @@ class StoreCore:
             return self.pulls(ids)
 
         return self.conn.write(body)
+
+    def _snapshot_id(self, text: str) -> int | None:
+        """The id of the catalog snapshot ``text`` (JSON) in ``catalog_snapshots``, added when
+        new; None for the empty snapshot. Inside the journaling transaction: a snapshot
+        another writer adds at the same moment is found once it commits (``ON CONFLICT``
+        waits for it on PostgreSQL; SQLite's writers are serialised)."""
+        if text == "{}":
+            return None
+        params = {"hash": snapshot_hash(text), "body": text}
+        select = "SELECT id FROM catalog_snapshots WHERE hash = :hash"
+        found = self.conn.value(select, params)
+        if found is None:
+            found = self.conn.value(
+                "INSERT INTO catalog_snapshots (hash, body) VALUES (:hash, :body) "
+                "ON CONFLICT (hash) DO NOTHING RETURNING id",
+                params,
+            )
+        if found is None:
+            found = self.conn.value(select, params)
+        if found is None:  # pragma: no cover - a conflict with a row nobody can see
+            raise StoreError("Cannot journal the pulls: their catalog entry could not be kept.")
+        return int(found)
 
     def _duplicates(self, pulls: Sequence[NewPull], since: datetime) -> list[PullRecord]:
         """Pulls since ``since`` with the reference, brand and amount of one of ``pulls`` (an

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from enum import Enum
@@ -9,7 +10,7 @@ from typing import Any
 
 from walleo_desktop.store.records import from_db_time, to_db_time
 
-__all__ = ["dump_json", "load_json", "required_time"]
+__all__ = ["dump_json", "load_json", "required_time", "snapshot_hash"]
 
 
 def required_time(value: str | None) -> datetime:
@@ -35,3 +36,9 @@ def dump_json(value: Any) -> str:
 
 def load_json(text: str | None, empty: Any) -> Any:
     return json.loads(text) if text else empty
+
+
+def snapshot_hash(text: str) -> str:
+    """The key of a catalog snapshot in ``catalog_snapshots``: SHA-256 of its JSON text, hex.
+    Equal keys mean equal text (a pull reads back exactly the text journaled)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

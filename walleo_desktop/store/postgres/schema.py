@@ -20,7 +20,8 @@ The same tables as SQLite (``sqlite/schema.py``), with the rules kept by the dat
 - pulls: agents insert only their own queued intents (``agent = current_user``), update only
   unfinished pulls they hold or that nobody holds (claims, takeovers), never a final one;
   finance reads; nobody deletes;
-- events: insert and read, never update or delete; cards: insert and read, never change;
+- events: insert and read, never update or delete; cards and catalog snapshots: insert and
+  read, never change;
 - the team's keys: each member reads the data key wrapped for them; admins write them;
 - shift reports: inserted and read, never changed (grants and a trigger); an agent closes only
   their own shift.
@@ -72,12 +73,20 @@ $$ SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS
 
 CREATE SEQUENCE pulls_change_seq;
 
+-- Each catalog entry a pull was journaled with, kept once (core._snapshot_id): a pull names it
+-- by snapshot_id (NULL: the empty snapshot). Inserted and read, never changed.
+CREATE TABLE catalog_snapshots (
+    id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    hash text NOT NULL UNIQUE,
+    body text NOT NULL
+);
+
 CREATE TABLE pulls (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     request_id       text    NOT NULL UNIQUE,
     gift_card_code   text    NOT NULL,
     gift_card_name   text    NOT NULL DEFAULT '',
-    catalog_snapshot text    NOT NULL DEFAULT '{{}}',
+    snapshot_id      bigint REFERENCES catalog_snapshots (id),
     discount         integer,
     amount           integer NOT NULL CHECK (amount > 0),
     currency         text    NOT NULL DEFAULT 'EUR',
@@ -241,9 +250,10 @@ REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMA} FROM PUBLIC;
 GRANT USAGE ON SCHEMA {SCHEMA} TO {ROLE_AGENT}, {ROLE_FINANCE}, {ROLE_ADMIN};
 GRANT EXECUTE ON FUNCTION now_text() TO {ROLE_AGENT}, {ROLE_FINANCE}, {ROLE_ADMIN};
 GRANT USAGE ON SEQUENCE pulls_change_seq TO {ROLE_AGENT}, {ROLE_ADMIN};
-GRANT SELECT ON pulls, cards, events, settings, catalog_cache, members
+GRANT SELECT ON pulls, cards, events, settings, catalog_cache, members, catalog_snapshots
     TO {ROLE_AGENT}, {ROLE_FINANCE}, {ROLE_ADMIN};
-GRANT INSERT (request_id, gift_card_code, gift_card_name, catalog_snapshot, discount, amount,
+GRANT INSERT (hash, body) ON catalog_snapshots TO {ROLE_AGENT};
+GRANT INSERT (request_id, gift_card_code, gift_card_name, snapshot_id, discount, amount,
               currency, state, created_at, updated_at, agent, reference, note, profile,
               batch_id, retry_of, lease_owner, lease_user, lease_until, lease_epoch,
               change_seq, dup_override_of) ON pulls TO {ROLE_AGENT};

@@ -44,7 +44,12 @@ from walleo_desktop.store.errors import (
 from walleo_desktop.store.rows import load_json
 from walleo_desktop.store.rules import Owner
 from walleo_desktop.store.seam import Params
-from walleo_desktop.store.sqlite.schema import ENCRYPTED_SINCE, MIGRATIONS, SCHEMA_VERSION
+from walleo_desktop.store.sqlite.schema import (
+    ENCRYPTED_SINCE,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SHARED_SNAPSHOTS_SINCE,
+)
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -516,11 +521,11 @@ class SqliteBackend:
             conn = SqliteConn(raw, path)
             backend = cls(path, conn, cipher)
             backend._reclaim_leftover_wal()
-            encrypted_here = _migrate(conn, version, cipher)
+            rebuild = _migrate(conn, version, cipher)
             StoreCore(conn, cipher).bind_key()
             backend._register_opener()
-            if encrypted_here:  # last: the WAL is left empty
-                _scrub_freed_pages(conn)
+            if rebuild:  # last: the WAL is left empty
+                _rebuild_file(conn, rebuild)
         except sqlite3.Error as exc:
             raw.close()
             raise StoreError(f"Cannot open the history file {path}: {_why(exc, path)}.") from exc
@@ -650,39 +655,54 @@ def open_core(path: Path, *, cipher: Cipher | None = None) -> StoreCore:
 # -- schema ----------------------------------------------------------------------------------
 
 
-def _migrate(conn: SqliteConn, version: int, cipher: Cipher | None) -> bool:
+def _migrate(conn: SqliteConn, version: int, cipher: Cipher | None) -> str:
     """Apply the missing migrations, each in its own transaction with its ``user_version``.
-    True when this run encrypted existing cards (the file is then rebuilt)."""
-    encrypted_here = False
+    Why the file should be rebuilt now ('' for no reason): this run encrypted existing cards
+    (no page may keep a plaintext code), or moved the pulls' catalog snapshots out of their
+    rows (most of the file is free pages)."""
+    rebuild = ""
     for target in range(version + 1, SCHEMA_VERSION + 1):
 
-        def step(target: int = target) -> bool:
+        def step(target: int = target) -> str:
             current: int = conn.value("PRAGMA user_version")
             if current > SCHEMA_VERSION:
                 raise NewerSchemaError(conn.path, current, SCHEMA_VERSION)
             if current >= target:  # another process migrated meanwhile
-                return False
-            had_cards = target == ENCRYPTED_SINCE and bool(
-                conn.value("SELECT EXISTS (SELECT 1 FROM cards)")
-            )
+                return ""
+            why = ""
+            if target == ENCRYPTED_SINCE and conn.value("SELECT EXISTS (SELECT 1 FROM cards)"):
+                why = "card codes encrypted"
+            elif target == SHARED_SNAPSHOTS_SINCE and conn.value(
+                "SELECT EXISTS (SELECT 1 FROM pulls)"
+            ):
+                why = "catalog snapshots shared"
             MIGRATIONS[target - 1](conn.db, cipher)
             conn.execute(f"PRAGMA user_version = {target:d}")
-            return had_cards
+            return why
 
-        encrypted_here = conn.write(step) or encrypted_here
-        log.info("history %s migrated to schema %d", conn.path, target)
-    return encrypted_here
+        started = time.monotonic()
+        why = conn.write(step)
+        log.info(
+            "history %s migrated to schema %d in %.1f s",
+            conn.path,
+            target,
+            time.monotonic() - started,
+        )
+        rebuild = "; ".join(r for r in (rebuild, why) if r)
+    return rebuild
 
 
-def _scrub_freed_pages(conn: SqliteConn) -> None:
-    """After encrypting the codes: rebuild the file (VACUUM) and empty the WAL, so that no page
-    that held a plaintext code is left in the history's files."""
+def _rebuild_file(conn: SqliteConn, why: str) -> None:
+    """After a migration that rewrote most rows: rebuild the file (VACUUM) and empty the WAL,
+    so that the space freed goes back to the disk and no freed page keeps what it held (a
+    plaintext code before encryption)."""
     raw = conn._raw
+    started = time.monotonic()
     try:
         raw.execute("VACUUM")
         busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
     except sqlite3.Error as exc:
-        log.warning("history %s: VACUUM after encrypting the codes failed: %s", conn.path, exc)
+        log.warning("history %s: VACUUM after the upgrade (%s) failed: %s", conn.path, why, exc)
         return
     if busy:
         log.warning(
@@ -690,4 +710,9 @@ def _scrub_freed_pages(conn: SqliteConn) -> None:
             "checkpoints it later",
             conn.path,
         )
-    log.info("history %s: card codes encrypted; file rebuilt, WAL truncated", conn.path)
+    log.info(
+        "history %s: %s; file rebuilt in %.1f s, WAL truncated",
+        conn.path,
+        why,
+        time.monotonic() - started,
+    )

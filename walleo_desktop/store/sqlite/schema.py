@@ -21,6 +21,7 @@ from walleo_desktop.store import cardcodes
 from walleo_desktop.store.core import HISTORY_ID_SETTING, KEY_CHECK_SETTING, UNFINISHED_WHERE
 from walleo_desktop.store.crypto import Cipher, KeyUnavailableError, new_history_id
 from walleo_desktop.store.records import from_db_time
+from walleo_desktop.store.rows import snapshot_hash
 from walleo_desktop.timezones import expiry_day
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "KEY_CHECK_SETTING",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "SHARED_SNAPSHOTS_SINCE",
     "UNFINISHED_WHERE",
 ]
 
@@ -387,6 +389,52 @@ def _v7_full_text_search(db: sqlite_utils.Database, cipher: Cipher | None) -> No
     db.executescript(_V7)
 
 
+# Catalog snapshots kept once each (core._snapshot_id): every pull carried the catalog entry it
+# was journaled with, ~1 KB of JSON, so that a retry and a delivery use what the customer was
+# sold; a dozen brands repeated it a million times (2 GiB per million pulls, 60 % of it that).
+# - catalog_snapshots: one row per distinct text, keyed by its SHA-256, never changed;
+# - pulls.snapshot_id names it (NULL: the empty snapshot {}); pulls.catalog_snapshot goes.
+# Each pull reads back exactly the text it was journaled with. Store.open then VACUUMs: the
+# space the copies held goes back to the disk (at a million pulls: 2.1 GiB -> ~0.9 GiB).
+_V8 = """
+CREATE TABLE catalog_snapshots (
+    id   INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,                              -- rows.snapshot_hash(body)
+    body TEXT NOT NULL                                      -- JSON, as journaled
+);
+CREATE TRIGGER catalog_snapshots_no_update BEFORE UPDATE ON catalog_snapshots
+BEGIN SELECT RAISE(ABORT, 'catalog snapshots never change'); END;
+CREATE TRIGGER catalog_snapshots_no_delete BEFORE DELETE ON catalog_snapshots
+BEGIN SELECT RAISE(ABORT, 'catalog snapshots never change'); END;
+ALTER TABLE pulls ADD COLUMN snapshot_id INTEGER REFERENCES catalog_snapshots (id);
+CREATE TEMP TABLE v8_snapshots (body TEXT PRIMARY KEY, id INTEGER NOT NULL);
+"""
+_V8_SWAP = """
+UPDATE pulls SET snapshot_id = (SELECT id FROM temp.v8_snapshots s
+                                WHERE s.body = pulls.catalog_snapshot)
+WHERE catalog_snapshot != '{}';
+ALTER TABLE pulls DROP COLUMN catalog_snapshot;
+DROP TABLE temp.v8_snapshots;
+"""
+
+
+def _v8_shared_snapshots(db: sqlite_utils.Database, cipher: Cipher | None) -> None:
+    db.executescript(_V8)
+    texts = [
+        row[0]
+        for row in db.execute(
+            "SELECT DISTINCT catalog_snapshot FROM pulls WHERE catalog_snapshot != '{}'"
+        )
+    ]
+    for text in texts:
+        snapshot_id = db.execute(
+            "INSERT INTO catalog_snapshots (hash, body) VALUES (?, ?) RETURNING id",
+            [snapshot_hash(text), text],
+        ).fetchone()[0]
+        db.execute("INSERT INTO temp.v8_snapshots (body, id) VALUES (?, ?)", [text, snapshot_id])
+    db.executescript(_V8_SWAP)
+
+
 # A migration gets the connection (inside its transaction) and the history's cipher (None when
 # the store was opened without the key: a migration that needs it raises KeyUnavailableError).
 Migration = Callable[[sqlite_utils.Database, Cipher | None], None]
@@ -399,7 +447,10 @@ MIGRATIONS: list[Migration] = [
     _v5_leases,
     _v6_shift_reports,
     _v7_full_text_search,
+    _v8_shared_snapshots,
 ]
 # The first schema version whose cards are encrypted.
 ENCRYPTED_SINCE = 3
+# The first schema version that keeps each catalog snapshot once (the file is rebuilt after it).
+SHARED_SNAPSHOTS_SINCE = 8
 SCHEMA_VERSION = len(MIGRATIONS)
