@@ -107,7 +107,7 @@ PULL_FIELDS = (
     "amount", "currency", "state", "overdue", "created_at", "updated_at", "sent_at",
     "finished_at", "next_check_at", "attempts", "agent", "reference", "note", "profile",
     "batch_id", "retry_of", "error_code", "error_message", "walleo_id", "walleo_status",
-    "card_id",
+    "card_id", "card_expire_day",
 )  # fmt: skip
 _STORED = tuple("snapshot_id" if f == "catalog_snapshot" else f for f in PULL_FIELDS)
 _SNAPSHOT = PULL_FIELDS.index("catalog_snapshot")
@@ -176,7 +176,9 @@ def _times(rng: random.Random, rows: int, end: datetime) -> Iterator[datetime]:
             yield base + timedelta(seconds=s)
 
 
-def fill(path: Path, rows: int, *, seed: int = 1, append: bool = False) -> float:
+def fill(
+    path: Path, rows: int, *, seed: int = 1, append: bool = False, now: datetime | None = None
+) -> float:
     """Add ``rows`` pulls to the SQLite history at ``path``; the seconds it took."""
     started = time.perf_counter()
     store, data_key = open_history(path)  # creates the file, its key; schema up to date
@@ -195,7 +197,8 @@ def fill(path: Path, rows: int, *, seed: int = 1, append: bool = False) -> float
         snapshots = _SqliteSnapshots(conn)
         pulls: list[tuple[Any, ...]] = []
         cards: list[dict[str, Any]] = []
-        for pull, card in generate(rows, data_key.cipher(), first_id=first_id, seed=seed):
+        made = generate(rows, data_key.cipher(), first_id=first_id, seed=seed, now=now)
+        for pull, card in made:
             pull[_SNAPSHOT] = snapshots.id_of(pull[_SNAPSHOT])
             pulls.append(tuple(pull))
             if card is not None:
@@ -266,7 +269,9 @@ def _drop_indexes(conn: sqlite3.Connection) -> list[str]:
     return rebuild
 
 
-def fill_postgres(conn: Any, rows: int, cipher: CardCipher, *, seed: int = 1) -> float:
+def fill_postgres(
+    conn: Any, rows: int, cipher: CardCipher, *, seed: int = 1, now: datetime | None = None
+) -> float:
     """Fill the team history in the database of ``conn`` (a psycopg connection as a superuser,
     the schema made by ``admin.create_team``, no pulls yet) with ``rows`` pulls; the seconds it
     took. COPY, with the triggers and the secondary indexes of pulls and cards off meanwhile;
@@ -307,7 +312,7 @@ def fill_postgres(conn: Any, rows: int, cipher: CardCipher, *, seed: int = 1) ->
                 )
             ) as copy:
                 cards: list[dict[str, Any]] = []
-                for pull, card in generate(rows, cipher, seed=seed):
+                for pull, card in generate(rows, cipher, seed=seed, now=now):
                     pull[_SNAPSHOT] = snapshots[pull[_SNAPSHOT]]
                     copy.write_row(pull)
                     if card is not None:
@@ -438,6 +443,7 @@ def generate(
             finished_at or created_text, _db_time(sent), finished_at, None,
             rng.choice((2, 2, 2, 3, 4)), rng.choices(agents, agent_weights)[0], reference, note,
             "main", "", None, error_code, error_message, walleo_id, walleo_status, card_id,
+            None if card is None else card["expire_day"],
         ]  # fmt: skip
         yield pull, card
 

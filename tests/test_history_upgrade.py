@@ -149,3 +149,44 @@ def test_the_upgrade_is_one_transaction(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.undo()
     with open_store(path, cipher=CIPHER) as core:
         assert core.find_pull("wd-3").catalog_snapshot == json.loads(IKEA)  # type: ignore[union-attr]
+
+
+def test_the_cards_expiry_day_is_copied_to_their_pulls(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from walleo_desktop.store import CardRecord
+    from walleo_desktop.store.cardcodes import card_to_row
+
+    path = tmp_path / "history.sqlite3"
+    schema_6_history(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    expiries = {1: datetime(2027, 5, 1, 22, 30, tzinfo=UTC), 3: datetime(2027, 2, 1, tzinfo=UTC)}
+    for pull_id, expire_at in expiries.items():
+        row = card_to_row(
+            CardRecord(
+                card_id=f"card-{pull_id}",
+                pull_id=pull_id,
+                code=f"5555-0000-000{pull_id}",
+                pin_code="",
+                expire_at=expire_at,
+                amount=50,
+                gift_card_code="FNAC",
+                pdf_url="",
+                created_at=datetime(2026, 3, 1, tzinfo=UTC),
+            ),
+            CIPHER,
+        )
+        conn.execute(
+            f"INSERT INTO cards ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
+        conn.execute(
+            "UPDATE pulls SET state = 'success', card_id = ? WHERE id = ?",
+            [row["card_id"], pull_id],
+        )
+    conn.close()
+    with open_store(path, cipher=CIPHER) as core:
+        days = dict(core.conn.rows("SELECT id, card_expire_day FROM pulls ORDER BY id"))
+        assert days == {1: "2027-05-02", 2: None, 3: "2027-02-01", 4: None, 5: None}  # Paris
+        rows = core.history(HistoryFilter(), sort="expire_at", descending=False).rows
+        assert [r.pull.request_id for r in rows] == ["wd-3", "wd-1", "wd-2", "wd-4", "wd-5"]

@@ -37,6 +37,7 @@ from walleo_desktop.store.sqlite import SqliteBackend
 from walleo_desktop.store.sqlite import backend as backend_module
 from walleo_desktop.store.sqlite import open_core as open_store
 from walleo_desktop.store.sqlite.schema import SCHEMA_VERSION, UNFINISHED_WHERE
+from walleo_desktop.timezones import expiry_day
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 CIPHER = CardCipher(bytes(range(32)))  # the history's key (engine.datakey keeps it in the keyring)
@@ -753,7 +754,8 @@ SORT_EXPECTATIONS: dict[str, Callable[[HistoryRow], Any]] = {
     "state": lambda r: r.pull.state.value,
     "request_id": lambda r: r.pull.request_id,
     "card_id": lambda r: r.pull.card_id,
-    "expire_at": lambda r: r.card_expire_at,  # pulls without a card last, either way
+    # The day Walleo means (the one shown), pulls without a card last either way.
+    "expire_at": lambda r: r.card_expire_at and expiry_day(r.card_expire_at),
 }
 
 
@@ -781,6 +783,44 @@ def test_history_sorts_and_pages_stably(
         assert page.offset == offset
         pages += page.rows
     assert pages == rows
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_expiry_order_puts_pulls_without_one_last(
+    store: StoreCore, hist: dict[str, int], clock: Clock, descending: bool
+) -> None:
+    """By the card's expiry day (copied to its pull by record_card), ties by id; pulls without
+    a card, or whose card has no expiry, last either way, by id."""
+    clock(D3 + timedelta(hours=7))
+    [pull] = store.add_pulls([new("NO-EXPIRY", "AMZ", 10)])
+    store.record_card(pull.id, card_for(pull.id, "card-no-expiry", "AMZ-5555", expire_at=None))
+    [twin] = store.add_pulls([new("SAME-DAY", "AMZ", 10)])  # the same day as REQ-A2's card
+    store.record_card(
+        twin.id,
+        card_for(twin.id, "card-twin", "AMZ-6666", expire_at=datetime(2027, 1, 1, 3, tzinfo=UTC)),
+    )
+    key = SORT_EXPECTATIONS["expire_at"]
+    for flt in (HistoryFilter(), HistoryFilter(gift_card_codes=("AMZ",)), HistoryFilter(since=D2)):
+        rows = store.history(flt, sort="expire_at", descending=descending, limit=1000).rows
+        valued = sorted(
+            (r for r in rows if key(r) is not None),
+            key=lambda r: (key(r), r.pull.id),
+            reverse=descending,
+        )
+        empty = sorted(
+            (r for r in rows if key(r) is None), key=lambda r: r.pull.id, reverse=descending
+        )
+        assert rows == valued + empty
+        assert len(rows) == store.count_history(flt)
+        paged = [
+            row
+            for offset in range(0, len(rows), 2)
+            for row in store.history(
+                flt, sort="expire_at", descending=descending, offset=offset, limit=2
+            ).rows
+        ]
+        assert paged == rows
+    assert "NO-EXPIRY" in [r.pull.request_id for r in empty]
 
 
 def test_history_refuses_unknown_sorts_and_bad_pages(store: StoreCore) -> None:

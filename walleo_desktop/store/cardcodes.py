@@ -150,9 +150,7 @@ def code_search(term: str, conn: Conn, cipher: Cipher | None) -> tuple[str, dict
         if normalise_code(code).endswith(normal):
             matches.append(int(pull_id))
     hashes = {f"code_hash_{i}_": h for i, h in enumerate(cipher.code_hashes(normal))}
-    by_hash = " OR ".join(f"code_hash = :{name}" for name in hashes)
-    sql = (
-        f"SELECT pull_id FROM cards WHERE {by_hash} OR pull_id IN "  # noqa: S608
-        f"({conn.dialect.in_list('code_matches_')})"
-    )
+    by_hash = ", ".join(f":{name}" for name in hashes)
+    matched = conn.dialect.in_values("pull_id", "code_matches_", "bigint")
+    sql = f"SELECT pull_id FROM cards WHERE code_hash IN ({by_hash}) OR {matched}"  # noqa: S608
     return sql, {**hashes, "code_matches_": conn.list_param(matches)}

@@ -28,6 +28,7 @@ __all__ = [
     "Kind",
     "column",
     "order_sql",
+    "sort_column",
 ]
 
 Kind = Literal["time", "date", "text", "amount", "cost", "state", "code"]
@@ -46,6 +47,7 @@ class Column:
     user_text: bool = False  # typed by a person or sent by Walleo: defused in spreadsheets
     nulls_last: bool = False  # rows without a value sort last either way
     nocase: bool = False  # sorted without regard to case (the dialect's own way)
+    then: str = ""  # ORDER BY expression for ties, before the pull id (its index's 2nd column)
     width: int = 0  # characters a spreadsheet column gets (XLSX); 0: what its kind needs
 
     def sort_sql(self, dialect: Dialect) -> str:
@@ -78,12 +80,15 @@ COLUMNS: tuple[Column, ...] = (
         user_text=True,
     ),
     Column("note", "Note", "p.note", "text", user_text=True, width=30),
+    # Ties by date, then id: the (gift_card_code, created_at) index filters a brand by period
+    # and gives this order, with no index of its own.
     Column(
         "gift_card_code",
         "Brand code",
         "p.gift_card_code",
         "text",
         sort="p.gift_card_code",
+        then="p.created_at",
         user_text=True,
     ),
     Column(
@@ -101,7 +106,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("currency", "Currency", "p.currency", "text", user_text=True),
     # What was paid, in cents: only where a card was issued (empty otherwise, in every view).
     Column("cost", "Cost", "p.cost_cents", "cost", sort="p.cost_cents", view=True),
-    Column("state", "Status", "p.state", "state", sort="p.state", view=True),
+    Column("state", "Status", "p.state", "state", sort="p.state", then="p.created_at", view=True),
     Column(
         "request_id",
         "Request ID",
@@ -123,13 +128,14 @@ COLUMNS: tuple[Column, ...] = (
         width=38,
     ),
     Column("code_last4", "Code", "coalesce(c.code_last4, '')", "code", view=True, user_text=True),
-    # The day Walleo means (its time zone): stored with the card, sorted by the instant.
+    # The day Walleo means (its time zone), stored with the card and copied to its pull (the
+    # order is the day shown, then the pull id: an index of pulls gives it).
     Column(
         "expire_at",
         "Expires",
         "c.expire_day",
         "date",
-        sort="c.expire_at",
+        sort="p.card_expire_day",
         view=True,
         nulls_last=True,
     ),
@@ -170,14 +176,22 @@ def column(key: str) -> Column:
         raise ValueError(f"no history column {key!r}") from None
 
 
-def order_sql(sort: str, descending: bool, dialect: Dialect) -> str:
-    """ORDER BY clause for sort key ``sort``, always ending with the unique ``p.id``
-    tiebreaker (so pages never skip nor repeat a row)."""
+def sort_column(sort: str) -> Column:
+    """The column of sort key ``sort``; ``ValueError`` for a key that is not one."""
     found = _BY_KEY.get(sort)
     if found is None or found.sort is None:
         raise ValueError(
             f"cannot sort the history by {sort!r}; choose one of {', '.join(SORT_KEYS)}"
         )
+    return found
+
+
+def order_sql(sort: str, descending: bool, dialect: Dialect) -> str:
+    """ORDER BY clause for sort key ``sort``, always ending with the unique ``p.id``
+    tiebreaker (so pages never skip nor repeat a row)."""
+    found = sort_column(sort)
     direction = "DESC" if descending else "ASC"
-    nulls = " NULLS LAST" if found.nulls_last else ""
-    return f"ORDER BY {found.sort_sql(dialect)} {direction}{nulls}, p.id {direction}"
+    key = found.sort_sql(dialect)
+    first = dialect.nulls_last(key, direction) if found.nulls_last else f"{key} {direction}"
+    then = f", {found.then} {direction}" if found.then else ""
+    return f"ORDER BY {first}{then}, p.id {direction}"

@@ -771,6 +771,7 @@ class StoreCore:
             params: dict[str, Any] = {
                 "state": PullState.SUCCESS.value,
                 "card_id": card.card_id,
+                "expire_day": row["expire_day"],
                 "now": to_db_time(now),
                 "walleo_id": walleo_id or None,
                 "walleo_status": walleo_status,
@@ -786,6 +787,7 @@ class StoreCore:
                 params["epoch"] = epoch
             changed = self.conn.execute(
                 "UPDATE pulls SET state = :state, card_id = :card_id, finished_at = :now, "  # noqa: S608
+                "card_expire_day = :expire_day, "
                 "error_code = '', error_message = '', overdue = 0, next_check_at = NULL, "
                 "updated_at = :now, change_seq = :seq, "
                 "walleo_id = COALESCE(:walleo_id, walleo_id), "
@@ -1107,7 +1109,7 @@ class StoreCore:
             )
         }
         success = _where_and(where, "p.state = 'success'")
-        hint = self.dialect.index_hint("pulls_success_totals")
+        hint = self._totals_hint(flt)
         brands = self.conn.rows(
             "SELECT p.gift_card_code, max(p.gift_card_name), count(*), sum(p.amount), "  # noqa: S608
             f"sum(p.cost_cents) FROM pulls p {hint} {success} "
@@ -1132,7 +1134,7 @@ class StoreCore:
         code, over the successful pulls matching ``flt``."""
         where, params = self.filtered(flt)
         success = _where_and(where, "p.state = 'success'")
-        hint = self.dialect.index_hint("pulls_success_totals")
+        hint = self._totals_hint(flt)
         rows = self.conn.rows(
             "SELECT substr(p.created_at, 1, 10) AS day, p.gift_card_code, sum(p.amount) "  # noqa: S608
             f"FROM pulls p {hint} {success} "
@@ -1141,6 +1143,12 @@ class StoreCore:
             params,
         )
         return [(day, code, int(face)) for day, code, face in rows]
+
+    def _totals_hint(self, flt: HistoryFilter) -> str:
+        """The successful pulls' covering index, named for SQLite's planner (without
+        statistics it would read the table row of every success through (state, created_at)),
+        unless a search narrows the pulls down first: then its own indexes find them."""
+        return "" if flt.search.strip() else self.dialect.index_hint("pulls_success_totals")
 
     def distinct_values(self, column: str) -> list[str]:
         """The values present in ``column`` (gift_card_code, agent or state), sorted, for filter

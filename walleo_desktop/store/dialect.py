@@ -5,7 +5,8 @@ both engines run, with named parameters (``:name``). ``Dialect.sql`` turns that 
 the driver wants (``sqlite3`` takes ``:name`` as it is; psycopg wants ``%(name)s`` and ``%%`` for
 a literal percent sign). The few places where the engines really differ are named here, once:
 
-- case-insensitive order and comparison (``COLLATE NOCASE`` / ``lower()``);
+- case-insensitive order and comparison (``COLLATE NOCASE`` / ``lower()``), and NULLs last
+  in either direction;
 - the largest and smallest of two values (``max``/``min`` with two arguments / ``GREATEST``/
   ``LEAST``);
 - "skip the rows another transaction holds" when claiming pulls (SQLite serialises writers
@@ -52,6 +53,16 @@ class Dialect:
         if self.name == "sqlite":
             return f"{expression} COLLATE NOCASE"
         return f"lower({expression})"
+
+    def nulls_last(self, expression: str, direction: str) -> str:
+        """ORDER BY terms for ``expression`` in ``direction`` (ASC/DESC) with its NULLs last
+        either way, spelled as the index that gives that order is (SQLite's NULLs sort first:
+        ascending needs an index on ``(expression IS NULL, expression)``)."""
+        if self.name == "postgresql":
+            return f"{expression} {direction} NULLS LAST"
+        if direction == "DESC":
+            return f"{expression} DESC"
+        return f"{expression} IS NULL, {expression} ASC"
 
     @property
     def ilike(self) -> str:
@@ -125,6 +136,22 @@ class Dialect:
         if self.name == "sqlite":
             return f"SELECT value FROM json_each(:{param})"  # noqa: S608 - a parameter name
         return f"SELECT unnest(CAST(:{param} AS {sql_type}[]))"
+
+    def in_values(self, column: str, param: str, sql_type: Literal["bigint", "text"]) -> str:
+        """``column`` is one of the values of list parameter ``:param``. PostgreSQL: ``= ANY``
+        of the array, which an index condition takes (``IN (SELECT unnest(...))`` is a join
+        with the list, which the planner cannot push into an index scan)."""
+        if self.name == "sqlite":
+            return f"{column} IN ({self.in_list(param, sql_type)})"
+        return f"{column} = ANY(CAST(:{param} AS {sql_type}[]))"
+
+    def in_select(self, column: str, select: str) -> str:
+        """``column`` is one of the values ``select`` returns. PostgreSQL: ``= ANY(ARRAY(...))``,
+        read once before the query (an InitPlan), so that an OR of it with other conditions
+        can still be a BitmapOr of index scans (an ``IN (subquery)`` in an OR cannot)."""
+        if self.name == "sqlite":
+            return f"{column} IN ({select})"
+        return f"{column} = ANY(ARRAY({select}))"
 
     def lock_key(self, conn: Any, key: str) -> None:
         """Serialise, until the end of the transaction, the writers that name ``key``. SQLite's

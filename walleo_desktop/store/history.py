@@ -125,7 +125,7 @@ def filter_sql(
             where.append(f"{column} = :{name}")
             params[name] = values[0]
         elif values:
-            where.append(f"{column} IN ({d.in_list(name, 'text')})")
+            where.append(d.in_values(column, name, "text"))
             params[name] = conn.list_param(values)
     term = flt.search.strip()
     if term:
@@ -135,7 +135,7 @@ def filter_sql(
         card = cardcodes.code_search(term, conn, cipher)
         if card is not None:
             card_sql, card_params = card
-            alternatives.append(f"p.id IN ({card_sql})")
+            alternatives.append(d.in_select("p.id", card_sql))
             params.update(card_params)
         where.append("(" + " OR ".join(alternatives) + ")")
     return ("WHERE " + " AND ".join(where) if where else ""), params
