@@ -252,7 +252,7 @@ def test_bad_urls_passwords_and_databases_get_sentences(pg_server, team_db, tmp_
     config = team.TeamConfig(team_id="x", url=pg_database.url, member="postgres", role="agent")
     keyring.set_password(KEYRING_SERVICE, "team-db:x:postgres", pg_server.password)
     keyring.set_password(KEYRING_SERVICE, "team-key:x:postgres", "00" * 32)
-    with pytest.raises(team.TeamError, match="team"):
+    with pytest.raises(team.TeamError, match="holds no Walleo Desktop team"):
         team.open_team(config)
 
 
@@ -416,8 +416,18 @@ async def test_a_removed_member_gets_no_new_key_and_cannot_log_in(team_setup: Te
     finally:
         await sam.close()
     kim_password = t.password("kim")
-    assert team.remove_member(t.configs["lea"], "kim") == "k2"
-    with pytest.raises(team.TeamError, match="not permitted to log in"):
+    kim = await t.session("kim")  # kim's desktop is open while an admin removes kim
+    try:
+        await kim.engine.start()
+        assert team.remove_member(t.configs["lea"], "kim") == "k2"
+        # Its sessions were ended: it can journal nothing more, and it is told so.
+        with pytest.raises(StoreError):
+            await kim.engine.submit(_gift_card(kim), 10)
+        with pytest.raises(StoreError, match="kim was closed by a team admin"):
+            await kim.engine.submit(_gift_card(kim), 10)
+    finally:
+        await kim.close()
+    with pytest.raises(team.TeamError, match="kim was closed by a team admin"):
         team.open_team(t.configs["kim"])
     # Cards made after the removal are sealed with k2, which was never wrapped for kim.
     sam = await t.session("sam")

@@ -600,6 +600,25 @@ def team_status(config: TeamConfig) -> TeamStatus:
 # -- opening the team's history ------------------------------------------------------------------
 
 
+def _check_schema(db: TeamDb) -> None:
+    from walleo_desktop.store.postgres.schema import SCHEMA_VERSION
+
+    version = db.schema_version()
+    if version is None:
+        raise TeamError(
+            f"The database {db.label} holds no Walleo Desktop team (it was never set up with "
+            "`walleo-desktop team init`, or this is another database): check the server and "
+            "database names with your team admin."
+        )
+    if version != SCHEMA_VERSION:
+        newer = version > SCHEMA_VERSION
+        raise TeamError(
+            f"The team database {db.label} is at version {version}; this Walleo Desktop knows "
+            f"version {SCHEMA_VERSION}. "
+            + ("Update Walleo Desktop." if newer else "Ask a team admin to upgrade the team.")
+        )
+
+
 @dataclass(frozen=True)
 class TeamAccess:
     """What this member's desktop may use: the history's backend, the codes' keys, and (agents
@@ -624,6 +643,7 @@ def open_team(config: TeamConfig) -> TeamAccess:
     )
     with _connect(config.url, password) as db:
         try:
+            _check_schema(db)
             keys = _my_keys(db, config.team_id, config.member, private)
             if not keys:
                 raise TeamError(

@@ -11,6 +11,7 @@ keyring: ``engine.team`` does those), run by ``walleo-desktop team ...``.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ __all__ = [
     "remove_member",
     "schema_version",
 ]
+
+log = logging.getLogger("walleo_desktop.store.postgres.admin")
 
 MemberRole = Literal["agent", "finance", "admin"]
 # The groups a member is put in. An admin issues cards too (and manages members).
@@ -120,6 +123,44 @@ def create_team(conn: psycopg.Connection[Any]) -> None:
                 [version, _now()],
             )
             cur.execute("RESET ROLE")
+        # Removing a member ends their open sessions too (NOLOGIN only refuses new ones). Owned
+        # by who runs init (a superuser may end any session), callable by team admins, and only
+        # for members already marked removed, in this database.
+        cur.execute(
+            pgsql.SQL(
+                # plpgsql, not one SELECT: a WHERE clause has no evaluation order, and
+                # pg_terminate_backend must run only for the rows that passed every test.
+                """CREATE FUNCTION {schema}.end_sessions_of(member text) RETURNS integer
+                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+                DECLARE
+                    ended integer := 0;
+                    session record;
+                BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM {schema}.members
+                                   WHERE name = member AND removed_at IS NOT NULL) THEN
+                        RETURN 0;
+                    END IF;
+                    FOR session IN SELECT pid FROM pg_stat_activity
+                            WHERE usename = member AND datname = current_database()
+                            AND pid <> pg_backend_pid() LOOP
+                        IF pg_terminate_backend(session.pid) THEN
+                            ended := ended + 1;
+                        END IF;
+                    END LOOP;
+                    RETURN ended;
+                END $$"""
+            ).format(schema=pgsql.Identifier(SCHEMA))
+        )
+        cur.execute(
+            pgsql.SQL("REVOKE ALL ON FUNCTION {}.end_sessions_of(text) FROM PUBLIC").format(
+                pgsql.Identifier(SCHEMA)
+            )
+        )
+        cur.execute(
+            pgsql.SQL("GRANT EXECUTE ON FUNCTION {}.end_sessions_of(text) TO {}").format(
+                pgsql.Identifier(SCHEMA), pgsql.Identifier(roles.admin)
+            )
+        )
     assert schema_version(conn) == SCHEMA_VERSION
 
 
@@ -203,10 +244,6 @@ def remove_member(conn: psycopg.Connection[Any], name: str) -> None:
         cur.execute(pgsql.SQL("ALTER ROLE {} NOLOGIN").format(pgsql.Identifier(name)))
 
 
-class AuthenticationError(StoreError):
-    """The server refused this login's password (or the login is disabled)."""
-
-
 class TeamDb:
     """One plain connection for setting a team up and managing its members (``engine.team``
     holds the keys; this holds the SQL). Autocommit; each method is one transaction."""
@@ -220,8 +257,10 @@ class TeamDb:
         from walleo_desktop.store.postgres.backend import (
             CONNECT_TIMEOUT,
             ConnectionLostError,
+            conn_user,
             describe_server,
             is_local,
+            login_problem,
         )
 
         label = describe_server(url)
@@ -234,10 +273,9 @@ class TeamDb:
             conn = psycopg.connect(url, **options)
         except psycopg.OperationalError as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            if "password authentication failed" in text or "is not permitted to log in" in text:
-                raise AuthenticationError(
-                    f"The server {label} refused this login ({text})."
-                ) from exc
+            refused = login_problem(text, label, conn_user(url))
+            if refused is not None:
+                raise refused from exc
             raise ConnectionLostError(
                 f"The team database {label} cannot be reached: {text}"
             ) from exc
@@ -304,13 +342,20 @@ class TeamDb:
         except psycopg.Error as exc:
             raise translate(exc, self.label) from exc
 
-    def remove_member(self, name: str) -> None:
+    def remove_member(self, name: str) -> int:
+        """Close ``name``'s login and end their open sessions; how many were ended."""
         from walleo_desktop.store.postgres.backend import translate
 
         try:
             remove_member(self._conn, name)
         except psycopg.Error as exc:
             raise translate(exc, self.label) from exc
+        try:
+            rows = self._rows("SELECT end_sessions_of(%s)", [name])
+        except StoreError as exc:  # init was run by a role that may not end sessions
+            log.warning("the open sessions of %s could not be ended: %s", name, exc)
+            return 0
+        return int(rows[0][0]) if rows else 0
 
     # -- settings and secrets --------------------------------------------------------------------
 
