@@ -668,3 +668,28 @@ async def test_the_database_going_away_loses_nothing(team_setup: Team, pg_server
         assert any(p and "cannot be reached" in p for p in problems)
     finally:
         await sam.close()
+
+
+def test_a_desktop_older_than_its_team_database_is_told_and_team_upgrade_brings_it(
+    team_setup: Team, monkeypatch
+):
+    """The next version adds a migration: until an admin runs `team upgrade`, desktops of
+    that version refuse the older database in a sentence; after it, they open it."""
+    from walleo_desktop.store.postgres import schema
+
+    t = team_setup
+    v2 = "CREATE TABLE {SCHEMA}.v2_marker (x integer);\nGRANT SELECT ON v2_marker TO {ROLE_AGENT};"
+    monkeypatch.setattr(schema, "_MIGRATIONS", [*schema._MIGRATIONS, v2])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    with pytest.raises(team.TeamError, match="team upgrade URL"):
+        team.open_team(t.configs["sam"])
+    assert team.upgrade_team(t.db.url, admin_password=None) == [2]
+    assert team.upgrade_team(t.db.url, admin_password=None) == []
+    access = team.open_team(t.configs["sam"])
+    access.backend.close()
+    with t.connect("sam") as conn:
+        assert conn.execute("SELECT count(*) FROM v2_marker").fetchone() == (0,)
+    monkeypatch.setattr(schema, "_MIGRATIONS", schema._MIGRATIONS[:1])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 1)
+    with pytest.raises(team.TeamError, match="Update Walleo Desktop"):
+        team.open_team(t.configs["sam"])

@@ -83,6 +83,7 @@ __all__ = [
     "set_team_credentials",
     "simulator_credentials",
     "team_status",
+    "upgrade_team",
 ]
 
 log = logging.getLogger("walleo.engine.team")
@@ -533,6 +534,16 @@ def _read_credentials(db: TeamDb, keys: dict[tuple[str, str], bytes]) -> Credent
     return Credentials(data["api_key"], data["identifier"], data["shared_key"])
 
 
+def upgrade_team(admin_url: str, *, admin_password: str | None) -> list[int]:
+    """Bring the team database at ``admin_url`` (a superuser's login) to this version's schema;
+    the versions applied."""
+    with _connect(admin_url, admin_password) as db:
+        try:
+            return db.upgrade_team()
+        except StoreError as exc:
+            raise TeamError(str(exc)) from exc
+
+
 def leave_team(config: TeamConfig, config_dir: Path | None = None) -> None:
     """Forget this desktop's membership: its config and its keyring entries (the team and
     its history stay; an admin removes the member with ``team remove``)."""
@@ -615,7 +626,11 @@ def _check_schema(db: TeamDb) -> None:
         raise TeamError(
             f"The team database {db.label} is at version {version}; this Walleo Desktop knows "
             f"version {SCHEMA_VERSION}. "
-            + ("Update Walleo Desktop." if newer else "Ask a team admin to upgrade the team.")
+            + (
+                "Update Walleo Desktop."
+                if newer
+                else "Ask a team admin to run `walleo-desktop team upgrade URL`."
+            )
         )
 
 

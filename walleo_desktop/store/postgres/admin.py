@@ -22,7 +22,7 @@ from psycopg import sql as pgsql
 
 from walleo_desktop.store import records
 from walleo_desktop.store.errors import StoreError
-from walleo_desktop.store.postgres.schema import SCHEMA, SCHEMA_VERSION, migrations, team_roles
+from walleo_desktop.store.postgres.schema import SCHEMA, migrations, team_roles
 
 __all__ = [
     "GROUPS",
@@ -33,6 +33,7 @@ __all__ = [
     "new_password",
     "remove_member",
     "schema_version",
+    "upgrade_team",
 ]
 
 log = logging.getLogger("walleo_desktop.store.postgres.admin")
@@ -161,7 +162,45 @@ def create_team(conn: psycopg.Connection[Any]) -> None:
                 pgsql.Identifier(SCHEMA), pgsql.Identifier(roles.admin)
             )
         )
-    assert schema_version(conn) == SCHEMA_VERSION
+
+
+def upgrade_team(conn: psycopg.Connection[Any]) -> list[int]:
+    """Apply the migrations this version knows and the database does not have yet, each in its
+    own transaction as the team's owner (run by a superuser, like ``create_team``). The
+    versions applied; [] when it was up to date. ``StoreError`` for a database without a team
+    or one newer than this version."""
+    from walleo_desktop.store.postgres import schema
+
+    current = schema_version(conn)
+    if current is None:
+        raise StoreError(
+            "This database holds no Walleo Desktop team: create one with `walleo-desktop team "
+            "init`."
+        )
+    if current > schema.SCHEMA_VERSION:
+        raise StoreError(
+            f"The team database is at version {current}, newer than this Walleo Desktop "
+            f"({schema.SCHEMA_VERSION}): update Walleo Desktop."
+        )
+    roles = team_roles(conn.info.dbname)
+    applied = []
+    for version, script in enumerate(migrations(roles), start=1):
+        if version <= current:
+            continue
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(roles.owner)))
+            cur.execute(
+                pgsql.SQL("SET LOCAL search_path = {}, public").format(pgsql.Identifier(SCHEMA))
+            )
+            cur.execute(script)
+            cur.execute(
+                pgsql.SQL(
+                    "INSERT INTO {}.schema_version (version, applied_at) VALUES (%s, %s)"
+                ).format(pgsql.Identifier(SCHEMA)),
+                [version, _now()],
+            )
+        applied.append(version)
+    return applied
 
 
 def add_member(
@@ -324,6 +363,14 @@ class TeamDb:
 
     def schema_version(self) -> int | None:
         return schema_version(self._conn)
+
+    def upgrade_team(self) -> list[int]:
+        from walleo_desktop.store.postgres.backend import translate
+
+        try:
+            return upgrade_team(self._conn)
+        except psycopg.Error as exc:
+            raise translate(exc, self.label) from exc
 
     def add_member(
         self,
