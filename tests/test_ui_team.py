@@ -64,6 +64,15 @@ def select_member(dialog, qtbot, name: str) -> None:
     raise AssertionError(f"{name} is not listed")
 
 
+def state_of(dialog, name: str) -> str | None:
+    table = dialog.members
+    for row in range(table.rowCount()):
+        item, state = table.item(row, 0), table.item(row, 2)
+        if item is not None and item.text() == name and state is not None:
+            return state.text()
+    return None
+
+
 def answer(box: QMessageBox, qtbot, text: str) -> None:
     button = next(b for b in box.buttons() if b.text() == text)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
@@ -127,6 +136,8 @@ async def test_create_invite_join_approve_remove_with_the_mouse(qtbot, team_db, 
     answer(box, qtbot, "They match: approve")
     (text,) = await waiter
     assert "sam is approved" in text
+    await wait_until(lambda: not lea._busy and state_of(lea, "sam") == "active")
+    assert "sam is approved" in lea.message_label.text()  # the refresh keeps it said
     access = team.open_team(team.load_team_config(sam_profiles.config_dir))
     access.backend.close()
 
@@ -172,6 +183,7 @@ async def test_a_finance_window_reviews_and_issues_nothing(qtbot, team_db, tmp_p
             assert not window.form.isVisible()
             assert window.tabs.currentIndex() == 1 and window.history is not None
             assert not window.new_pull_action.isEnabled()
+            assert "no card is issued here" in window.status.connection.text()
             assert "fin" in window.windowTitle()
             # The database goes away: said in a banner, which goes when it is back.
             session.engine._set_problem("The team database db:5432/walleo cannot be reached.")

@@ -427,6 +427,12 @@ class MainWindow(QMainWindow):
                 self.tr("Resuming %n unfinished pull(s) from the last session.", "", len(resumed))
             )
         self.status.set_in_flight(self._session.engine.in_flight)
+        if not self._session.can_issue:  # finance: no form, no catalog, nothing to ask Walleo
+            self.status.set_connection(
+                self.tr("Team history: review and export; no card is issued here"),
+                ConnectionState.OK,
+            )
+            return
         self.refresh_catalog()
 
     def check_history_if_needed(self) -> None:

@@ -162,10 +162,13 @@ class TeamDialog(QDialog):
         self.members.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.members.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.members.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.members.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.members.horizontalHeader().setStretchLastSection(True)
+        self.members.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.members.itemSelectionChanged.connect(self._update_enabled)
         self.refresh_button = QPushButton(self.tr("Re&fresh"), self)
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(lambda: self.refresh())
         self.approve_button = QPushButton(self.tr("&Approve…"), self)
         self.approve_button.setToolTip(
             self.tr("Give the selected member the team's keys, after checking their fingerprint")
@@ -359,7 +362,7 @@ class TeamDialog(QDialog):
         self.finished_step.emit(text)
         if self._refresh_after and not error:
             self._refresh_after = False
-            self.refresh()
+            self.refresh(keep_message=True)  # what the step said stays said
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -448,11 +451,17 @@ class TeamDialog(QDialog):
 
     # ------------------------------------------------------------------ members
 
-    def refresh(self) -> None:
+    def refresh(self, *, keep_message: bool = False) -> None:
         config = self._config
         if config is None:
             return
-        self._run(lambda: team.team_status(config), self._show_status)
+        said = self.message_label.text()
+
+        def done(status: team.TeamStatus) -> str:
+            summary = self._show_status(status)
+            return said if keep_message and said else summary
+
+        self._run(lambda: team.team_status(config), done)
 
     def _show_status(self, status: team.TeamStatus) -> str:
         self.members.setRowCount(0)
@@ -475,7 +484,6 @@ class TeamDialog(QDialog):
                 if column == 0:
                     item.setData(Qt.ItemDataRole.UserRole, m)
                 self.members.setItem(row, column, item)
-        self.members.resizeColumnsToContents()
         waiting = [m.name for m in status.members if m.joined and not m.approved and not m.removed]
         if waiting and status.role == "admin":
             return self.tr("Waiting for your approval: {names}.").format(names=", ".join(waiting))
