@@ -194,3 +194,58 @@ async def test_a_finance_window_reviews_and_issues_nothing(qtbot, team_db, tmp_p
         finally:
             await window.shutdown()
             await session.close()
+
+
+async def test_an_agents_live_table_is_theirs_the_history_is_the_teams(qtbot, team_db, tmp_path):
+    from walleo_desktop.engine.profiles import Connection
+    from walleo_desktop.engine.session import Session
+    from walleo_desktop.ui.main_window import MainWindow
+
+    sim = Simulator(SimulatorConfig(delay_scale=0.02, seed=2, async_error_rate=0.0))
+    with serve_in_thread(sim) as server:
+        lea = team.init_team(
+            team_db.url,
+            admin_password=None,
+            first_admin="lea",
+            walleo_credentials=DEMO_CREDENTIALS,
+            walleo_base_url=server.base_url,
+            config_dir=tmp_path / "lea",
+        )
+        configs = {}
+        for name in ("sam", "kim"):
+            config, fp = team.join_team(
+                team.invite_member(lea, name, "agent").code, config_dir=tmp_path / name
+            )
+            team.approve_member(lea, name, expected_fingerprint=fp)
+            configs[name] = config
+
+        async def open_session(name: str) -> Session:
+            config = configs[name]
+            connection = Connection(
+                profile=f"team:{config.team_id}", base_url="", credentials=None,
+                source="team", team=config,
+            )  # fmt: skip
+            session = await Session.open(connection, tmp_path / f"{name}-data")
+            await session.catalog.refresh()
+            return session
+
+        sam, kim = await open_session("sam"), await open_session("kim")
+        window = MainWindow(sam, profiles=Profiles(tmp_path / "sam"))
+        qtbot.addWidget(window)
+        try:
+            window.show()
+            await window.start()
+            await kim.engine.start()
+            (theirs,) = await kim.engine.submit(kim.catalog.find("CARREFOUR"), 10, reference="K")
+            (mine,) = await sam.engine.submit(sam.catalog.find("CARREFOUR"), 20, reference="S")
+            await kim.engine.wait([theirs.id])
+            await sam.engine.wait([mine.id])
+            history = window.show_history()
+            await wait_until(lambda: history.model.rowCount() == 2, timeout=15)
+            await wait_until(lambda: window.model.shows(mine.id), timeout=5)
+            window.model.flush()
+            assert window.model.rowCount() == 1 and not window.model.shows(theirs.id)
+        finally:
+            await window.shutdown()
+            await sam.close()
+            await kim.close()

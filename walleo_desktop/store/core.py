@@ -944,10 +944,13 @@ class StoreCore:
         """Pulls not in a final state, oldest first."""
         return self._select_pulls(f"WHERE {UNFINISHED_WHERE} ORDER BY created_at, id")
 
-    def recent_pulls(self, limit: int = 500) -> list[PullRecord]:
-        """The ``limit`` newest pulls, newest first."""
+    def recent_pulls(self, limit: int = 500, *, agent: str | None = None) -> list[PullRecord]:
+        """The ``limit`` newest pulls (of ``agent`` only, when given), newest first."""
+        where = "" if agent is None else "WHERE agent = :agent "
         return self._select_pulls(
-            "ORDER BY created_at DESC, id DESC LIMIT :limit", {"limit": limit}, light=True
+            f"{where}ORDER BY created_at DESC, id DESC LIMIT :limit",
+            {"limit": limit, "agent": agent},
+            light=True,
         )
 
     def retries_of(self, pull_id: int) -> list[PullRecord]:

@@ -142,7 +142,9 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
                 await show_fatal(_tr("Walleo Desktop cannot start"), str(again))
                 return EXIT_CONFIG
         try:
-            recent = await session.store.recent_pulls(RECENT_PULLS)
+            # A team's live table is this member's pulls (the team's are in History).
+            mine = session.engine.agent if session.connection.team is not None else None
+            recent = await session.store.recent_pulls(RECENT_PULLS, agent=mine)
         except StoreError as exc:
             await session.close()
             log.error("cannot read the history: %s", exc)

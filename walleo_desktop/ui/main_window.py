@@ -166,7 +166,7 @@ class MainWindow(QMainWindow):
         self.form = PullForm(session.catalog, session.engine, connection.currency, self.ops, self)
         # ``recent``: the journal's newest pulls, read before the window was built (app.main).
         self.model = PullTableModel(recent or [], self)
-        self._unsubscribe = session.engine.subscribe(self.model.enqueue)
+        self._unsubscribe = session.engine.subscribe(self._on_pull_event)
         self.table = PullTableView(self)
         self.table.setModel(self.model)
         self.explanation = QLabel(self)
@@ -697,6 +697,19 @@ class MainWindow(QMainWindow):
         self.explanation.setProperty("kind", kind)
         self.explanation.setText(text)
         self.explanation.show()
+
+    def _on_pull_event(self, event: PullEvent) -> None:
+        """The live table: in a team, this member's pulls and those this desktop drives (a
+        teammate's it took over); the whole team's are in History."""
+        pull, engine = event.pull, self._session.engine
+        if (
+            self._session.connection.team is not None
+            and pull.agent != engine.agent
+            and pull.lease_owner != str(engine.owner)
+            and not self.model.shows(pull.id)
+        ):
+            return
+        self.model.enqueue(event)
 
     def _on_health(self, problem: str | None) -> None:
         if problem is None:

@@ -231,6 +231,10 @@ class PullTableModel(QAbstractTableModel):
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
+    def shows(self, pull_id: int) -> bool:
+        """Whether the pull is in the table (or about to be, at the next batch)."""
+        return pull_id in self._position or pull_id in self._pending
+
     @property
     def pending(self) -> int:
         return len(self._pending)
