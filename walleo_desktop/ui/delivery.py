@@ -26,10 +26,9 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, QObject, Qt, Signal
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -62,7 +61,11 @@ from walleo_desktop.store import StoreError
 from walleo_desktop.store.records import CardRecord, PullRecord
 from walleo_desktop.ui.async_ops import AsyncOps, call_in_thread
 from walleo_desktop.ui.card_pane import PIN_MASK, CardPane, mask_code
-from walleo_desktop.ui.card_print import PdfUnreadable, PrintError, print_card_page, print_pdf
+
+if TYPE_CHECKING:  # printing loads when first used (QtPrintSupport is not the first paint's)
+    from PySide6.QtPrintSupport import QPrinter
+
+    from walleo_desktop.ui.card_print import PrintError
 
 __all__ = [
     "KEYRING_TIMEOUT",
@@ -570,6 +573,8 @@ class DeliveryController(QObject):
         if current is None:
             return None
         pull, card = current
+        from PySide6.QtPrintSupport import QPrinter
+
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(self.tr("Gift card {request_id}").format(request_id=pull.request_id))
         return self._choose_printer(
@@ -578,6 +583,8 @@ class DeliveryController(QObject):
 
     def _choose_printer(self, printer: QPrinter, accepted: Any, rejected: Any) -> QDialog:
         """Show the print dialog without a nested event loop (tests replace this)."""
+        from PySide6.QtPrintSupport import QPrintDialog
+
         dialog = QPrintDialog(printer, self._window)
         dialog.setObjectName("printDialog")
         dialog.setWindowTitle(self.tr("Print the card"))
@@ -606,6 +613,8 @@ class DeliveryController(QObject):
                 log.info("card %s printed without its PDF: %s", card.card_id, exc)
                 return None
 
+        from walleo_desktop.ui.card_print import PrintError
+
         self.message.emit(self.tr("Preparing the card for the printer…"))
         self._ops.run(
             f"print:{pull.id}",
@@ -617,6 +626,13 @@ class DeliveryController(QObject):
     def _paint(
         self, pull: PullRecord, card: CardRecord, printer: QPrinter, path: Path | None
     ) -> None:
+        from walleo_desktop.ui.card_print import (
+            PdfUnreadable,
+            PrintError,
+            print_card_page,
+            print_pdf,
+        )
+
         source = "pdf" if path is not None else "page"
         try:
             try:
@@ -661,6 +677,8 @@ class DeliveryController(QObject):
         source: str,
         reason: str = "",
     ) -> None:
+        from PySide6.QtPrintSupport import QPrinter
+
         to_file = printer.outputFormat() == QPrinter.OutputFormat.PdfFormat
         detail = {
             "card_id": card.card_id,
