@@ -748,9 +748,14 @@ class MainWindow(QMainWindow):
             self.show_message(self.tr("This pull is not being checked right now."))
 
     def retry_selected(self) -> QMessageBox | None:
-        """Ask, then send a new pull for the selected failed one. Returns the question box."""
+        """Ask, then send a new pull for the selected failed one. Returns the question box;
+        None when there is nothing to ask (a pull already retried: its retry is shown)."""
         pull = self.table.current_pull()
         if pull is None or pull.state not in _RETRYABLE:
+            return None
+        known = self.model.retry_of(pull.id)
+        if known is not None:  # one failure, one retry: never offer a second card
+            self._show_retry_of(known)
             return None
         box = QMessageBox(
             QMessageBox.Icon.Question,
