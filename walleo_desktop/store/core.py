@@ -820,6 +820,9 @@ class StoreCore:
         leased, lease expired or released, or leased by a process of this machine that no
         longer runs. Oldest first; each gets this owner, a new lease and the next epoch.
 
+        Never this owner's own pulls: their leases are renewed, not claimed again (a claim bumps
+        the epoch, which would stop this owner's own workers).
+
         A GET may have been in flight when the previous owner stopped: its pulls' last check is
         moved to when its lease ended (at the latest, now), so that the new owner keeps
         Walleo's cadence from there.
@@ -846,7 +849,8 @@ class StoreCore:
                 f"lease_epoch = lease_epoch + 1, change_seq = :seq, "
                 f"last_check_at = NULLIF({last_check}, '') "
                 f"WHERE id IN (SELECT id FROM pulls WHERE {UNFINISHED_WHERE} "
-                "AND profile = :profile AND (lease_until IS NULL OR lease_until <= :now "
+                "AND profile = :profile AND lease_owner != :owner "
+                "AND (lease_until IS NULL OR lease_until <= :now "
                 f"OR lease_owner IN ({d.in_list('dead', 'text')})) "
                 f"ORDER BY created_at, id LIMIT :limit{d.skip_locked}) RETURNING id"
             )
