@@ -8,38 +8,14 @@ import pytest
 from conftest import wait_signal, wait_until
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from test_team import add_member, init_lea
 
 from walleo_desktop.engine import team
 from walleo_desktop.engine.profiles import TEAM_PROFILE, Profiles
-from walleo_desktop.simulator import DEMO_CREDENTIALS, Simulator, SimulatorConfig, serve_in_thread
+from walleo_desktop.simulator import Simulator, SimulatorConfig, serve_in_thread
 from walleo_desktop.ui.team_dialog import TeamDialog
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def team_db(pg_database):
-    yield pg_database
-    from psycopg import sql
-
-    from walleo_desktop.store.postgres.schema import team_roles
-
-    roles = team_roles(pg_database.name)
-    with pg_database.connect(autocommit=True) as conn:
-        found = conn.execute("SELECT to_regclass('walleo.members')").fetchone()[0]
-        names = [r[0] for r in conn.execute("SELECT name FROM walleo.members")] if found else []
-        names = [
-            n
-            for (n,) in conn.execute(
-                "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
-                [[*names, roles.owner, *roles.groups]],
-            )
-        ]
-        if names:
-            idents = sql.SQL(", ").join(map(sql.Identifier, names))
-            conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(idents))
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS walleo CASCADE"))
-            conn.execute(sql.SQL("DROP ROLE {}").format(idents))
 
 
 def click(qtbot, button):
@@ -159,18 +135,8 @@ async def test_a_finance_window_reviews_and_issues_nothing(qtbot, team_db, tmp_p
 
     sim = Simulator(SimulatorConfig(delay_scale=0.02, seed=1, async_error_rate=0.0))
     with serve_in_thread(sim) as server:
-        lea = team.init_team(
-            team_db.url,
-            admin_password=None,
-            first_admin="lea",
-            walleo_credentials=DEMO_CREDENTIALS,
-            walleo_base_url=server.base_url,
-            config_dir=tmp_path / "lea",
-        )
-        fin, fp = team.join_team(
-            team.invite_member(lea, "fin", "finance").code, config_dir=tmp_path / "fin"
-        )
-        team.approve_member(lea, "fin", expected_fingerprint=fp)
+        lea = init_lea(team_db.url, server.base_url, tmp_path)
+        fin = add_member(lea, "fin", "finance", tmp_path)
         connection = Connection(
             profile=f"team:{fin.team_id}", base_url="", credentials=None, source="team", team=fin
         )
@@ -203,21 +169,8 @@ async def test_an_agents_live_table_is_theirs_the_history_is_the_teams(qtbot, te
 
     sim = Simulator(SimulatorConfig(delay_scale=0.02, seed=2, async_error_rate=0.0))
     with serve_in_thread(sim) as server:
-        lea = team.init_team(
-            team_db.url,
-            admin_password=None,
-            first_admin="lea",
-            walleo_credentials=DEMO_CREDENTIALS,
-            walleo_base_url=server.base_url,
-            config_dir=tmp_path / "lea",
-        )
-        configs = {}
-        for name in ("sam", "kim"):
-            config, fp = team.join_team(
-                team.invite_member(lea, name, "agent").code, config_dir=tmp_path / name
-            )
-            team.approve_member(lea, name, expected_fingerprint=fp)
-            configs[name] = config
+        lea = init_lea(team_db.url, server.base_url, tmp_path)
+        configs = {name: add_member(lea, name, "agent", tmp_path) for name in ("sam", "kim")}
 
         async def open_session(name: str) -> Session:
             config = configs[name]

@@ -363,10 +363,18 @@ class PullEngine:
                 self._sure_until = started + LEASE_SECONDS - LEASE_MARGIN
                 self._renewed.set()
                 self._renewed = asyncio.Event()
+                lost = []
                 for pull_id, worker in list(self._workers.items()):
                     if pull_id not in held and worker.task is not None:
                         log.info("pull #%d is driven by another process now", pull_id)
                         worker.task.cancel()
+                        lost.append(pull_id)
+                if lost:  # whoever waits for them gets them back, as the journal has them
+                    for pull in await self.store.pulls(lost):
+                        self._stopped[pull.id] = "driven by another process now"
+                        for fut in self._done.pop(pull.id, []):
+                            if not fut.done():
+                                fut.set_result(pull)
                 await self._resume_stopped(held)
                 if self._started:  # takeovers are for an engine that was started
                     await self._claim()

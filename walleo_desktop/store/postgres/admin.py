@@ -83,6 +83,15 @@ def _now() -> str:
     return text
 
 
+def _record_version(cur: psycopg.Cursor[Any], version: int) -> None:
+    cur.execute(
+        pgsql.SQL("INSERT INTO {}.schema_version (version, applied_at) VALUES (%s, %s)").format(
+            pgsql.Identifier(SCHEMA)
+        ),
+        [version, _now()],
+    )
+
+
 def create_team(conn: psycopg.Connection[Any]) -> None:
     """Create the team's roles and schema in the database ``conn`` is connected to (one
     transaction). Refuses a database that already has it (``StoreError``)."""
@@ -117,12 +126,7 @@ def create_team(conn: psycopg.Connection[Any]) -> None:
             )
         for version, script in enumerate(migrations(roles), start=1):
             cur.execute(script)
-            cur.execute(
-                pgsql.SQL(
-                    "INSERT INTO {}.schema_version (version, applied_at) VALUES (%s, %s)"
-                ).format(pgsql.Identifier(SCHEMA)),
-                [version, _now()],
-            )
+            _record_version(cur, version)
             cur.execute("RESET ROLE")
         # Removing a member ends their open sessions too (NOLOGIN only refuses new ones). Owned
         # by who runs init (a superuser may end any session), callable by team admins, and only
@@ -193,12 +197,7 @@ def upgrade_team(conn: psycopg.Connection[Any]) -> list[int]:
                 pgsql.SQL("SET LOCAL search_path = {}, public").format(pgsql.Identifier(SCHEMA))
             )
             cur.execute(script)
-            cur.execute(
-                pgsql.SQL(
-                    "INSERT INTO {}.schema_version (version, applied_at) VALUES (%s, %s)"
-                ).format(pgsql.Identifier(SCHEMA)),
-                [version, _now()],
-            )
+            _record_version(cur, version)
         applied.append(version)
     return applied
 
