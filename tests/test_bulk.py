@@ -143,6 +143,42 @@ def test_every_bad_row_is_named_with_its_row_number_and_reason(tmp_path):
     assert sorted(r.number for r in preview.error_rows) == [2, 3, 4, 5, 6, 7, 8, 13]
 
 
+def test_rows_are_built_when_asked_for_and_the_summary_counts_every_one(tmp_path):
+    # The preview stores rows compactly (issue 13's 2x budget) and builds a row object only
+    # when asked; what a window shows without walking 50,000 rows is counted in ``summary``.
+    text = HEADER + "".join(
+        f"{brand},{amount},{quantity},R-{i},\n"
+        for i, (brand, amount, quantity) in enumerate(
+            [("FNAC", 50, 2), ("NOPE", 50, 1), ("IKEA", 20, 1), ("FNAC", 12, 1)] * 3
+        )
+    )
+    text += "FNAC,50,1,,\nIKEA,20,3,R-0,\n"  # a row's own error; a repeated reference
+    preview = read_order(write(tmp_path / "o.csv", text), CATALOG)
+    rows = preview.rows
+    assert list(rows.built()) == []  # reading built nothing
+    summary = preview.summary
+    assert (summary.rows, summary.error_rows, summary.duplicate_rows) == (14, 7, 0)
+    issue = summary.to_issue(include_duplicates=False)
+    assert issue == summary.to_issue(include_duplicates=True)
+    assert (issue.rows, issue.cards, issue.value) == (7, 12, 420)
+    assert [(t.code, t.cards, t.value) for t in issue.brands] == [
+        ("FNAC", 6, 300),
+        ("IKEA", 6, 120),
+    ]
+    assert (preview.cards, preview.value) == (issue.cards, issue.value)
+    # the same figures as the rows themselves give
+    assert len(preview.error_rows) == 7 and len(preview.to_issue(include_duplicates=True)) == 7
+    assert sum(r.cards for r in rows) == 12 and sum(r.cards * (r.amount or 0) for r in rows) == 420
+    assert [r.number for r in preview.warning_rows] == [2, 15]
+    assert problems(rows[12]) == ["missing_reference"] and rows[12].number == 14
+    # one object per row, kept (what check_history sets on it stays); negative and slices
+    assert rows[3] is rows[3] and rows[-1] is rows[13] and rows[-1].number == 15
+    assert [r.number for r in rows[1:4]] == [3, 4, 5]
+    with pytest.raises(IndexError):
+        rows[14]
+    assert rows.by_number(15) is rows[13] and rows.by_number(1) is None
+
+
 def test_a_ten_megabyte_cell_refuses_its_row_only(tmp_path):
     huge = "x" * (10 * 1024 * 1024)
     text = HEADER + "FNAC,50,1,R-1,\n" + f"FNAC,50,1,R-2,{huge}\n" + "FNAC,50,1,R-3,\n"
@@ -334,6 +370,7 @@ async def test_one_batch_in_chunks_one_create_per_card_and_a_results_file(
     path.write_text(path.read_text() + "NOPE,50,1,R-x\n")
     preview = await desk.preview(path)
     assert preview.cards == 60 and len(preview.error_rows) == 1 and preview.earlier == []
+    assert [r.number for r in preview.rows.built()] == [42]  # error_rows built it; the history none
     transactions: list[int] = []
     add_pulls = desk.store.add_pulls
 
@@ -399,6 +436,9 @@ async def test_the_same_file_twice_is_asked_and_issued_again_only_when_confirmed
         assert len(again.duplicate_rows) == 4  # each row: "already issued on … by …"
         assert again.duplicate_rows[0].duplicates[0].agent == "tester"
         assert again.to_issue(include_duplicates=False) == []
+        summary = again.summary  # counted in check_history's thread, for the window
+        assert summary.duplicate_rows == 4 and summary.to_issue(include_duplicates=False).rows == 0
+        assert summary.to_issue(include_duplicates=True).cards == 6
         with pytest.raises(ValueError, match="no row"):
             await BulkRun(desk.engine, again).run()
         assert sim.pull_request_creates == 6
@@ -528,6 +568,9 @@ async def test_a_crash_mid_batch_loses_nothing_and_the_rest_is_reported_then_con
         journaled_rows = [r for r in again.rows if r.journaled]
         assert sum(len(r.journaled) for r in journaled_rows) == journaled_before
         assert again.duplicate_rows == []  # its own cards are not "already issued"
+        assert again.summary.journaled_cards == journaled_before
+        rest_cards = again.summary.to_issue(include_duplicates=False).cards
+        assert rest_cards == 45 - journaled_before
         _, results = await bulk.write_results(
             desk.store, again, run.batch_id, since=again.continuing.at
         )
