@@ -592,6 +592,64 @@ async def test_a_crash_mid_batch_loses_nothing_and_the_rest_is_reported_then_con
         await desk.close()
 
 
+async def test_a_declined_row_issued_by_a_later_run_of_the_import_is_still_its_own(
+    server, history, tmp_path
+):
+    # align() makes one pass per run of an import: a run journals rows in file order, so one
+    # pass is enough until a row left out of one run (already issued in the last 24 hours) is
+    # issued by a later run of the same import, after the rows below it in the file. Then
+    # its pull comes last, and only a second pass gives it to its row: a single pass would
+    # call the row "skipped", and the next continuation would offer it, and issue it, again.
+    sim, srv = server
+    store = await history()
+    desk, other = Desk(srv, store), Desk(srv, store, agent="colleague")
+    text = HEADER + "".join(f"FNAC,50,1,{ref},\n" for ref in "ABCD")
+    path = write(tmp_path / "o.csv", text)
+    try:
+        (fnac,) = [g for g in CATALOG if g.code == "FNAC"]
+        (issued,) = await other.engine.submit(fnac, 50, reference="B")
+        await asyncio.wait_for(other.engine.wait([issued.id]), 30)
+        first = await desk.preview(path)
+        assert [r.number for r in first.duplicate_rows] == [3]
+        run = BulkRun(desk.engine, first)  # B is left out
+        assert [p.reference for p in await asyncio.wait_for(run.run(), 30)] == ["A", "C", "D"]
+
+        async def crash_before_done() -> None:
+            # a crash after the last chunk, before the import was marked done: it stays open
+            assert run.record is not None
+            crashed = replace(run.record, state="open", owner=dead_owner().text)
+            await bulk.record_import(store, crashed)
+
+        await crash_before_done()
+        again = await desk.preview(path)
+        assert again.continuing is not None and again.continuing.batch_id == run.batch_id
+        assert [r.number for r in again.rows if r.journaled] == [2, 4, 5]
+        assert [r.number for r in again.duplicate_rows] == [3]
+        later = BulkRun(desk.engine, again, include_duplicates=True)  # now B, same batch
+        (late,) = await asyncio.wait_for(later.run(), 30)
+        assert (late.reference, late.batch_id) == ("B", run.batch_id)
+        # the journal now holds A, C, D, B in that order: every row still gets its own pull
+        _, results = await bulk.write_results(
+            store, again, run.batch_id, since=again.continuing.at, include_duplicates=True
+        )
+        assert [r.status for r in results] == ["issued"] * 4
+        assert [[h.pull.reference for h in r.pulls] for r in results] == [
+            ["A"],
+            ["B"],
+            ["C"],
+            ["D"],
+        ]
+        assert [h.pull.id for h in results[1].pulls] == [late.id]
+        await crash_before_done()  # interrupted once more: nothing is left to issue
+        last = await desk.preview(path)
+        assert [r.number for r in last.rows if r.journaled] == [2, 3, 4, 5]
+        assert last.to_issue(include_duplicates=True) == []
+        assert sim.pull_request_creates == 5  # B twice: the colleague's, and the one confirmed
+    finally:
+        await other.close()
+        await desk.close()
+
+
 async def test_an_import_running_elsewhere_is_not_continued(server, history, tmp_path):
     sim, srv = server
     desk = Desk(srv, await history())
