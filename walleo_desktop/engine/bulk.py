@@ -595,6 +595,8 @@ class BrandTotal:
     value: int
 
 
+# What the duplicate guard compares: reference, brand code, amount.
+_Key = tuple[str, str, int]
 # What a row's brand, amount and quantity cells come to, checked once per distinct
 # combination: the gift card, amount, count, the problems, and the three cells as text.
 _Combo = tuple[GiftCard | None, int | None, int | None, tuple[Problem, ...], str, str, str]
@@ -739,10 +741,15 @@ class OrderRows(Sequence[OrderRow]):
             return self[position]
         return None
 
-    def keys(self) -> dict[tuple[str, str, int], list[int]]:
-        """What the duplicate guard compares (reference, brand, amount) -> the positions of
-        the rows without errors that have it (rows without a reference left out)."""
-        found: dict[tuple[str, str, int], list[int]] = {}
+    def keys(self) -> tuple[dict[_Key, int], dict[_Key, list[int]]]:
+        """What the duplicate guard compares (reference, brand, amount) of the rows without
+        errors (rows without a reference left out) -> the position of the first row that
+        has it; and -> the positions of the others, for the few keys found on several rows.
+
+        One int per row, not a list: 50,000 lists outliving this call made the garbage
+        collector walk the whole heap (50 ms, the window waiting on the GIL meanwhile)."""
+        first: dict[_Key, int] = {}
+        more: dict[_Key, list[int]] = {}
         combos = self._combos
         own = self._problems
         for position, (combo, reference) in enumerate(
@@ -753,8 +760,10 @@ class OrderRows(Sequence[OrderRow]):
                 continue
             if position in own and own[position][0]:
                 continue
-            found.setdefault((reference, card.code, amount), []).append(position)
-        return found
+            key = (reference, card.code, amount)
+            if first.setdefault(key, position) != position:
+                more.setdefault(key, []).append(position)
+        return first, more
 
     def hash_lines(self) -> list[str]:
         """One line per row without errors: brand code, amount, count, reference, note."""
@@ -1313,7 +1322,7 @@ async def check_history(store: Store, preview: Preview, *, profile: str = "") ->
 
     Every pass over the rows runs in a thread (the reads in the database's): the caller's
     loop may be a window's, and the rows may be 50,000."""
-    keys, digest = await asyncio.to_thread(_history_keys, preview)
+    (first, more), ordered, digest = await asyncio.to_thread(_history_keys, preview)
     if not preview.rows_sha256:
         preview.rows_sha256 = digest
     preview.earlier = await earlier_imports(store, preview)
@@ -1330,25 +1339,29 @@ async def check_history(store: Store, preview: Preview, *, profile: str = "") ->
         preview.continuing = newest
         found = await reconcile(store, preview, newest)
     ours = preview.continuing.batch_id if preview.continuing is not None else None
-    ordered = sorted(keys)
     matches: dict[tuple[str, str, int], list[PullRecord]] = {}
     for start in range(0, len(ordered), 1000):
         chunk = ordered[start : start + 1000]
         found_chunk = await store.run_read(_duplicates_of_keys, chunk)
         matches.update(found_chunk)
-    await asyncio.to_thread(_apply_history, preview, keys, found, matches, ours)
+    await asyncio.to_thread(_apply_history, preview, first, more, found, matches, ours)
     preview.history_checked = True
     return preview
 
 
-def _history_keys(preview: Preview) -> tuple[dict[tuple[str, str, int], list[int]], str]:
-    """The rows' duplicate-guard keys (-> their positions) and, unless known, the rows' hash."""
-    return preview.rows.keys(), preview.rows_sha256 or rows_hash(preview.rows)
+def _history_keys(
+    preview: Preview,
+) -> tuple[tuple[dict[_Key, int], dict[_Key, list[int]]], list[_Key], str]:
+    """The rows' duplicate-guard keys (``OrderRows.keys``), the same sorted, and (unless
+    known) the rows' hash."""
+    keys = preview.rows.keys()
+    return keys, sorted(keys[0]), preview.rows_sha256 or rows_hash(preview.rows)
 
 
 def _apply_history(
     preview: Preview,
-    keys: dict[tuple[str, str, int], list[int]],
+    first: dict[_Key, int],
+    more: dict[_Key, list[int]],
     journaled: dict[int, list[HistoryRow]],
     matches: dict[tuple[str, str, int], list[PullRecord]],
     ours: str | None,
@@ -1365,8 +1378,8 @@ def _apply_history(
             found.journaled = history
     for key, pulls in matches.items():
         others = [p for p in pulls if ours is None or p.batch_id != ours]
-        if others:
-            for position in keys.get(key, ()):
+        if others and key in first:
+            for position in (first[key], *more.get(key, ())):
                 rows[position].duplicates = others
     preview.summary = summarize(rows)
 
