@@ -9,6 +9,8 @@ import csv
 import datetime as dt
 import io
 import random
+import sys
+import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -177,6 +179,26 @@ def test_rows_are_built_when_asked_for_and_the_summary_counts_every_one(tmp_path
     with pytest.raises(IndexError):
         rows[14]
     assert rows.by_number(15) is rows[13] and rows.by_number(1) is None
+
+
+def test_a_row_asked_for_by_two_threads_at_once_is_built_once(tmp_path):
+    # A window paints rows while a run lists the rows to issue in a thread: both must get
+    # the same object (what check_history set on it must not be lost to a second copy).
+    path = write(tmp_path / "o.csv", HEADER + "".join(f"IKEA,20,1,R-{i},\n" for i in range(20_000)))
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        for _ in range(3):
+            rows = read_order(path, CATALOG).rows
+            seen: list[list[bulk.OrderRow]] = [[], []]
+            threads = [threading.Thread(target=seen[k].extend, args=(rows,)) for k in (0, 1)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert sum(a is not b for a, b in zip(*seen, strict=True)) == 0
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def test_a_ten_megabyte_cell_refuses_its_row_only(tmp_path):

@@ -77,6 +77,7 @@ import math
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 import uuid
 import zipfile
@@ -616,6 +617,9 @@ class OrderRows(Sequence[OrderRow]):
     A row never built holds nothing but what was read: its ``duplicates`` and ``journaled``
     are empty (setting them needs the object), so the passes that must know them look at the
     rows built (``built``) and count the others from the compact lists.
+
+    A row is built once even when two threads ask for it at the same time (a window painting
+    it while a run lists the rows to issue in a thread).
     """
 
     __slots__ = (
@@ -624,6 +628,7 @@ class OrderRows(Sequence[OrderRow]):
         "_combo_of",
         "_combos",
         "_emails",
+        "_lock",
         "_notes",
         "_numbers",
         "_problems",
@@ -647,7 +652,8 @@ class OrderRows(Sequence[OrderRow]):
         self._notes = notes
         self._emails = emails
         self._problems = problems  # position -> (errors, warnings) when not the combo's alone
-        self._built: list[OrderRow | None] | None = None
+        self._built: list[OrderRow | None] = [None] * len(numbers)
+        self._lock = threading.Lock()
         # Rows without any error, per combination (counted in C: no loop per row here).
         counts = Counter(combo_of)
         for position, (errors, _) in problems.items():
@@ -669,11 +675,13 @@ class OrderRows(Sequence[OrderRow]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         built = self._built
-        if built is None:
-            built = self._built = [None] * len(self._numbers)
         row = built[index]  # IndexError as a list's
         if row is None:
-            row = built[index] = self._build(index if index >= 0 else index + len(built))
+            with self._lock:
+                row = built[index]
+                if row is None:
+                    position = index if index >= 0 else index + len(built)
+                    row = built[index] = self._build(position)
         return row
 
     def __iter__(self) -> Iterator[OrderRow]:
@@ -732,8 +740,7 @@ class OrderRows(Sequence[OrderRow]):
     def built(self) -> Iterator[OrderRow]:
         """The rows built so far, in file order: the only ones that can have ``duplicates``
         or ``journaled``."""
-        if self._built is not None:
-            yield from (row for row in self._built if row is not None)
+        yield from (row for row in self._built if row is not None)
 
     def by_number(self, number: int) -> OrderRow | None:
         position = bisect.bisect_left(self._numbers, number)
