@@ -72,6 +72,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import itertools
 import logging
 import math
 import os
@@ -1728,7 +1729,7 @@ class BulkRun:
                     ids = [p.id for p in pulls]
                     waiters.append(asyncio.ensure_future(self.engine.wait(ids)))
             results = await asyncio.gather(*waiters)
-            self.final = [p for chunk_pulls in results for p in chunk_pulls]
+            self.final = list(itertools.chain.from_iterable(results))  # no loop per card here
         except asyncio.CancelledError:
             # Closed mid-run (the window, the process on its way out): the import stays open,
             # nobody's, so that the next run may continue it at once.
