@@ -155,8 +155,9 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
         window.reconnect_requested.connect(functools.partial(_settle, outcome, "reconnect"))
         try:
             window.show()
-            if os.environ.get("WALLEO_SMOKE_TEST") == "1":
-                _smoke_test(window)
+            smoke = os.environ.get("WALLEO_SMOKE_TEST")
+            if smoke in ("1", "first-paint"):
+                _smoke_test(window, close_after_ms=1000 if smoke == "1" else 0)
             if problem:  # the fallback to demo mode: say why, until something else is said
                 window.show_error(problem, sticky=True)
                 window.status.environment.setToolTip(problem)
@@ -255,17 +256,23 @@ def _settle[T](future: asyncio.Future[T], value: T = None) -> None:  # type: ign
         future.set_result(value)
 
 
-def _smoke_test(window: MainWindow) -> None:
+def _smoke_test(window: MainWindow, *, close_after_ms: int = 1000) -> None:
     """``WALLEO_SMOKE_TEST=1`` (packaging tests, not for users): print "window shown: <title>" on
-    stderr at the first paint, then close the window a second later (the run ends with 0)."""
+    stderr at the first paint, then close the window a second later (the run ends with 0).
+    ``WALLEO_SMOKE_TEST=first-paint`` (bench/bench_startup.py) closes it at once. Both also print
+    "first paint at <seconds since the epoch>", taken when the window's first paint begins."""
+    import time
+
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     class FirstPaint(QObject):
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
             if event.type() == QEvent.Type.Paint:
+                at = time.time()
                 window.removeEventFilter(self)
                 print(f"window shown: {window.windowTitle()}", file=sys.stderr, flush=True)
-                QTimer.singleShot(1000, window.close)
+                print(f"first paint at {at:.6f}", file=sys.stderr, flush=True)
+                QTimer.singleShot(close_after_ms, window.close)
             return False
 
     window.installEventFilter(FirstPaint(window))
