@@ -33,11 +33,11 @@ from walleo_desktop.api.errors import ConfigurationError
 from walleo_desktop.engine import Connection, Profiles, Session, history_path, resolve_connection
 from walleo_desktop.engine.datakey import DataKey, keyring_timeout, load_data_key
 from walleo_desktop.store import StoreError, default_data_dir
-from walleo_desktop.ui.about_dialog import app_icon
 from walleo_desktop.ui.async_ops import call_in_thread
 from walleo_desktop.ui.i18n import install_translator
+from walleo_desktop.ui.icons import app_icon
 from walleo_desktop.ui.main_window import RECENT_PULLS, MainWindow
-from walleo_desktop.ui.settings_dialog import session_credentials
+from walleo_desktop.ui.session_credentials import session_credentials
 
 __all__ = [
     "EXIT_CONFIG",
