@@ -62,7 +62,9 @@ from walleo_desktop.store.records import CardRecord, PullRecord
 from walleo_desktop.ui.async_ops import AsyncOps, call_in_thread
 from walleo_desktop.ui.card_pane import PIN_MASK, CardPane, mask_code
 
-if TYPE_CHECKING:  # printing loads when first used (QtPrintSupport is not the first paint's)
+if TYPE_CHECKING:
+    # Imported when a card is first printed: printing (QtPrintSupport, QtPdf) is not on the
+    # window's first paint's path.
     from PySide6.QtPrintSupport import QPrinter
 
     from walleo_desktop.ui.card_print import PrintError
@@ -569,6 +571,8 @@ class DeliveryController(QObject):
 
     def open_print_dialog(self) -> QDialog | None:
         """Qt's print dialog for the shown card; printing starts when it is accepted."""
+        from PySide6.QtPrintSupport import QPrinter
+
         current = self._current()
         if current is None:
             return None
@@ -602,6 +606,8 @@ class DeliveryController(QObject):
         self.print_finished.emit(False, text)
 
     def _print(self, pull: PullRecord, card: CardRecord, printer: QPrinter) -> None:
+        from walleo_desktop.ui.card_print import PrintError
+
         async def pdf_path() -> Path | None:
             shown = self._pane.card
             loaded = self._pane.pdf.pdf_path

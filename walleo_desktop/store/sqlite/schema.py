@@ -14,14 +14,16 @@ Timestamps are fixed-width UTC text (``records.to_db_time``), so text order is t
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from walleo_desktop.store import cardcodes
 from walleo_desktop.store.core import HISTORY_ID_SETTING, KEY_CHECK_SETTING, UNFINISHED_WHERE
 from walleo_desktop.store.crypto import Cipher, KeyUnavailableError, new_history_id
 from walleo_desktop.store.records import from_db_time
 from walleo_desktop.timezones import expiry_day
+
+if TYPE_CHECKING:  # imported when a migration runs (backend.SqliteConn.db), not to open a file
+    import sqlite_utils
 
 __all__ = [
     "ENCRYPTED_SINCE",
@@ -354,7 +356,7 @@ def _v6_shift_reports(db: sqlite_utils.Database, cipher: Cipher | None) -> None:
 
 # A migration gets the connection (inside its transaction) and the history's cipher (None when
 # the store was opened without the key: a migration that needs it raises KeyUnavailableError).
-Migration = Callable[[sqlite_utils.Database, Cipher | None], None]
+Migration = Callable[["sqlite_utils.Database", Cipher | None], None]
 
 MIGRATIONS: list[Migration] = [
     _v1_initial,
