@@ -577,7 +577,6 @@ class DeliveryController(QObject):
         if current is None:
             return None
         pull, card = current
-        from PySide6.QtPrintSupport import QPrinter
 
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(self.tr("Gift card {request_id}").format(request_id=pull.request_id))
@@ -618,8 +617,6 @@ class DeliveryController(QObject):
             except (WalleoError, OSError) as exc:
                 log.info("card %s printed without its PDF: %s", card.card_id, exc)
                 return None
-
-        from walleo_desktop.ui.card_print import PrintError
 
         self.message.emit(self.tr("Preparing the card for the printer…"))
         self._ops.run(
