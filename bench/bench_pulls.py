@@ -13,50 +13,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import os
 import resource
 import tempfile
 import time
 from pathlib import Path
 
-from _common import rss_mib
-
-
-def _simulator_process(conn, delay_scale: float) -> None:
-    from walleo_desktop.simulator import (
-        DEMO_CREDENTIALS,
-        Simulator,
-        SimulatorConfig,
-        serve_in_thread,
-    )
-
-    sim = Simulator(
-        SimulatorConfig(
-            credentials=DEMO_CREDENTIALS, delay_scale=delay_scale, async_error_rate=0.0, seed=1
-        )
-    )
-    with serve_in_thread(sim, host="127.0.0.1", port=0) as server:
-        conn.send(server.base_url)
-        conn.recv()  # "stats"
-        ready = [p.created_at + p.delay for p in sim.pull_requests.values()]
-        conn.send(
-            {
-                "creates": sim.pull_request_creates,
-                "connections": sim.connections_opened,
-                "requests": len(sim.records),
-                "last_ready": max(ready) if ready else 0.0,
-            }
-        )
+from _common import load_average, rss_mib, simulator_process
 
 
 async def _run(base_url: str, pulls: int, concurrency: int, data: Path) -> dict[str, float]:
     from walleo_desktop.api import WalleoClient
     from walleo_desktop.engine import PullEngine
-    from walleo_desktop.engine.datakey import open_history
+    from walleo_desktop.engine.datakey import load_data_key
     from walleo_desktop.simulator import DEMO_CREDENTIALS
+    from walleo_desktop.store import Store
 
-    store, _key = open_history(data / "history.sqlite3")
+    # As the app opens a history: its key first (a thread: the keyring may block), then the
+    # async store, whose database threads do every write the engine awaits.
+    path = data / "history.sqlite3"
+    key = await asyncio.to_thread(load_data_key, path)
+    store = await Store.open_sqlite(path, cipher=key.cipher())
     client = WalleoClient(base_url, DEMO_CREDENTIALS, max_connections=concurrency)
     engine = PullEngine(client, store, concurrency=concurrency, agent="bench")
+    await engine.start()  # leases renewed, changes followed: as in the window and the CLI
     gift = await client.get_gift_card("GOOGLE-PLAY")
     rss_before = rss_mib()
     cpu0 = time.process_time()
@@ -65,7 +45,7 @@ async def _run(base_url: str, pulls: int, concurrency: int, data: Path) -> dict[
     remaining = pulls
     while remaining:
         batch = min(remaining, 1000)
-        ids += [p.id for p in engine.submit(gift, 15, count=batch)]
+        ids += [p.id for p in await engine.submit(gift, 15, count=batch)]
         remaining -= batch
     final = await engine.wait(ids)
     wall_end = time.time()
@@ -73,7 +53,7 @@ async def _run(base_url: str, pulls: int, concurrency: int, data: Path) -> dict[
     ok = sum(1 for p in final if p.state.value == "success")
     await engine.close()
     await client.aclose()
-    store.close()
+    await store.close()
     return {"t0": t0, "end": wall_end, "cpu": cpu, "ok": ok, "rss_before": rss_before}
 
 
@@ -84,11 +64,14 @@ def main() -> None:
     parser.add_argument("--delay-scale", type=float, default=1.0)
     args = parser.parse_args()
 
+    # A throw-away history: its key must not land in the user's keyring (the file beside it).
+    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_simulator_process, args=(child, args.delay_scale), daemon=True)
+    proc = ctx.Process(target=simulator_process, args=(child, args.delay_scale), daemon=True)
     proc.start()
     base_url = parent.recv()
+    load_before = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         r = asyncio.run(_run(base_url, args.pulls, args.concurrency, Path(tmp)))
     parent.send("stats")
@@ -98,6 +81,7 @@ def main() -> None:
     wall = r["end"] - r["t0"]
     ready = stats["last_ready"] - r["t0"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"load average             {load_before} before, {load_average()} after")
     print(f"pulls                    {args.pulls} ({r['ok']:.0f} succeeded)")
     print(f"concurrency              {args.concurrency}")
     print(f"creates on the simulator {stats['creates']} (requests {stats['requests']})")

@@ -14,8 +14,9 @@ pulls journaled, GETs of one pull closer than 5 s (Walleo's cadence), the pulls 
 agents that others finished, wall time beside the slowest card's ready time plus one lease.
 
 Part 2: one agent issues ``--cards`` cards one after another while a finance desktop (another
-process) follows the history; for each card, the time from the card's commit to finance's
-window model receiving it. Baseline: the same two processes on one SQLite history (a single
+process, a real History view offscreen, refreshed on the engine's change events as the window
+does) follows the history; for each card, the time from the card's commit to the view showing
+it as issued. Baseline: the same two processes on one SQLite history (a single
 desktop's second window), measured in the same run.
 """
 
@@ -126,18 +127,32 @@ async def _agent(pulls: int, spaced: float) -> dict[str, Any]:
 
 
 async def _watch(seconds: float) -> dict[str, Any]:
-    """Finance (or a second window): when does each new card reach the window's model?"""
+    """Finance (or a second window): when does each new card show in a real History view?
+    The view follows the engine's change events as the main window's does."""
+    from walleo_desktop.ui.history_view import HistoryView
+
     session = await _open(None)
     seen: dict[int, float] = {}
     try:
+        view = HistoryView(session.store, agent=session.engine.agent)
+        view.resize(1200, 700)
+        view.show()
+        session.engine.subscribe(lambda _event: view.schedule_refresh())
+
+        def look(*_args: Any) -> None:
+            now = time.time()
+            for row in range(min(view.model.rowCount(), 50)):
+                line = view.model.row_at(row)
+                if line is None:
+                    continue
+                pull = line.pull
+                if pull.state.value == "success" and pull.id not in seen:
+                    seen[pull.id] = now
+
+        view.model.query_finished.connect(look)
+        view.model.modelReset.connect(look)
+        view.model.dataChanged.connect(look)
         await session.engine.start()
-
-        def on_event(event: Any) -> None:
-            pull = event.pull
-            if pull.state.value == "success" and pull.id not in seen:
-                seen[pull.id] = time.time()
-
-        session.engine.subscribe(on_event)
         print(json.dumps({"ready": True}), flush=True)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -150,16 +165,29 @@ async def _watch(seconds: float) -> dict[str, Any]:
             card = await session.store.card_for_pull(pull_id)
             if card is not None:
                 cards[pull_id] = card.created_at.timestamp()
+        view.shutdown()
         return {"latencies": [seen[i] - cards[i] for i in cards]}
     finally:
         await session.close()
+
+
+def _run_qt(coro: Any) -> Any:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return loop.run_until_complete(coro)
 
 
 def _child_main(args: argparse.Namespace) -> int:
     if args.child == "agent":
         result = asyncio.run(_agent(args.pulls, args.spaced))
     else:
-        result = asyncio.run(_watch(args.seconds))
+        result = _run_qt(_watch(args.seconds))
     print(json.dumps(result), flush=True)
     return 0
 

@@ -54,10 +54,12 @@ async def _wait(predicate: Callable[[], object], timeout: float, what: str) -> N
         await asyncio.sleep(0.05)
 
 
-def issue_through_form(
+async def issue_through_form(
     form: Any, code: str, amount: int, count: int = 1, reference: str = ""
 ) -> list[Any]:
-    """Fill the real pull form and confirm, as an agent would (no engine shortcut)."""
+    """Fill the real pull form and confirm, as an agent would (no engine shortcut); the pulls
+    once journaled (the form journals on the database thread and says so with ``submitted``;
+    its fields stay disabled until then, so the next order waits for this one)."""
     form.brand.setCurrentIndex(form.brand.findData(code))
     if form.amount.currentWidget() is form.amount_choice:
         form.amount_choice.setCurrentIndex(form.amount_choice.findData(amount))
@@ -67,7 +69,21 @@ def issue_through_form(
     form.reference.setText(reference)
     if not form.request_confirmation():
         raise RuntimeError(form.form_error.text())
-    return form.confirm()
+    journaled: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+
+    def on_submitted(pulls: list[Any]) -> None:
+        if not journaled.done():
+            journaled.set_result(list(pulls))
+
+    form.submitted.connect(on_submitted)
+    try:
+        form.confirm()
+        return await asyncio.wait_for(journaled, 10)
+    except TimeoutError:
+        problem = form.form_error.text()
+        raise RuntimeError(f"the form did not journal the order: {problem}") from None
+    finally:
+        form.submitted.disconnect(on_submitted)
 
 
 async def _shoot(out: Path, tmp: Path) -> None:
@@ -81,10 +97,10 @@ async def _shoot(out: Path, tmp: Path) -> None:
     demo = Connection(profile="demo", base_url="", credentials=None, demo=True)
     # Brand delays as in the demo (1.5 to 6 s); polls a little quicker than Walleo's guidance.
     policy = PollPolicy(first_check=1.0, min_interval=1.5, max_interval=2.5, slow_interval=10.0)
-    session = Session.open(demo, tmp / "data", policy=policy, agent="alice")
+    session = await Session.open(demo, tmp / "data", policy=policy, agent="alice")
     session.simulator.config.async_error_rate = 0.0  # the demo's random failures: not here
     settings = QSettings(str(tmp / "window.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(session, settings=settings)
+    window = MainWindow(session, settings=settings, recent=await session.store.recent_pulls(500))
     window.resize(*SIZE)
     window.show()
     form = window.form
@@ -92,19 +108,21 @@ async def _shoot(out: Path, tmp: Path) -> None:
         await window.start()
         await _wait(lambda: form.brand.count() > 0, 10, "the catalog")
 
-        def issue(code: str, amount: int, count: int = 1, reference: str = "") -> list[PullRecord]:
-            return issue_through_form(form, code, amount, count, reference)
+        async def issue(
+            code: str, amount: int, count: int = 1, reference: str = ""
+        ) -> list[PullRecord]:
+            return await issue_through_form(form, code, amount, count, reference)
 
-        done = issue("FNAC", 50, reference="TCK-20931")
-        done += issue("GOOGLE-PLAY", 25, 2, reference="TCK-20932")
-        done += issue("DECATHLON", 30, reference="TCK-20935")
+        done = await issue("FNAC", 50, reference="TCK-20931")
+        done += await issue("GOOGLE-PLAY", 25, 2, reference="TCK-20932")
+        done += await issue("DECATHLON", 30, reference="TCK-20935")
         await _wait(
             lambda: all((p := window.model.pull(d.id)) and p.final for d in done), 20, "first pulls"
         )
-        (rejected,) = issue("SPOTIFY", 60, reference="TCK-20940")  # no stock at 60
-        issue("LEROY-MERLIN", 100, 3, reference="TCK-20941")
-        issue("IKEA", 75, reference="TCK-20944")
-        issue("BOULANGER", 200, reference="TCK-20945")
+        (rejected,) = await issue("SPOTIFY", 60, reference="TCK-20940")  # no stock at 60
+        await issue("LEROY-MERLIN", 100, 3, reference="TCK-20941")
+        await issue("IKEA", 75, reference="TCK-20944")
+        await issue("BOULANGER", 200, reference="TCK-20945")
         await _wait(
             lambda: (p := window.model.pull(rejected.id)) and p.state is PullState.REJECTED,
             10,
@@ -162,6 +180,9 @@ def main(argv: list[str]) -> int:
         app = QApplication([sys.argv[0]])
         app.setApplicationName("Walleo Desktop")
         app.setOrganizationName("Walleo")
+        # As the app does (ui/app.py): closing the window must not stop the loop before the
+        # window's shutdown and the session's close have run.
+        app.setQuitOnLastWindowClosed(False)
         asyncio.run(_shoot(out, tmp), loop_factory=lambda: qasync.QEventLoop(app))
     return 0
 

@@ -121,13 +121,13 @@ async def _drive(out: Path, scene: str, problems: list[BaseException]) -> None:
         form = window.form
         await _wait(lambda: form.brand.count() > 0, 20, "the catalog")
 
-        def issue(code: str, amount: int, count: int = 1, reference: str = "") -> list:
-            return issue_through_form(form, code, amount, count, reference)
+        async def issue(code: str, amount: int, count: int = 1, reference: str = "") -> list:
+            return await issue_through_form(form, code, amount, count, reference)
 
-        first = issue("FNAC", 50, reference="TCK-20931")
-        issue("GOOGLE-PLAY", 25, 2, reference="TCK-20932")
-        (rejected,) = issue("SPOTIFY", 60, reference="TCK-20940")  # no stock at 60
-        issue("LEROY-MERLIN", 100, 2, reference="TCK-20941")
+        first = await issue("FNAC", 50, reference="TCK-20931")
+        await issue("GOOGLE-PLAY", 25, 2, reference="TCK-20932")
+        (rejected,) = await issue("SPOTIFY", 60, reference="TCK-20940")  # no stock at 60
+        await issue("LEROY-MERLIN", 100, 2, reference="TCK-20941")
         pull_id = first[0].id
         await _wait(
             lambda: (p := window.model.pull(pull_id)) and p.state is PullState.SUCCESS,

@@ -177,3 +177,30 @@ def pg_database(pg_server, request):
     database = pg_server.create_database(name, template="template0")
     yield database
     pg_server.drop_database(name)
+
+
+@pytest.fixture
+def team_db(pg_database):
+    """``pg_database`` for a team: its roles (server-wide, unlike the database: every test's
+    team has members named lea, sam...) are dropped afterwards."""
+    yield pg_database
+    from psycopg import sql
+
+    from walleo_desktop.store.postgres.schema import team_roles
+
+    roles = team_roles(pg_database.name)
+    with pg_database.connect(autocommit=True) as conn:
+        found = conn.execute("SELECT to_regclass('walleo.members')").fetchone()[0]
+        names = [r[0] for r in conn.execute("SELECT name FROM walleo.members")] if found else []
+        names = [
+            n
+            for (n,) in conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
+                [[*names, roles.owner, *roles.groups]],
+            )
+        ]
+        if names:
+            idents = sql.SQL(", ").join(map(sql.Identifier, names))
+            conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(idents))
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS walleo CASCADE"))
+            conn.execute(sql.SQL("DROP ROLE {}").format(idents))

@@ -21,6 +21,7 @@ import uuid
 
 import httpx
 import pytest
+from conftest import wait_until
 
 from walleo_desktop.api import errors as E
 from walleo_desktop.api.client import (
@@ -803,7 +804,9 @@ async def test_a_card_with_a_field_over_its_cap_is_refused(make_server, connect,
     with pytest.raises(E.UnexpectedResponseError, match=f"field '{name}' is .* long") as info:
         await client.get_pull_request(request_id)
     assert "xxxx" not in str(info.value)  # the message never carries the value (a code, a PIN)
-    assert server.simulator.records[-1].request_id == request_id
+    # The simulator completes its record once the answer has gone, which may be a moment after
+    # the client has read it.
+    await wait_until(lambda: server.simulator.records[-1].request_id == request_id)
 
 
 def test_fields_at_their_cap_are_kept_and_extra_fields_tolerated():
@@ -1046,3 +1049,30 @@ def test_demo_credentials_in_the_recipe_are_the_published_ones():
     recipe = docs_recipe_request("GET", "http://x/partners/v1/gift_cards", None)
     assert DEMO_CREDENTIALS.api_key in recipe["headers"]["Authorization"]
     assert f"Id={DEMO_CREDENTIALS.identifier}," in recipe["headers"]["Authorization"]
+
+
+async def test_the_connection_pool_is_made_at_the_first_request():
+    """Making it loads httpx and the TLS certificates: a window that opens on a client must
+    not wait for that before its first paint. A closed client sends nothing."""
+    from walleo_desktop.api.client import WalleoClient
+    from walleo_desktop.simulator import DEMO_CREDENTIALS, Simulator, SimulatorConfig
+
+    unused = WalleoClient("https://walleo.example/partners/v1", DEMO_CREDENTIALS)
+    assert unused._http_client is None
+    await unused.aclose()  # never made: nothing to close
+    assert unused._http_client is None
+    sim = Simulator(SimulatorConfig(credentials=DEMO_CREDENTIALS, delay_scale=0.01))
+    client = WalleoClient(
+        "http://walleo-simulator.localhost/partners/v1",
+        DEMO_CREDENTIALS,
+        transport=sim.transport(),
+        max_connections=3,
+    )
+    assert client._http_client is None
+    assert await client.list_gift_cards()
+    pool = client._http_client
+    assert pool is not None and pool.timeout.read == 30.0
+    await client.aclose()
+    assert pool.is_closed
+    with pytest.raises(RuntimeError):
+        await client.list_gift_cards()

@@ -9,6 +9,8 @@ import csv
 import datetime as dt
 import io
 import random
+import sys
+import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -141,6 +143,62 @@ def test_every_bad_row_is_named_with_its_row_number_and_reason(tmp_path):
     assert preview.skipped_empty == 1
     assert preview.cards == 3 and preview.value == 200
     assert sorted(r.number for r in preview.error_rows) == [2, 3, 4, 5, 6, 7, 8, 13]
+
+
+def test_rows_are_built_when_asked_for_and_the_summary_counts_every_one(tmp_path):
+    # The preview stores rows compactly (issue 13's 2x budget) and builds a row object only
+    # when asked; what a window shows without walking 50,000 rows is counted in ``summary``.
+    text = HEADER + "".join(
+        f"{brand},{amount},{quantity},R-{i},\n"
+        for i, (brand, amount, quantity) in enumerate(
+            [("FNAC", 50, 2), ("NOPE", 50, 1), ("IKEA", 20, 1), ("FNAC", 12, 1)] * 3
+        )
+    )
+    text += "FNAC,50,1,,\nIKEA,20,3,R-0,\n"  # a row's own error; a repeated reference
+    preview = read_order(write(tmp_path / "o.csv", text), CATALOG)
+    rows = preview.rows
+    assert list(rows.built()) == []  # reading built nothing
+    summary = preview.summary
+    assert (summary.rows, summary.error_rows, summary.duplicate_rows) == (14, 7, 0)
+    issue = summary.to_issue(include_duplicates=False)
+    assert issue == summary.to_issue(include_duplicates=True)
+    assert (issue.rows, issue.cards, issue.value) == (7, 12, 420)
+    assert [(t.code, t.cards, t.value) for t in issue.brands] == [
+        ("FNAC", 6, 300),
+        ("IKEA", 6, 120),
+    ]
+    assert (preview.cards, preview.value) == (issue.cards, issue.value)
+    # the same figures as the rows themselves give
+    assert len(preview.error_rows) == 7 and len(preview.to_issue(include_duplicates=True)) == 7
+    assert sum(r.cards for r in rows) == 12 and sum(r.cards * (r.amount or 0) for r in rows) == 420
+    assert [r.number for r in preview.warning_rows] == [2, 15]
+    assert problems(rows[12]) == ["missing_reference"] and rows[12].number == 14
+    # one object per row, kept (what check_history sets on it stays); negative and slices
+    assert rows[3] is rows[3] and rows[-1] is rows[13] and rows[-1].number == 15
+    assert [r.number for r in rows[1:4]] == [3, 4, 5]
+    with pytest.raises(IndexError):
+        rows[14]
+    assert rows.by_number(15) is rows[13] and rows.by_number(1) is None
+
+
+def test_a_row_asked_for_by_two_threads_at_once_is_built_once(tmp_path):
+    # A window paints rows while a run lists the rows to issue in a thread: both must get
+    # the same object (what check_history set on it must not be lost to a second copy).
+    path = write(tmp_path / "o.csv", HEADER + "".join(f"IKEA,20,1,R-{i},\n" for i in range(20_000)))
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        for _ in range(3):
+            rows = read_order(path, CATALOG).rows
+            seen: list[list[bulk.OrderRow]] = [[], []]
+            threads = [threading.Thread(target=seen[k].extend, args=(rows,)) for k in (0, 1)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert sum(a is not b for a, b in zip(*seen, strict=True)) == 0
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def test_a_ten_megabyte_cell_refuses_its_row_only(tmp_path):
@@ -334,6 +392,7 @@ async def test_one_batch_in_chunks_one_create_per_card_and_a_results_file(
     path.write_text(path.read_text() + "NOPE,50,1,R-x\n")
     preview = await desk.preview(path)
     assert preview.cards == 60 and len(preview.error_rows) == 1 and preview.earlier == []
+    assert [r.number for r in preview.rows.built()] == [42]  # error_rows built it; the history none
     transactions: list[int] = []
     add_pulls = desk.store.add_pulls
 
@@ -399,6 +458,9 @@ async def test_the_same_file_twice_is_asked_and_issued_again_only_when_confirmed
         assert len(again.duplicate_rows) == 4  # each row: "already issued on … by …"
         assert again.duplicate_rows[0].duplicates[0].agent == "tester"
         assert again.to_issue(include_duplicates=False) == []
+        summary = again.summary  # counted in check_history's thread, for the window
+        assert summary.duplicate_rows == 4 and summary.to_issue(include_duplicates=False).rows == 0
+        assert summary.to_issue(include_duplicates=True).cards == 6
         with pytest.raises(ValueError, match="no row"):
             await BulkRun(desk.engine, again).run()
         assert sim.pull_request_creates == 6
@@ -528,6 +590,9 @@ async def test_a_crash_mid_batch_loses_nothing_and_the_rest_is_reported_then_con
         journaled_rows = [r for r in again.rows if r.journaled]
         assert sum(len(r.journaled) for r in journaled_rows) == journaled_before
         assert again.duplicate_rows == []  # its own cards are not "already issued"
+        assert again.summary.journaled_cards == journaled_before
+        rest_cards = again.summary.to_issue(include_duplicates=False).cards
+        assert rest_cards == 45 - journaled_before
         _, results = await bulk.write_results(
             desk.store, again, run.batch_id, since=again.continuing.at
         )
@@ -546,6 +611,64 @@ async def test_a_crash_mid_batch_loses_nothing_and_the_rest_is_reported_then_con
         assert {r.status for r in results} == {"issued"}
         assert await bulk.open_imports(desk.store) == []
     finally:
+        await desk.close()
+
+
+async def test_a_declined_row_issued_by_a_later_run_of_the_import_is_still_its_own(
+    server, history, tmp_path
+):
+    # align() makes one pass per run of an import: a run journals rows in file order, so one
+    # pass is enough until a row left out of one run (already issued in the last 24 hours) is
+    # issued by a later run of the same import, after the rows below it in the file. Then
+    # its pull comes last, and only a second pass gives it to its row: a single pass would
+    # call the row "skipped", and the next continuation would offer it, and issue it, again.
+    sim, srv = server
+    store = await history()
+    desk, other = Desk(srv, store), Desk(srv, store, agent="colleague")
+    text = HEADER + "".join(f"FNAC,50,1,{ref},\n" for ref in "ABCD")
+    path = write(tmp_path / "o.csv", text)
+    try:
+        (fnac,) = [g for g in CATALOG if g.code == "FNAC"]
+        (issued,) = await other.engine.submit(fnac, 50, reference="B")
+        await asyncio.wait_for(other.engine.wait([issued.id]), 30)
+        first = await desk.preview(path)
+        assert [r.number for r in first.duplicate_rows] == [3]
+        run = BulkRun(desk.engine, first)  # B is left out
+        assert [p.reference for p in await asyncio.wait_for(run.run(), 30)] == ["A", "C", "D"]
+
+        async def crash_before_done() -> None:
+            # a crash after the last chunk, before the import was marked done: it stays open
+            assert run.record is not None
+            crashed = replace(run.record, state="open", owner=dead_owner().text)
+            await bulk.record_import(store, crashed)
+
+        await crash_before_done()
+        again = await desk.preview(path)
+        assert again.continuing is not None and again.continuing.batch_id == run.batch_id
+        assert [r.number for r in again.rows if r.journaled] == [2, 4, 5]
+        assert [r.number for r in again.duplicate_rows] == [3]
+        later = BulkRun(desk.engine, again, include_duplicates=True)  # now B, same batch
+        (late,) = await asyncio.wait_for(later.run(), 30)
+        assert (late.reference, late.batch_id) == ("B", run.batch_id)
+        # the journal now holds A, C, D, B in that order: every row still gets its own pull
+        _, results = await bulk.write_results(
+            store, again, run.batch_id, since=again.continuing.at, include_duplicates=True
+        )
+        assert [r.status for r in results] == ["issued"] * 4
+        assert [[h.pull.reference for h in r.pulls] for r in results] == [
+            ["A"],
+            ["B"],
+            ["C"],
+            ["D"],
+        ]
+        assert [h.pull.id for h in results[1].pulls] == [late.id]
+        await crash_before_done()  # interrupted once more: nothing is left to issue
+        last = await desk.preview(path)
+        assert [r.number for r in last.rows if r.journaled] == [2, 3, 4, 5]
+        assert last.to_issue(include_duplicates=True) == []
+        assert sim.pull_request_creates == 5  # B twice: the colleague's, and the one confirmed
+    finally:
+        await other.close()
         await desk.close()
 
 

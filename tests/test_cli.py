@@ -248,3 +248,33 @@ def test_demo_pulls_killed_mid_flight_resume_to_their_cards(tmp_path):
     after = Simulator(SimulatorConfig(state_path=state))
     assert after.pull_request_creates == 2  # exactly one create per intent, across the kill
     assert {c.id for c in after.cards.values()} == {o["card"]["id"] for o in resumed}
+
+
+def test_the_team_command_parses_as_before_without_team_mode_loaded(tmp_path, capsys):
+    """`walleo-desktop` parses its commands with a stand-in for `team` (team mode's imports
+    are half a second the window never needs); a `team` command gets the real parser."""
+    from walleo_desktop import cli
+
+    real = cli.build_parser()
+    stand_in = cli.build_parser(team=False)
+    helps = [
+        {a.dest: a.help for a in p._subparsers._group_actions[0]._choices_actions}  # type: ignore[union-attr]
+        for p in (real, stand_in)
+    ]
+    assert helps[0] == helps[1]  # `walleo-desktop --help` says the same
+    assert helps[0]["team"] == cli.TEAM_HELP
+    args = stand_in.parse_args(["--data-dir", "d", "team", "invite", "sam", "--role", "agent"])
+    assert args.command == "team" and args.data_dir is not None
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["team", "--help"])  # the real parser's help, with its actions
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "invite" in out and "approve" in out
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["team", "invite"])  # and its errors
+    assert exit_.value.code == 2
+    assert "--role" in capsys.readouterr().err
+    env = cli_env(None, tmp_path)
+    r = run_cli(["--data-dir", str(tmp_path), "team", "status"], env)
+    assert "Traceback" not in r.stderr and r.returncode != 0
+    assert "team" in r.stderr.lower()

@@ -978,3 +978,27 @@ def test_an_unreadable_state_file_is_set_aside_not_overwritten(tmp_path, caplog)
         assert "could not be used" in caplog.text
     kept = sorted(p.read_text() for p in tmp_path.glob("state.json.unreadable-*"))
     assert kept == sorted(["{not json", '{"format": 1, "cards": 3}'])
+
+
+def test_the_package_loads_the_simulator_when_first_used():
+    """``walleo_desktop.simulator`` gives the demo credentials without its web stack (the
+    window's start for a simulator on this machine); its other names load it on demand."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from walleo_desktop.simulator import DEMO_CREDENTIALS, IN_PROCESS_BASE_URL\n"
+        "print('starlette' in sys.modules, 'walleo_desktop.simulator._app' in sys.modules)\n"
+        "from walleo_desktop.simulator import Simulator, serve_in_thread\n"
+        "import walleo_desktop.simulator as s\n"
+        "print('starlette' in sys.modules, Simulator is s._app.Simulator,\n"
+        "      callable(serve_in_thread))\n"
+        "try:\n"
+        "    s.no_such_name\n"
+        "except AttributeError:\n"
+        "    print('AttributeError')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == ["False False", "True True True", "AttributeError"]

@@ -899,3 +899,26 @@ def test_record_card_keeps_walleos_answer_in_the_same_transaction(path: Path) ->
             "success",
             3,
         )
+
+
+def test_an_up_to_date_history_opens_without_sqlite_utils_with_its_pragmas(tmp_path):
+    """sqlite-utils makes and migrates the schema; opening a history already up to date
+    needs sqlite3 alone (``SqliteConn.db`` is made when first asked). What sqlite-utils sets
+    on a connection it wraps (``recursive_triggers``) is set on every connection anyway, so
+    the triggers behave the same whether or not a migration ran in this process."""
+    path = tmp_path / "h.sqlite3"
+    SqliteBackend.open(path).close()  # made: schema, migrations
+    backend = SqliteBackend.open(path)
+    try:
+        assert backend.main._db is None
+        other = backend.connect()
+        try:
+            for conn in (backend.main, other):
+                assert conn.value("PRAGMA recursive_triggers") == 1
+                assert conn.value("PRAGMA foreign_keys") == 1
+        finally:
+            other.close()
+        assert backend.main.db.table_names()  # made (and imported) when first asked
+        assert backend.main.value("PRAGMA recursive_triggers") == 1
+    finally:
+        backend.close()

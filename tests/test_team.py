@@ -34,6 +34,26 @@ from walleo_desktop.store.records import PullState
 pytestmark = pytest.mark.timeout(180)
 
 
+def init_lea(url: str, base_url: str, root: Path, name: str = "lea") -> team.TeamConfig:
+    """The team's first admin, on the desktop whose config dir is ``root / name``."""
+    return team.init_team(
+        url,
+        admin_password=None,
+        first_admin=name,
+        walleo_credentials=DEMO_CREDENTIALS,
+        walleo_base_url=base_url,
+        config_dir=root / name,
+    )
+
+
+def add_member(admin: team.TeamConfig, name: str, role: str, root: Path) -> team.TeamConfig:
+    """Invite, join (config dir ``root / name``) and approve after the fingerprint."""
+    invite = team.invite_member(admin, name, role)  # type: ignore[arg-type]
+    config, fp = team.join_team(invite.code, config_dir=root / name)
+    team.approve_member(admin, name, expected_fingerprint=fp)
+    return config
+
+
 @dataclass
 class Team:
     db: object  # PgDatabase
@@ -57,11 +77,8 @@ class Team:
         return conn
 
     def add(self, name: str, role: str) -> team.TeamConfig:
-        invite = team.invite_member(self.configs["lea"], name, role)  # type: ignore[arg-type]
-        config, fp = team.join_team(invite.code, config_dir=self.root / name)
-        team.approve_member(self.configs["lea"], name, expected_fingerprint=fp)
-        self.configs[name] = config
-        return config
+        self.configs[name] = add_member(self.configs["lea"], name, role, self.root)
+        return self.configs[name]
 
     async def session(self, member: str, **options) -> Session:
         config = self.configs[member]
@@ -79,33 +96,6 @@ class Team:
 
 
 @pytest.fixture
-def team_db(pg_database):
-    """``pg_database``, whose team's roles (server-wide, unlike the database) are dropped
-    afterwards: each test's team has members named lea, sam..."""
-    yield pg_database
-    from psycopg import sql
-
-    from walleo_desktop.store.postgres.schema import team_roles
-
-    roles = team_roles(pg_database.name)
-    with pg_database.connect(autocommit=True) as conn:
-        found = conn.execute("SELECT to_regclass('walleo.members')").fetchone()[0]
-        names = [r[0] for r in conn.execute("SELECT name FROM walleo.members")] if found else []
-        names = [
-            n
-            for (n,) in conn.execute(
-                "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
-                [[*names, roles.owner, *roles.groups]],
-            )
-        ]
-        if names:
-            idents = sql.SQL(", ").join(map(sql.Identifier, names))
-            conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(idents))
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS walleo CASCADE"))
-            conn.execute(sql.SQL("DROP ROLE {}").format(idents))
-
-
-@pytest.fixture
 def sim_server():
     sim = Simulator(SimulatorConfig(delay_scale=0.02, seed=7, async_error_rate=0.0))
     with serve_in_thread(sim) as server:
@@ -116,14 +106,7 @@ def sim_server():
 def team_setup(team_db, sim_server, tmp_path) -> Team:
     pg_database = team_db
     t = Team(db=pg_database, sim=sim_server.simulator, base_url=sim_server.base_url, root=tmp_path)
-    t.configs["lea"] = team.init_team(
-        pg_database.url,
-        admin_password=None,
-        first_admin="lea",
-        walleo_credentials=DEMO_CREDENTIALS,
-        walleo_base_url=sim_server.base_url,
-        config_dir=tmp_path / "lea",
-    )
+    t.configs["lea"] = init_lea(pg_database.url, sim_server.base_url, tmp_path)
     t.add("sam", "agent")
     t.add("kim", "agent")
     t.add("fin", "finance")
@@ -141,27 +124,13 @@ def _gift_card(session: Session, code: str = "CARREFOUR"):
 
 def test_invite_join_approve_and_what_each_role_gets(team_db, sim_server, tmp_path):
     pg_database = team_db
-    lea = team.init_team(
-        pg_database.url,
-        admin_password=None,
-        first_admin="lea",
-        walleo_credentials=DEMO_CREDENTIALS,
-        walleo_base_url=sim_server.base_url,
-        config_dir=tmp_path / "lea",
-    )
+    lea = init_lea(pg_database.url, sim_server.base_url, tmp_path)
     assert lea.role == "admin" and lea.url.startswith("postgresql://lea@")  # no password
     saved = json.loads((tmp_path / "lea" / "team.json").read_text())
     assert set(saved) == {"team_id", "url", "member", "role"}
 
     with pytest.raises(team.TeamError, match="already holds a Walleo Desktop team"):
-        team.init_team(
-            pg_database.url,
-            admin_password=None,
-            first_admin="max",
-            walleo_credentials=DEMO_CREDENTIALS,
-            walleo_base_url=sim_server.base_url,
-            config_dir=tmp_path / "max",
-        )
+        init_lea(pg_database.url, sim_server.base_url, tmp_path, name="max")
 
     invite = team.invite_member(lea, "sam", "agent")
     assert invite.code.startswith(team.INVITE_PREFIX)
@@ -252,7 +221,7 @@ def test_bad_urls_passwords_and_databases_get_sentences(pg_server, team_db, tmp_
     config = team.TeamConfig(team_id="x", url=pg_database.url, member="postgres", role="agent")
     keyring.set_password(KEYRING_SERVICE, "team-db:x:postgres", pg_server.password)
     keyring.set_password(KEYRING_SERVICE, "team-key:x:postgres", "00" * 32)
-    with pytest.raises(team.TeamError, match="team"):
+    with pytest.raises(team.TeamError, match="holds no Walleo Desktop team"):
         team.open_team(config)
 
 
@@ -416,8 +385,18 @@ async def test_a_removed_member_gets_no_new_key_and_cannot_log_in(team_setup: Te
     finally:
         await sam.close()
     kim_password = t.password("kim")
-    assert team.remove_member(t.configs["lea"], "kim") == "k2"
-    with pytest.raises(team.TeamError, match="not permitted to log in"):
+    kim = await t.session("kim")  # kim's desktop is open while an admin removes kim
+    try:
+        await kim.engine.start()
+        assert team.remove_member(t.configs["lea"], "kim") == "k2"
+        # Its sessions were ended: it can journal nothing more, and it is told so.
+        with pytest.raises(StoreError):
+            await kim.engine.submit(_gift_card(kim), 10)
+        with pytest.raises(StoreError, match="kim was closed by a team admin"):
+            await kim.engine.submit(_gift_card(kim), 10)
+    finally:
+        await kim.close()
+    with pytest.raises(team.TeamError, match="kim was closed by a team admin"):
         team.open_team(t.configs["kim"])
     # Cards made after the removal are sealed with k2, which was never wrapped for kim.
     sam = await t.session("sam")
@@ -658,3 +637,28 @@ async def test_the_database_going_away_loses_nothing(team_setup: Team, pg_server
         assert any(p and "cannot be reached" in p for p in problems)
     finally:
         await sam.close()
+
+
+def test_a_desktop_older_than_its_team_database_is_told_and_team_upgrade_brings_it(
+    team_setup: Team, monkeypatch
+):
+    """The next version adds a migration: until an admin runs `team upgrade`, desktops of
+    that version refuse the older database in a sentence; after it, they open it."""
+    from walleo_desktop.store.postgres import schema
+
+    t = team_setup
+    v2 = "CREATE TABLE {SCHEMA}.v2_marker (x integer);\nGRANT SELECT ON v2_marker TO {ROLE_AGENT};"
+    monkeypatch.setattr(schema, "_MIGRATIONS", [*schema._MIGRATIONS, v2])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    with pytest.raises(team.TeamError, match="team upgrade URL"):
+        team.open_team(t.configs["sam"])
+    assert team.upgrade_team(t.db.url, admin_password=None) == [2]
+    assert team.upgrade_team(t.db.url, admin_password=None) == []
+    access = team.open_team(t.configs["sam"])
+    access.backend.close()
+    with t.connect("sam") as conn:
+        assert conn.execute("SELECT count(*) FROM v2_marker").fetchone() == (0,)
+    monkeypatch.setattr(schema, "_MIGRATIONS", schema._MIGRATIONS[:1])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 1)
+    with pytest.raises(team.TeamError, match="Update Walleo Desktop"):
+        team.open_team(t.configs["sam"])

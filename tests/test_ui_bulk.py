@@ -117,3 +117,22 @@ async def test_pause_holds_the_order_and_resume_finishes_it(window, tmp_path):
     dialog.toggle_pause()
     await wait_until(lambda: dialog.results_path is not None, 120)
     assert creates(window) == 60
+
+
+async def test_a_big_preview_is_counted_off_the_window_and_only_painted_rows_are_built(
+    window, tmp_path
+):
+    # Nothing on the GUI thread walks the rows: the counts come from the preview's summary
+    # (made in the preview's thread) and the model builds a row only in data().
+    path = tmp_path / "big.csv"
+    lines = "".join(f"IKEA;20;1;B-{i}\n" for i in range(5000)) + "NOPE;5;1;X\n"
+    path.write_text("Marque;Montant;Quantité;Référence\n" + lines)
+    dialog = window.open_bulk_order()
+    await loaded(dialog, path)
+    assert "5001 row(s): 5000 ready, 1 with problems" in dialog.message.text()
+    assert "Total: 5000 card(s)" in dialog.totals.text()
+    built = [r.number for r in dialog.preview.rows.built()]
+    assert len(built) < 200, len(built)  # at most what a view paints, never the 5,001
+    model = dialog.model
+    assert model.data(model.index(5000, 6)).startswith("No brand")
+    assert 5002 in [r.number for r in dialog.preview.rows.built()]

@@ -503,8 +503,13 @@ def test_unused_index_is_invalid(view: HistoryView) -> None:
     assert view.model.index(10_000, 0).data() is None
 
 
-def test_schedule_refresh_coalesces_bursts(qtbot, view: HistoryView, core: StoreCore) -> None:
-    view._refresh_timer.setInterval(30)
+def test_schedule_refresh_coalesces_bursts(
+    qtbot, view: HistoryView, core: StoreCore, monkeypatch
+) -> None:
+    from walleo_desktop.ui import history_view
+
+    monkeypatch.setattr(history_view, "REFRESH_DELAY_MS", 30)
+    monkeypatch.setattr(history_view, "REFRESH_MIN_GAP_MS", 30)
     started: list[int] = []
     view.model.query_started.connect(lambda: started.append(1))
     core.add_pulls([NewPull(request_id="REQ-NEW", gift_card_code="FNAC", amount=10)])

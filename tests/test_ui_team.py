@@ -8,38 +8,14 @@ import pytest
 from conftest import wait_signal, wait_until
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from test_team import add_member, init_lea
 
 from walleo_desktop.engine import team
 from walleo_desktop.engine.profiles import TEAM_PROFILE, Profiles
-from walleo_desktop.simulator import DEMO_CREDENTIALS, Simulator, SimulatorConfig, serve_in_thread
+from walleo_desktop.simulator import Simulator, SimulatorConfig, serve_in_thread
 from walleo_desktop.ui.team_dialog import TeamDialog
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def team_db(pg_database):
-    yield pg_database
-    from psycopg import sql
-
-    from walleo_desktop.store.postgres.schema import team_roles
-
-    roles = team_roles(pg_database.name)
-    with pg_database.connect(autocommit=True) as conn:
-        found = conn.execute("SELECT to_regclass('walleo.members')").fetchone()[0]
-        names = [r[0] for r in conn.execute("SELECT name FROM walleo.members")] if found else []
-        names = [
-            n
-            for (n,) in conn.execute(
-                "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
-                [[*names, roles.owner, *roles.groups]],
-            )
-        ]
-        if names:
-            idents = sql.SQL(", ").join(map(sql.Identifier, names))
-            conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(idents))
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS walleo CASCADE"))
-            conn.execute(sql.SQL("DROP ROLE {}").format(idents))
 
 
 def click(qtbot, button):
@@ -62,6 +38,15 @@ def select_member(dialog, qtbot, name: str) -> None:
             qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
             return
     raise AssertionError(f"{name} is not listed")
+
+
+def state_of(dialog, name: str) -> str | None:
+    table = dialog.members
+    for row in range(table.rowCount()):
+        item, state = table.item(row, 0), table.item(row, 2)
+        if item is not None and item.text() == name and state is not None:
+            return state.text()
+    return None
 
 
 def answer(box: QMessageBox, qtbot, text: str) -> None:
@@ -127,6 +112,8 @@ async def test_create_invite_join_approve_remove_with_the_mouse(qtbot, team_db, 
     answer(box, qtbot, "They match: approve")
     (text,) = await waiter
     assert "sam is approved" in text
+    await wait_until(lambda: not lea._busy and state_of(lea, "sam") == "active")
+    assert "sam is approved" in lea.message_label.text()  # the refresh keeps it said
     access = team.open_team(team.load_team_config(sam_profiles.config_dir))
     access.backend.close()
 
@@ -148,18 +135,8 @@ async def test_a_finance_window_reviews_and_issues_nothing(qtbot, team_db, tmp_p
 
     sim = Simulator(SimulatorConfig(delay_scale=0.02, seed=1, async_error_rate=0.0))
     with serve_in_thread(sim) as server:
-        lea = team.init_team(
-            team_db.url,
-            admin_password=None,
-            first_admin="lea",
-            walleo_credentials=DEMO_CREDENTIALS,
-            walleo_base_url=server.base_url,
-            config_dir=tmp_path / "lea",
-        )
-        fin, fp = team.join_team(
-            team.invite_member(lea, "fin", "finance").code, config_dir=tmp_path / "fin"
-        )
-        team.approve_member(lea, "fin", expected_fingerprint=fp)
+        lea = init_lea(team_db.url, server.base_url, tmp_path)
+        fin = add_member(lea, "fin", "finance", tmp_path)
         connection = Connection(
             profile=f"team:{fin.team_id}", base_url="", credentials=None, source="team", team=fin
         )
@@ -172,6 +149,7 @@ async def test_a_finance_window_reviews_and_issues_nothing(qtbot, team_db, tmp_p
             assert not window.form.isVisible()
             assert window.tabs.currentIndex() == 1 and window.history is not None
             assert not window.new_pull_action.isEnabled()
+            assert "no card is issued here" in window.status.connection.text()
             assert "fin" in window.windowTitle()
             # The database goes away: said in a banner, which goes when it is back.
             session.engine._set_problem("The team database db:5432/walleo cannot be reached.")
@@ -182,3 +160,45 @@ async def test_a_finance_window_reviews_and_issues_nothing(qtbot, team_db, tmp_p
         finally:
             await window.shutdown()
             await session.close()
+
+
+async def test_an_agents_live_table_is_theirs_the_history_is_the_teams(qtbot, team_db, tmp_path):
+    from walleo_desktop.engine.profiles import Connection
+    from walleo_desktop.engine.session import Session
+    from walleo_desktop.ui.main_window import MainWindow
+
+    sim = Simulator(SimulatorConfig(delay_scale=0.02, seed=2, async_error_rate=0.0))
+    with serve_in_thread(sim) as server:
+        lea = init_lea(team_db.url, server.base_url, tmp_path)
+        configs = {name: add_member(lea, name, "agent", tmp_path) for name in ("sam", "kim")}
+
+        async def open_session(name: str) -> Session:
+            config = configs[name]
+            connection = Connection(
+                profile=f"team:{config.team_id}", base_url="", credentials=None,
+                source="team", team=config,
+            )  # fmt: skip
+            session = await Session.open(connection, tmp_path / f"{name}-data")
+            await session.catalog.refresh()
+            return session
+
+        sam, kim = await open_session("sam"), await open_session("kim")
+        window = MainWindow(sam, profiles=Profiles(tmp_path / "sam"))
+        qtbot.addWidget(window)
+        try:
+            window.show()
+            await window.start()
+            await kim.engine.start()
+            (theirs,) = await kim.engine.submit(kim.catalog.find("CARREFOUR"), 10, reference="K")
+            (mine,) = await sam.engine.submit(sam.catalog.find("CARREFOUR"), 20, reference="S")
+            await kim.engine.wait([theirs.id])
+            await sam.engine.wait([mine.id])
+            history = window.show_history()
+            await wait_until(lambda: history.model.rowCount() == 2, timeout=15)
+            await wait_until(lambda: window.model.shows(mine.id), timeout=5)
+            window.model.flush()
+            assert window.model.rowCount() == 1 and not window.model.shows(theirs.id)
+        finally:
+            await window.shutdown()
+            await sam.close()
+            await kim.close()

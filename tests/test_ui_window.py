@@ -481,6 +481,16 @@ async def test_error_explained_then_retry_creates_a_linked_pull(window, session,
     await wait_until(lambda: window.table.current_pull().id == retry.id)
     assert not window.explanation.isVisible()
 
+    # Retry on the failed pull again (the mouse, then Ctrl+R): its retry is shown, nothing
+    # is asked and nothing is sent.
+    window.table.select_pull(failed.id)
+    await wait_until(lambda: window.table.current_pull().id == failed.id)
+    assert window.retry_selected() is None
+    assert window.table.current_pull().id == retry.id
+    assert "already retried" in window.status.message.text()
+    assert len(await retries_of(session, failed.id)) == 1
+    assert len(posts(session)) == 2
+
 
 async def test_out_of_stock_is_hinted_then_explained(window, session):
     form = window.form

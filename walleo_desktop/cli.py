@@ -30,7 +30,16 @@ class UsageError(Exception):
     """Bad input or configuration: exit 2 with this sentence."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The `team` command's one-line help, for the stand-in parser (``build_parser(team=False)``);
+# tests/test_cli.py checks it is the real parser's.
+TEAM_HELP = "share one history with a team on PostgreSQL (init, invite, join, approve, ...)"
+
+
+def build_parser(*, team: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser. ``team=False``: the `team` command is a stand-in that takes
+    whatever follows it, so that team mode (PostgreSQL, HPKE: half a second of imports, which
+    the window and the other commands never use) is not imported to parse them; ``main`` parses
+    a `team` command again with the real parser."""
     parser = argparse.ArgumentParser(
         prog="walleo-desktop",
         description="Issue and track Walleo gift cards. With no command, opens the window.",
@@ -196,9 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     pd = prs.add_parser("delete", help="delete a profile and its keyring entry")
     pd.add_argument("name")
 
-    from walleo_desktop.cli_team import add_team_parser
+    if team:
+        from walleo_desktop.cli_team import add_team_parser
 
-    add_team_parser(sub)
+        add_team_parser(sub)
+    else:
+        stand_in = sub.add_parser("team", help=TEAM_HELP, add_help=False, prefix_chars="\0")
+        stand_in.add_argument("team_arguments", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -225,8 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from walleo_desktop.simulator import run_cli
 
         return run_cli(argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser(team=False).parse_args(argv)
+    if args.command == "team":
+        args = build_parser().parse_args(argv)
     from walleo_desktop.logs import setup_logging
 
     setup_logging(verbose=args.verbose, console=True)

@@ -75,6 +75,11 @@ def add_team_parser(sub: Any) -> None:
     )
     tr.add_argument("name", metavar="NAME")
     ts.add_parser("status", help="the team, its members and this desktop's access")
+    tu = ts.add_parser(
+        "upgrade",
+        help="bring the team database to this version's schema (as its superuser, once)",
+    )
+    tu.add_argument("url", metavar="URL")
     ts.add_parser(
         "credentials",
         help="replace the team's Walleo credentials (admins; asked for, or three stdin lines)",
@@ -178,6 +183,13 @@ def _team(action: str, args: argparse.Namespace) -> int:
         print(f"Your key's fingerprint: {fingerprint}")
         print("Read it to your team admin: they approve you with")
         print(f'  walleo-desktop team approve {config.member} --fingerprint "{fingerprint}"')
+        return 0
+    if action == "upgrade":
+        applied = team.upgrade_team(args.url, admin_password=_superuser_password(args.url))
+        if applied:
+            print(f"The team database is upgraded (version {applied[-1]}).")
+        else:
+            print("The team database is up to date: nothing was changed.")
         return 0
     if action == "use":
         _config()

@@ -1399,6 +1399,10 @@ Inclure les codes&#xa0;?</translation>
         </translation>
     </message>
     <message>
+        <source>Team history: review and export; no card is issued here</source>
+        <translation>Historique de l’équipe : contrôle et export ; aucune carte n’est émise ici</translation>
+    </message>
+    <message>
         <source>Checking the history after an unexpected stop…</source>
         <translation>Vérification de l&apos;historique après un arrêt inattendu…</translation>
     </message>

@@ -25,10 +25,8 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-
-import httpx
 
 from walleo_desktop import __version__
 from walleo_desktop.api import errors as E
@@ -40,6 +38,12 @@ from walleo_desktop.api.signing import (
     sign,
     signing_token,
 )
+
+if TYPE_CHECKING:
+    # Imported where it is used (``import httpx`` in those functions): loading httpx and
+    # making its connection pool cost the window's first paint about a tenth of a second,
+    # and nothing is sent before the window is up.
+    import httpx
 
 __all__ = [
     "CLOCK_SKEW_TOLERANCE",
@@ -118,6 +122,8 @@ class Credentials:
 
 def is_loopback_url(url: str | httpx.URL) -> bool:
     """True for hosts that never leave this machine (127/8, ::1, localhost, *.localhost)."""
+    import httpx
+
     host = (httpx.URL(str(url)).host or "").strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -241,17 +247,37 @@ class WalleoClient:
         self._on_get_signing_learned = on_get_signing_learned
         self._clock = clock
         self.max_connections = max_connections
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=timeout
-            if timeout is not None
-            else httpx.Timeout(connect=10.0, read=30.0, write=15.0, pool=120.0),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            headers={"User-Agent": f"walleo-desktop/{__version__}", "Accept": "application/json"},
-            follow_redirects=False,
-        )
+        self._transport = transport
+        self._timeout = timeout
+        self._http_client: httpx.AsyncClient | None = None
+        self._closed = False
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The connection pool, made at the first request: httpx is imported and the TLS
+        certificates are loaded then (a tenth of a second together), not before the window
+        that opens on this client has painted."""
+        if self._http_client is None:
+            if self._closed:
+                raise RuntimeError("the Walleo client is closed")
+            import httpx
+
+            self._http_client = httpx.AsyncClient(
+                transport=self._transport,
+                timeout=self._timeout
+                if self._timeout is not None
+                else httpx.Timeout(connect=10.0, read=30.0, write=15.0, pool=120.0),
+                limits=httpx.Limits(
+                    max_connections=self.max_connections,
+                    max_keepalive_connections=self.max_connections,
+                ),
+                headers={
+                    "User-Agent": f"walleo-desktop/{__version__}",
+                    "Accept": "application/json",
+                },
+                follow_redirects=False,
+            )
+        return self._http_client
 
     async def __aenter__(self) -> WalleoClient:
         return self
@@ -260,7 +286,9 @@ class WalleoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        if self._http_client is not None:
+            await self._http_client.aclose()
 
     # ------------------------------------------------------------------ endpoints
 
@@ -334,6 +362,8 @@ class WalleoClient:
         return await self._download(url, "the brand's logo", _IMAGE_TYPES, max_bytes)
 
     async def _download(self, url: str, what: str, types: frozenset[str], max_bytes: int) -> bytes:
+        import httpx
+
         parsed = httpx.URL(url)
         if parsed.scheme != "https" and not (parsed.scheme == "http" and is_loopback_url(parsed)):
             raise E.UnexpectedResponseError(
@@ -434,6 +464,8 @@ class WalleoClient:
                 "This desktop has no Walleo credentials: it reviews the history and issues "
                 "no cards."
             )
+        import httpx
+
         request = self._http.build_request(
             method,
             self.base_url + path,
@@ -595,6 +627,8 @@ def _seg(value: str) -> str:
 
 
 def _describe_transport(exc: Exception) -> str:
+    import httpx
+
     text = str(exc).strip()
     names: dict[type[Exception], str] = {
         httpx.ConnectError: "connection failed",

@@ -67,23 +67,27 @@ Issuing (``BulkRun``), and what a crash can and cannot lose:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import csv
 import hashlib
 import io
+import itertools
 import logging
 import math
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 import uuid
 import zipfile
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from walleo_desktop.api.models import GiftCard
 from walleo_desktop.engine.pulls import (
@@ -111,11 +115,15 @@ __all__ = [
     "BulkRun",
     "ImportRecord",
     "ImportTakenError",
+    "IssueTotals",
     "OrderRow",
+    "OrderRows",
     "Preview",
     "Problem",
     "Progress",
     "RowResult",
+    "Summary",
+    "align",
     "check_history",
     "earlier_imports",
     "open_imports",
@@ -125,6 +133,9 @@ __all__ = [
     "reconcile",
     "record_import",
     "results_path",
+    "row_results",
+    "rows_hash",
+    "summarize",
     "write_results",
 ]
 
@@ -586,6 +597,296 @@ class BrandTotal:
     value: int
 
 
+# What the duplicate guard compares: reference, brand code, amount.
+_Key = tuple[str, str, int]
+# What a row's brand, amount and quantity cells come to, checked once per distinct
+# combination: the gift card, amount, count, the problems, and the three cells as text.
+_Combo = tuple[GiftCard | None, int | None, int | None, tuple[Problem, ...], str, str, str]
+
+
+class OrderRows(Sequence[OrderRow]):
+    """The rows of a preview, in file order, stored compactly and built as ``OrderRow`` objects
+    only when one is asked for (then kept: the same object every time, so what
+    ``check_history`` sets on a row stays on it).
+
+    Why: a 50,000-row preview built 50,000 objects (about 25 ms of the 150 ms the preview
+    took, a figure of issue 13), while a window shows twenty rows at a time and most passes
+    need a few numbers per row. Stored per row: its number, which checked combination of
+    brand, amount and quantity it has (an order repeats a few), its reference, note and
+    e-mail; the problems of the few rows whose own cells have any, by position.
+
+    A row never built holds nothing but what was read: its ``duplicates`` and ``journaled``
+    are empty (setting them needs the object), so the passes that must know them look at the
+    rows built (``built``) and count the others from the compact lists.
+
+    A row is built once even when two threads ask for it at the same time (a window painting
+    it while a run lists the rows to issue in a thread).
+    """
+
+    __slots__ = (
+        "_built",
+        "_clean",
+        "_combo_of",
+        "_combos",
+        "_emails",
+        "_lock",
+        "_notes",
+        "_numbers",
+        "_problems",
+        "_references",
+    )
+
+    def __init__(
+        self,
+        numbers: list[int],
+        combo_of: list[int],
+        combos: list[_Combo],
+        references: list[str],
+        notes: list[str],
+        emails: list[str],
+        problems: dict[int, tuple[Sequence[Problem], Sequence[Problem]]],
+    ) -> None:
+        self._numbers = numbers
+        self._combo_of = combo_of
+        self._combos = combos
+        self._references = references
+        self._notes = notes
+        self._emails = emails
+        self._problems = problems  # position -> (errors, warnings) when not the combo's alone
+        self._built: list[OrderRow | None] = [None] * len(numbers)
+        self._lock = threading.Lock()
+        # Rows without any error, per combination (counted in C: no loop per row here).
+        counts = Counter(combo_of)
+        for position, (errors, _) in problems.items():
+            combo = combo_of[position]
+            if errors and not combos[combo][3]:
+                counts[combo] -= 1
+        self._clean = {c: n for c, n in counts.items() if n and not combos[c][3]}
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    @overload
+    def __getitem__(self, index: int) -> OrderRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[OrderRow]: ...
+
+    def __getitem__(self, index: int | slice) -> OrderRow | list[OrderRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        built = self._built
+        row = built[index]  # IndexError as a list's
+        if row is None:
+            with self._lock:
+                row = built[index]
+                if row is None:
+                    position = index if index >= 0 else index + len(built)
+                    row = built[index] = self._build(position)
+        return row
+
+    def __iter__(self) -> Iterator[OrderRow]:
+        for position in range(len(self._numbers)):
+            yield self[position]
+
+    def _build(self, position: int) -> OrderRow:
+        card, amount, count, errors, brand, amount_text, quantity_text = self._combos[
+            self._combo_of[position]
+        ]
+        warnings: Sequence[Problem] = ()
+        own = self._problems.get(position)
+        if own is not None:
+            errors, warnings = own  # type: ignore[assignment]
+        return OrderRow(
+            self._numbers[position],
+            brand,
+            amount_text,
+            quantity_text,
+            self._references[position],
+            self._notes[position],
+            self._emails[position],
+            card,
+            amount,
+            count,
+            errors,
+            warnings,
+        )
+
+    # -- passes that need no row object ------------------------------------------------------
+
+    def _ok(self, position: int) -> bool:
+        own = self._problems.get(position)
+        if own is not None:
+            return not own[0]
+        return not self._combos[self._combo_of[position]][3]
+
+    def positions(self, *, ok: bool) -> list[int]:
+        """Positions of the rows without errors (``ok``) or with, in file order."""
+        bad = {c for c, combo in enumerate(self._combos) if combo[3]}
+        own = self._problems
+        if not own:
+            if not bad:
+                return list(range(len(self._numbers))) if ok else []
+            return [p for p, c in enumerate(self._combo_of) if (c in bad) is not ok]
+        return [
+            p
+            for p, c in enumerate(self._combo_of)
+            if (bool(own[p][0]) if p in own else c in bad) is not ok
+        ]
+
+    def warned(self) -> list[int]:
+        """Positions of the rows with warnings, in file order."""
+        return sorted(p for p, (_, warnings) in self._problems.items() if warnings)
+
+    def built(self) -> Iterator[OrderRow]:
+        """The rows built so far, in file order: the only ones that can have ``duplicates``
+        or ``journaled``."""
+        yield from (row for row in self._built if row is not None)
+
+    def by_number(self, number: int) -> OrderRow | None:
+        position = bisect.bisect_left(self._numbers, number)
+        if position < len(self._numbers) and self._numbers[position] == number:
+            return self[position]
+        return None
+
+    def keys(self) -> tuple[dict[_Key, int], dict[_Key, list[int]]]:
+        """What the duplicate guard compares (reference, brand, amount) of the rows without
+        errors (rows without a reference left out) -> the position of the first row that
+        has it; and -> the positions of the others, for the few keys found on several rows.
+
+        One int per row, not a list: 50,000 lists outliving this call made the garbage
+        collector walk the whole heap (50 ms, the window waiting on the GIL meanwhile)."""
+        first: dict[_Key, int] = {}
+        more: dict[_Key, list[int]] = {}
+        combos = self._combos
+        own = self._problems
+        for position, (combo, reference) in enumerate(
+            zip(self._combo_of, self._references, strict=True)
+        ):
+            card, amount, _, errors = combos[combo][:4]
+            if not reference or errors or card is None or amount is None:
+                continue
+            if position in own and own[position][0]:
+                continue
+            key = (reference, card.code, amount)
+            if first.setdefault(key, position) != position:
+                more.setdefault(key, []).append(position)
+        return first, more
+
+    def hash_lines(self) -> list[str]:
+        """One line per row without errors: brand code, amount, count, reference, note."""
+        prefixes = [
+            f"{card.code}\x1f{amount}\x1f{count}\x1f" if card is not None and not errors else None
+            for card, amount, count, errors, *_ in self._combos
+        ]
+        own = self._problems
+        lines = []
+        for position, (combo, reference, note) in enumerate(
+            zip(self._combo_of, self._references, self._notes, strict=True)
+        ):
+            prefix = prefixes[combo]
+            if prefix is None or (position in own and own[position][0]):
+                continue
+            lines.append(f"{prefix}{reference}\x1f{note}")
+        return lines
+
+    def totals(self) -> tuple[list[BrandTotal], int, int]:
+        """Cards and money of every row without errors: per brand (by name), cards, value."""
+        per_code: dict[str, list[Any]] = {}
+        cards = value = 0
+        for combo, rows in self._clean.items():
+            card, amount, count = self._combos[combo][:3]
+            assert card is not None and amount is not None and count is not None
+            entry = per_code.setdefault(card.code, [card.name, 0, 0])
+            entry[1] += rows * count
+            entry[2] += rows * count * amount
+            cards += rows * count
+            value += rows * count * amount
+        brands = [
+            BrandTotal(code, name, n, v)
+            for code, (name, n, v) in sorted(per_code.items(), key=lambda kv: kv[1][0].casefold())
+        ]
+        return brands, cards, value
+
+    def error_count(self) -> int:
+        return len(self._numbers) - sum(self._clean.values())
+
+
+@dataclass(frozen=True, slots=True)
+class IssueTotals:
+    """The rows a confirmation would issue: how many, their cards and value, per brand."""
+
+    rows: int
+    cards: int
+    value: int
+    brands: tuple[BrandTotal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A preview counted as a whole where it is built (a thread), so that a window shows it
+    without a pass over 50,000 rows: rows with errors, rows already issued in the last 24
+    hours (``duplicate_rows``), cards journaled by an interrupted import of the file, and
+    what a confirmation would issue without the duplicates or with them."""
+
+    rows: int
+    error_rows: int
+    duplicate_rows: int
+    journaled_cards: int
+    without_duplicates: IssueTotals
+    with_duplicates: IssueTotals
+
+    def to_issue(self, *, include_duplicates: bool) -> IssueTotals:
+        return self.with_duplicates if include_duplicates else self.without_duplicates
+
+
+def summarize(rows: OrderRows) -> Summary:
+    """Count ``rows`` (blocking: a thread): the compact lists, plus the rows built."""
+    brands = rows.totals()[0]
+    ok_rows = len(rows) - rows.error_count()
+    # Rows taken out of what would be issued: journaled before (both ways) or already issued
+    # in the last 24 hours (unless included); only a built row can be either.
+    out: dict[bool, dict[str, list[int]]] = {False: {}, True: {}}
+    out_rows = {False: 0, True: 0}
+    duplicate_rows = journaled_cards = 0
+    for row in rows.built():
+        journaled_cards += len(row.journaled)
+        if row.errors or not (row.journaled or row.duplicates):
+            continue
+        assert row.gift_card is not None and row.amount is not None and row.count is not None
+        ways = (False, True) if row.journaled else (False,)
+        if not row.journaled:
+            duplicate_rows += 1
+        for way in ways:
+            entry = out[way].setdefault(row.gift_card.code, [0, 0])
+            entry[0] += row.count
+            entry[1] += row.count * row.amount
+            out_rows[way] += 1
+
+    def issue(way: bool) -> IssueTotals:
+        left = out[way]
+        kept = []
+        for total in brands:
+            n, v = left.get(total.code, (0, 0))
+            if total.cards - n:
+                kept.append(replace(total, cards=total.cards - n, value=total.value - v))
+        return IssueTotals(
+            rows=ok_rows - out_rows[way],
+            cards=sum(t.cards for t in kept),
+            value=sum(t.value for t in kept),
+            brands=tuple(kept),
+        )
+
+    return Summary(
+        rows=len(rows),
+        error_rows=len(rows) - ok_rows,
+        duplicate_rows=duplicate_rows,
+        journaled_cards=journaled_cards,
+        without_duplicates=issue(False),
+        with_duplicates=issue(True),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ImportRecord:
     """An import remembered in the history's settings (for "this file was imported on …")."""
@@ -653,7 +954,7 @@ class Preview:
     path: Path
     kind: str
     file_sha256: str
-    rows: list[OrderRow]
+    rows: OrderRows
     skipped_empty: int
     notes: list[Problem]
     blocking: list[Problem]  # the order as a whole cannot be issued (too many cards)
@@ -662,29 +963,34 @@ class Preview:
     cards: int
     value: int
     rows_sha256: str
+    summary: Summary  # counted where the preview is built (``summarize``), never by a window
     delimiter: str = ","
     earlier: list[ImportRecord] = field(default_factory=list)
     continuing: ImportRecord | None = None  # an interrupted import of this file, to finish
     history_checked: bool = False
 
+    # Each of these builds the rows it returns (and to_issue() every row it would issue): not
+    # for a window's thread with 50,000 rows; ``summary`` has the counts.
+
     @property
     def error_rows(self) -> list[OrderRow]:
-        return [r for r in self.rows if r.errors]
+        return [self.rows[p] for p in self.rows.positions(ok=False)]
 
     @property
     def warning_rows(self) -> list[OrderRow]:
-        return [r for r in self.rows if r.warnings]
+        return [self.rows[p] for p in self.rows.warned()]
 
     @property
     def duplicate_rows(self) -> list[OrderRow]:
-        return [r for r in self.rows if r.ok and r.duplicates and not r.journaled]
+        return [r for r in self.rows.built() if r.ok and r.duplicates and not r.journaled]
 
     def to_issue(self, *, include_duplicates: bool) -> list[OrderRow]:
         """The rows a confirmation would issue, in file order."""
+        rows = self.rows
         return [
-            r
-            for r in self.rows
-            if r.ok and not r.journaled and (include_duplicates or not r.duplicates)
+            row
+            for row in map(rows.__getitem__, rows.positions(ok=True))
+            if not row.journaled and (include_duplicates or not row.duplicates)
         ]
 
 
@@ -775,17 +1081,7 @@ def _preview(path: Path, table: _Table, digest: str, brands: _Brands) -> Preview
         notes.append(Problem("ignored_columns", {"columns": ", ".join(ignored)}))
 
     rows, skipped = _check_rows(table.rows, [columns.get(f, -1) for f in FIELDS], brands)
-    totals: dict[str, list[Any]] = {}
-    cards = value = 0
-    for row in rows:
-        if row.errors:
-            continue
-        assert row.gift_card is not None and row.amount is not None and row.count is not None
-        entry = totals.setdefault(row.gift_card.code, [row.gift_card.name, 0, 0])
-        entry[1] += row.count
-        entry[2] += row.count * row.amount
-        cards += row.count
-        value += row.count * row.amount
+    totals, cards, value = rows.totals()
     blocking = []
     if cards > MAX_BATCH:
         blocking.append(Problem("too_many_cards", {"cards": cards, "max": MAX_BATCH}))
@@ -798,117 +1094,154 @@ def _preview(path: Path, table: _Table, digest: str, brands: _Brands) -> Preview
         notes=notes,
         blocking=blocking,
         columns=names,
-        totals=[
-            BrandTotal(code, name, n, v)
-            for code, (name, n, v) in sorted(totals.items(), key=lambda kv: kv[1][0].casefold())
-        ],
+        totals=totals,
         cards=cards,
         value=value,
         rows_sha256="",  # check_history computes it (a sort of every row: only when needed)
+        summary=summarize(rows),
         delimiter=table.delimiter,
     )
 
 
-_Combo = tuple[GiftCard | None, int | None, int | None, tuple[Problem, ...], str, str, str]
-
-
 def _check_rows(
     records: Iterator[tuple[int, list[Cell]]], positions: list[int], brands: _Brands
-) -> tuple[list[OrderRow], int]:
+) -> tuple[OrderRows, int]:
     """Check every data row; (the rows, the number of empty rows skipped).
 
-    The hot loop of a 50,000-row preview. Brand, amount and quantity are checked once per
-    distinct combination (an order repeats a few of them), the texts with C-level string
-    methods first and the regular expressions only when those find something odd."""
-    combos: dict[tuple[Cell, Cell, Cell], _Combo] = {}
-    first_of: dict[str, OrderRow] = {}
-    repeated: dict[str, list[OrderRow]] = {}
-    rows: list[OrderRow] = []
+    The hot loop of a 50,000-row preview (issue 13: at most twice the time the ``csv`` module
+    takes to read the file plus one catalog lookup per row). Brand, amount and quantity are
+    checked once per distinct combination (an order repeats a few of them); a row's own
+    cells with C-level string methods, and with the slow checks only when those find
+    something odd; nothing per row but a few list appends (``OrderRows``)."""
+    numbers: list[int] = []
+    combo_of: list[int] = []
+    combos: list[_Combo] = []
+    references: list[str] = []
+    notes: list[str] = []
+    emails: list[str] = []
+    problems: dict[int, tuple[Sequence[Problem], Sequence[Problem]]] = {}
+    lists = (numbers, combo_of, combos, references, notes, emails)
+    long_references: dict[int, str] = {}
     try:
-        skipped = _check_rows_loop(records, positions, brands, combos, first_of, repeated, rows)
+        skipped = _check_rows_loop(records, positions, brands, lists, problems, long_references)
     except csv.Error as exc:
-        after = rows[-1].number if rows else 1
+        after = numbers[-1] if numbers else 1
         raise BulkFileError("bad_csv", row=f"{after + 1}", error=str(exc)) from None
-    for group in repeated.values():
-        numbers = [row.number for row in group]
-        for row in group:
-            others = [n for n in numbers if n != row.number]
-            shown = ", ".join(str(n) for n in others[:5]) + (" …" if len(others) > 5 else "")
-            row.warnings = [*row.warnings, Problem("reference_repeated", {"rows": shown})]
-    return rows, skipped
+    _warn_repeated(numbers, references, problems, combo_of, combos, long_references)
+    return OrderRows(numbers, combo_of, combos, references, notes, emails, problems), skipped
 
 
 def _check_rows_loop(
     records: Iterator[tuple[int, list[Cell]]],
     positions: list[int],
     brands: _Brands,
-    combos: dict[tuple[Cell, Cell, Cell], _Combo],
-    first_of: dict[str, OrderRow],
-    repeated: dict[str, list[OrderRow]],
-    rows: list[OrderRow],
+    lists: tuple[list[int], list[int], list[_Combo], list[str], list[str], list[str]],
+    problems: dict[int, tuple[Sequence[Problem], Sequence[Problem]]],
+    long_references: dict[int, str],
 ) -> int:
     """The loop of ``_check_rows``; the number of empty rows skipped."""
     bi, ai, qi, ri, ni, ei = positions
-    skipped = count = 0
-    append = rows.append
-    setdefault = first_of.setdefault
+    numbers, combo_of, combos, references, notes, emails = lists
+    add_number, add_combo = numbers.append, combo_of.append
+    add_reference, add_note, add_email = references.append, notes.append, emails.append
+    seen: dict[tuple[Cell, Cell, Cell], int] = {}
+    combo_index = seen.get
+    skipped = 0
     for number, cells in records:
         n = len(cells)
         b = cells[bi] if bi < n else None
         a = cells[ai] if ai < n else None
         q = cells[qi] if 0 <= qi < n else None
-        r = cells[ri] if ri < n else None
-        nt = cells[ni] if 0 <= ni < n else None
-        e = cells[ei] if 0 <= ei < n else None
+        r = cells[ri] if ri < n else ""
+        nt = cells[ni] if 0 <= ni < n else ""
+        e = cells[ei] if 0 <= ei < n else ""
         r = r.strip() if type(r) is str else _text(r).strip()
         nt = nt.strip() if type(nt) is str else _text(nt).strip()
         e = e.strip() if type(e) is str else _text(e).strip()
         if not r and not nt and not e and _blank((b, a, q)):
             skipped += 1
             continue
-        count += 1
-        if count > MAX_ROWS:
+        if number > MAX_ROWS and len(numbers) >= MAX_ROWS:  # numbers count headers and blanks
             raise BulkFileError("too_many_rows", max=MAX_ROWS)
         key = (b, a, q)
-        combo = combos.get(key)
+        combo = combo_index(key)
         if combo is None:
-            combo = combos[key] = _check_combo(b, a, q, brands)
-        card, amount, quantity, problems, brand_text, amount_text, quantity_text = combo
-        errors: Sequence[Problem] = problems
-        warnings: Sequence[Problem] = ()
-        if not r:
-            errors = (*errors, Problem("missing_reference"))
-        elif len(r) > MAX_REFERENCE or not r.isprintable() or r[0] in _FORMULA_FIRST:
-            errors, warnings = _check_text("reference", r, MAX_REFERENCE, errors, warnings)
-        if nt and (len(nt) > MAX_NOTE or not nt.isprintable() or nt[0] in _FORMULA_FIRST):
-            errors, warnings = _check_text("note", nt, MAX_NOTE, errors, warnings)
-        if e and (len(e) > MAX_CELL_CHARS or not _EMAIL.fullmatch(e)):
-            if len(e) > MAX_CELL_CHARS:
-                too_long = Problem("too_long", {"column": "email", "length": len(e)})
-                errors = (*errors, too_long)
-            else:
-                warnings = (*warnings, Problem("email_invalid", {"text": e[:60]}))
-            e = _clip(e)
-        row = OrderRow(
-            number,
-            brand_text,
-            amount_text,
-            quantity_text,
-            r if len(r) <= MAX_CELL_CHARS else _clip(r),
-            nt if len(nt) <= MAX_CELL_CHARS else _clip(nt),
-            e,
-            card,
-            amount,
-            quantity,
-            errors,
-            warnings,
-        )
-        append(row)
-        if r:
-            first = setdefault(r, row)
-            if first is not row:
-                repeated.setdefault(r, [first]).append(row)
+            combo = seen[key] = len(combos)
+            combos.append(_check_combo(b, a, q, brands))
+        if (
+            not r
+            or len(r) > MAX_REFERENCE
+            or not r.isprintable()
+            or r[0] in _FORMULA_FIRST
+            or (nt and (len(nt) > MAX_NOTE or not nt.isprintable() or nt[0] in _FORMULA_FIRST))
+            or (e and (len(e) > MAX_CELL_CHARS or not _EMAIL.fullmatch(e)))
+        ):
+            if len(r) > MAX_CELL_CHARS:  # compared whole for "repeated", kept clipped
+                long_references[len(numbers)] = r
+            base = combos[combo][3]
+            errors, warnings, r, nt, e = _check_texts(r, nt, e, base)
+            if errors is not base or warnings:
+                problems[len(numbers)] = (errors, warnings)
+        add_number(number)
+        add_combo(combo)
+        add_reference(r)
+        add_note(nt)
+        add_email(e)
     return skipped
+
+
+def _check_texts(
+    r: str, nt: str, e: str, errors: Sequence[Problem]
+) -> tuple[Sequence[Problem], Sequence[Problem], str, str, str]:
+    """The slow checks of a row's reference, note and e-mail that the fast ones found odd:
+    its errors (after ``errors``, its combination's), its warnings, and the three texts as
+    kept (a cell above ``MAX_CELL_CHARS`` is clipped: the preview keeps no 10 MB cell)."""
+    warnings: Sequence[Problem] = ()
+    if not r:
+        errors = (*errors, Problem("missing_reference"))
+    elif len(r) > MAX_REFERENCE or not r.isprintable() or r[0] in _FORMULA_FIRST:
+        errors, warnings = _check_text("reference", r, MAX_REFERENCE, errors, warnings)
+    if nt and (len(nt) > MAX_NOTE or not nt.isprintable() or nt[0] in _FORMULA_FIRST):
+        errors, warnings = _check_text("note", nt, MAX_NOTE, errors, warnings)
+    if e and (len(e) > MAX_CELL_CHARS or not _EMAIL.fullmatch(e)):
+        if len(e) > MAX_CELL_CHARS:
+            errors = (*errors, Problem("too_long", {"column": "email", "length": len(e)}))
+        else:
+            warnings = (*warnings, Problem("email_invalid", {"text": e[:60]}))
+        e = _clip(e)
+    r = r if len(r) <= MAX_CELL_CHARS else _clip(r)
+    nt = nt if len(nt) <= MAX_CELL_CHARS else _clip(nt)
+    return errors, warnings, r, nt, e
+
+
+def _warn_repeated(
+    numbers: list[int],
+    references: list[str],
+    problems: dict[int, tuple[Sequence[Problem], Sequence[Problem]]],
+    combo_of: list[int],
+    combos: list[_Combo],
+    long_references: dict[int, str],
+) -> None:
+    """Warn about a reference found on several rows (each row names the others)."""
+    distinct = set(references)
+    distinct.discard("")
+    given = len(references) - references.count("")
+    if len(distinct) == given and not long_references:  # the common case: nothing repeated
+        return
+    groups: dict[str, list[int]] = {}
+    for position, reference in enumerate(references):
+        if reference:
+            groups.setdefault(long_references.get(position, reference), []).append(position)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        group_numbers = [numbers[p] for p in group]
+        for position in group:
+            others = [n for n in group_numbers if n != numbers[position]]
+            shown = ", ".join(str(n) for n in others[:5]) + (" …" if len(others) > 5 else "")
+            errors, warnings = problems.get(position, (combos[combo_of[position]][3], ()))
+            warning = Problem("reference_repeated", {"rows": shown})
+            problems[position] = (errors, (*warnings, warning))
 
 
 def _check_text(
@@ -970,12 +1303,17 @@ def _check_combo(b: Cell, a: Cell, q: Cell, brands: _Brands) -> _Combo:
 
 
 def rows_hash(rows: Iterable[OrderRow]) -> str:
-    """The same order, whatever file it came in (CSV or XLSX, quoted or not, reordered)."""
-    lines = sorted(
-        f"{r.gift_card.code}\x1f{r.amount}\x1f{r.count}\x1f{r.reference}\x1f{r.note}"
-        for r in rows
-        if r.ok and r.gift_card is not None
-    )
+    """The same order, whatever file it came in (CSV or XLSX, quoted or not, reordered).
+    Blocking (a sort of every row): run it in a thread."""
+    if isinstance(rows, OrderRows):
+        lines = rows.hash_lines()  # the same lines, without building the rows
+    else:
+        lines = [
+            f"{r.gift_card.code}\x1f{r.amount}\x1f{r.count}\x1f{r.reference}\x1f{r.note}"
+            for r in rows
+            if r.ok and r.gift_card is not None
+        ]
+    lines.sort()
     digest = hashlib.sha256()
     for line in lines:
         digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
@@ -988,11 +1326,16 @@ def rows_hash(rows: Iterable[OrderRow]) -> str:
 async def check_history(store: Store, preview: Preview, *, profile: str = "") -> Preview:
     """Add what the history knows to ``preview``: rows issued in the last 24 hours
     (``duplicates``), earlier imports of this file or of these rows (``earlier``), and an
-    interrupted import of it to continue (``continuing``, its rows ``journaled``)."""
+    interrupted import of it to continue (``continuing``, its rows ``journaled``).
+
+    Every pass over the rows runs in a thread (the reads in the database's): the caller's
+    loop may be a window's, and the rows may be 50,000."""
+    (first, more), ordered, digest = await asyncio.to_thread(_history_keys, preview)
     if not preview.rows_sha256:
-        preview.rows_sha256 = await asyncio.to_thread(rows_hash, preview.rows)
+        preview.rows_sha256 = digest
     preview.earlier = await earlier_imports(store, preview)
     newest = preview.earlier[0] if preview.earlier else None
+    found: dict[int, list[HistoryRow]] = {}
     if (
         newest is not None
         and newest.state == "open"
@@ -1003,21 +1346,50 @@ async def check_history(store: Store, preview: Preview, *, profile: str = "") ->
         # journaled), unless it is still running somewhere (``BulkRun`` refuses then).
         preview.continuing = newest
         found = await reconcile(store, preview, newest)
-        for row in preview.rows:
-            row.journaled = found.get(row.number, [])
-    keys = sorted({r.key() for r in preview.rows if r.ok and r.reference})
     ours = preview.continuing.batch_id if preview.continuing is not None else None
     matches: dict[tuple[str, str, int], list[PullRecord]] = {}
-    for start in range(0, len(keys), 1000):
-        chunk = keys[start : start + 1000]
+    for start in range(0, len(ordered), 1000):
+        chunk = ordered[start : start + 1000]
         found_chunk = await store.run_read(_duplicates_of_keys, chunk)
         matches.update(found_chunk)
-    for row in preview.rows:
-        if row.ok and row.reference:
-            found_pulls = matches.get(row.key(), [])
-            row.duplicates = [p for p in found_pulls if ours is None or p.batch_id != ours]
+    await asyncio.to_thread(_apply_history, preview, first, more, found, matches, ours)
     preview.history_checked = True
     return preview
+
+
+def _history_keys(
+    preview: Preview,
+) -> tuple[tuple[dict[_Key, int], dict[_Key, list[int]]], list[_Key], str]:
+    """The rows' duplicate-guard keys (``OrderRows.keys``), the same sorted, and (unless
+    known) the rows' hash."""
+    keys = preview.rows.keys()
+    return keys, sorted(keys[0]), preview.rows_sha256 or rows_hash(preview.rows)
+
+
+def _apply_history(
+    preview: Preview,
+    first: dict[_Key, int],
+    more: dict[_Key, list[int]],
+    journaled: dict[int, list[HistoryRow]],
+    matches: dict[tuple[str, str, int], list[PullRecord]],
+    ours: str | None,
+) -> None:
+    """Set what the history said on the rows it concerns (building those only), then count
+    the preview again (``summary``). Blocking: a thread."""
+    rows = preview.rows
+    for row in rows.built():  # a second check starts afresh
+        row.duplicates = ()
+        row.journaled = ()
+    for number, history in journaled.items():
+        found = rows.by_number(number)
+        if found is not None:
+            found.journaled = history
+    for key, pulls in matches.items():
+        others = [p for p in pulls if ours is None or p.batch_id != ours]
+        if others and key in first:
+            for position in (first[key], *more.get(key, ())):
+                rows[position].duplicates = others
+    preview.summary = summarize(rows)
 
 
 def _duplicates_of_keys(
@@ -1196,17 +1568,17 @@ class BulkRun:
         self.engine = engine
         self.store = engine.store
         self.preview = preview
-        self.rows = preview.to_issue(include_duplicates=include_duplicates)
+        # The rows to issue are listed when the run starts, in a thread (``run``): this may
+        # be a window's thread, and the preview 50,000 rows. Until then, what its summary says.
+        self.rows: list[OrderRow] = []
         self.include_duplicates = include_duplicates
         self.batch_id = preview.continuing.batch_id if preview.continuing else uuid.uuid4().hex[:12]
         self.chunk_cards = max(1, chunk_cards)
         self._on_duplicates = on_duplicates
-        self._confirmed: set[int] = set()
-        if include_duplicates:
-            self._confirmed = {p.id for r in self.rows for p in r.duplicates}
+        self._confirmed: set[int] = set()  # pulls the rows may repeat (confirmed)
         self.skipped: dict[int, list[PullRecord]] = {}  # row -> pulls it duplicated (left out)
         self.row_pulls: dict[int, list[PullRecord]] = {}
-        self.planned = sum(r.count or 0 for r in self.rows)
+        self.planned = preview.summary.to_issue(include_duplicates=include_duplicates).cards
         self._states: dict[int, tuple[PullState, bool]] = {}
         self._counts = {"journaled": 0, "sent": 0, "issued": 0, "failed": 0, "in_doubt": 0}
         self._unacked = 0  # queued, sending or in doubt: not yet taken by Walleo
@@ -1221,7 +1593,19 @@ class BulkRun:
         self._ids: set[int] = set()  # pulls this run journaled
         # Pulls of this batch journaled before (an interrupted import continued): rows of the
         # file that repeat one another may meet them in the duplicate guard.
-        self._earlier_ids = {h.pull.id for r in preview.rows for h in r.journaled}
+        self._earlier_ids: set[int] = set()
+        self._planned = False
+
+    def _plan(self) -> None:
+        """The rows to issue, what they may repeat, what this batch journaled before (a pass
+        over every row: blocking, run in a thread)."""
+        rows = self.preview.to_issue(include_duplicates=self.include_duplicates)
+        if self.include_duplicates:
+            self._confirmed |= {p.id for r in rows for p in r.duplicates}
+        self._earlier_ids = {h.pull.id for r in self.preview.rows.built() for h in r.journaled}
+        self.planned = sum(r.count or 0 for r in rows)
+        self.rows = rows
+        self._planned = True
 
     # -- control -------------------------------------------------------------------------------
 
@@ -1308,6 +1692,8 @@ class BulkRun:
 
         ``ValueError`` (nothing recorded, nothing sent) when there is no row to issue or the
         order is too big; ``ImportTakenError`` when another run is running this import."""
+        if not self._planned:
+            await asyncio.to_thread(self._plan)
         if not self.rows:
             raise ValueError("There is no row to issue.")
         if self.preview.blocking:
@@ -1343,7 +1729,7 @@ class BulkRun:
                     ids = [p.id for p in pulls]
                     waiters.append(asyncio.ensure_future(self.engine.wait(ids)))
             results = await asyncio.gather(*waiters)
-            self.final = [p for chunk_pulls in results for p in chunk_pulls]
+            self.final = list(itertools.chain.from_iterable(results))  # no loop per card here
         except asyncio.CancelledError:
             # Closed mid-run (the window, the process on its way out): the import stays open,
             # nobody's, so that the next run may continue it at once.

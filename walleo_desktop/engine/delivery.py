@@ -32,14 +32,10 @@ import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import aiosmtplib
 import keyring
 import keyring.errors
 
@@ -52,6 +48,14 @@ from walleo_desktop.logs import REDACTOR, register_secret
 from walleo_desktop.store import Store
 from walleo_desktop.store.records import CardRecord, EventRecord, PullRecord
 from walleo_desktop.timezones import expiry_day
+
+if TYPE_CHECKING:
+    # Imported where a message is built or sent: the window builds this service at start,
+    # and its first paint need not wait for the SMTP client and the e-mail package.
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+
+    import aiosmtplib
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -592,11 +596,17 @@ def html_body(
 
 
 def _sender(settings: SmtpSettings) -> Address:
+    from email.headerregistry import Address
+
     local, domain = validate_address(settings.sender_address).split("@")
     return Address(display_name=settings.sender_name.strip(), username=local, domain=domain)
 
 
 def _new_message(settings: SmtpSettings, to: str, subject: str) -> EmailMessage:
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
     sender = _sender(settings)
     message = EmailMessage()
     message["Subject"] = subject
@@ -674,6 +684,8 @@ def _reply(exc: aiosmtplib.SMTPResponseException) -> str:
 
 def _failure(exc: BaseException, settings: SmtpSettings, to: str) -> DeliveryError:
     """The exception of a failed send as a DeliveryError with a plain sentence."""
+    import aiosmtplib
+
     where = f"{settings.host}:{settings.port}"
     common: dict[str, Any] = {"host": settings.host, "port": settings.port, "address": to}
     tls = _ssl_cause(exc)
@@ -814,6 +826,8 @@ async def send_message(
     total_timeout: float = SEND_TIMEOUT,
 ) -> None:
     """Send ``message`` through the server of ``settings``. Raises ``DeliveryError``."""
+    import aiosmtplib
+
     problem = settings.problem()
     if problem is not None:
         raise SmtpNotConfigured(problem, detail=problem)

@@ -63,7 +63,10 @@ from walleo_desktop.store.records import (
     PullState,
     utcnow,
 )
-from walleo_desktop.store.rules import CLAIM_BATCH, RENEW_EVERY
+from walleo_desktop.store.rules import CLAIM_BATCH, LEASE_SECONDS, RENEW_EVERY
+
+# How long before a lease's end this engine stops trusting it (see PullEngine._sure_until).
+LEASE_MARGIN = min(5.0, LEASE_SECONDS / 4)
 
 __all__ = [
     "MAX_AMOUNT",
@@ -222,6 +225,12 @@ class PullEngine:
         self._seen_seq = 0
         self._gaps: dict[int, float] = {}  # change_seq -> monotonic time first missed
         self._health_observers: list[Callable[[str | None], None]] = []
+        # Until when (monotonic) this engine's leases are surely still its own: the start of
+        # its last successful claim or renewal, plus a lease, minus a margin. A GET or POST
+        # waits past it for the next renewal: a desktop whose renewals are late (a starved
+        # machine, a slow database) must not poll a pull a teammate may have taken over.
+        self._sure_until = float("inf")
+        self._renewed = asyncio.Event()
         self.problem: str | None = None  # why the history cannot be used right now
         self._keeper: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -300,6 +309,7 @@ class PullEngine:
         if not self._started:
             self._started = True
             self._seen_seq = await self.store.last_change()
+            self._sure_until = time.monotonic() + LEASE_SECONDS - LEASE_MARGIN
         loop = asyncio.get_running_loop()
         if not self.can_issue:  # finance: follows the history, drives nothing
             if self._watch and self._watcher is None:
@@ -348,13 +358,26 @@ class PullEngine:
             # database that went away): they resume as soon as it is.
             await asyncio.sleep(RENEW_EVERY / 4 if self._stopped else RENEW_EVERY)
             try:
+                started = time.monotonic()
                 held = await self.store.renew(self.owner)
+                self._sure_until = started + LEASE_SECONDS - LEASE_MARGIN
+                self._renewed.set()
+                self._renewed = asyncio.Event()
+                lost = []
                 for pull_id, worker in list(self._workers.items()):
                     if pull_id not in held and worker.task is not None:
                         log.info("pull #%d is driven by another process now", pull_id)
                         worker.task.cancel()
+                        lost.append(pull_id)
+                if lost:  # whoever waits for them gets them back, as the journal has them
+                    for pull in await self.store.pulls(lost):
+                        self._stopped[pull.id] = "driven by another process now"
+                        for fut in self._done.pop(pull.id, []):
+                            if not fut.done():
+                                fut.set_result(pull)
                 await self._resume_stopped(held)
-                await self._claim()
+                if self._started:  # takeovers are for an engine that was started
+                    await self._claim()
             except asyncio.CancelledError:
                 raise
             except StoreError as exc:  # the next round tries again
@@ -612,6 +635,7 @@ class PullEngine:
         check_duplicates: bool = False,
         confirmed: Collection[int] = (),
     ) -> list[PullRecord]:
+        taken = time.monotonic()
         try:
             pulls = await self.store.add_pulls(  # committed: then send
                 intents, owner=self.owner, check_duplicates=check_duplicates, confirmed=confirmed
@@ -621,6 +645,7 @@ class PullEngine:
         except StoreError as exc:
             self._set_problem(str(exc))
             raise
+        self._sure_until = min(self._sure_until, taken + LEASE_SECONDS - LEASE_MARGIN)
         for pull in pulls:
             self._emit("added", pull)
             self._spawn(pull)
@@ -629,6 +654,12 @@ class PullEngine:
     def _spawn(self, pull: PullRecord) -> None:
         if pull.id in self._workers or pull.final:
             return
+        if self._keeper is None and not self._closed:
+            # Whoever drives pulls renews their leases, started or not (`pull` drives only its
+            # own): a lease that ran out under a live driver is a pull polled by two.
+            self._keeper = asyncio.get_running_loop().create_task(
+                self._keep_leases(), name="engine-leases"
+            )
         worker = _Worker()
         self._workers[pull.id] = worker
         worker.task = asyncio.get_running_loop().create_task(
@@ -709,6 +740,11 @@ class PullEngine:
             if not fut.done():
                 fut.set_result(pull)
 
+    async def _lease_sure(self) -> None:
+        """Return once this engine's leases are surely its own (see ``_sure_until``)."""
+        while time.monotonic() > self._sure_until and not self._closed:
+            await _wait(self._renewed, 1.0)
+
     async def _sleep_until_check(self, pull: PullRecord, worker: _Worker) -> None:
         """Wait for the pull's agreed check time, and in any case until Walleo's cadence allows
         the next GET (``gap`` after the last one, whoever made it; ``first_check`` after the
@@ -761,6 +797,7 @@ class PullEngine:
         )
         try:
             async with self._slots:
+                await self._lease_sure()
                 answer = await self.client.create_pull_request(
                     pull.gift_card_code, pull.amount, pull.request_id
                 )
@@ -822,10 +859,14 @@ class PullEngine:
         return await self._apply(pull, answer, worker, after_create=True)
 
     async def _check(self, pull: PullRecord, worker: _Worker) -> PullRecord:
-        worker.last_get = time.monotonic()
-        checked_at = utcnow()  # journaled with whatever this GET leads to (Walleo's cadence)
+        checked_at = utcnow()
         try:
             async with self._slots:
+                await self._lease_sure()
+                # When this GET leaves, not when it started waiting for a slot: journaled with
+                # whatever it leads to, it is what the next GET keeps Walleo's 5 s from.
+                worker.last_get = time.monotonic()
+                checked_at = utcnow()
                 answer = await self.client.get_pull_request(pull.request_id)
         except E.PullRequestNotFound:
             worker.check_failures = 0

@@ -83,6 +83,7 @@ __all__ = [
     "set_team_credentials",
     "simulator_credentials",
     "team_status",
+    "upgrade_team",
 ]
 
 log = logging.getLogger("walleo.engine.team")
@@ -533,6 +534,16 @@ def _read_credentials(db: TeamDb, keys: dict[tuple[str, str], bytes]) -> Credent
     return Credentials(data["api_key"], data["identifier"], data["shared_key"])
 
 
+def upgrade_team(admin_url: str, *, admin_password: str | None) -> list[int]:
+    """Bring the team database at ``admin_url`` (a superuser's login) to this version's schema;
+    the versions applied."""
+    with _connect(admin_url, admin_password) as db:
+        try:
+            return db.upgrade_team()
+        except StoreError as exc:
+            raise TeamError(str(exc)) from exc
+
+
 def leave_team(config: TeamConfig, config_dir: Path | None = None) -> None:
     """Forget this desktop's membership: its config and its keyring entries (the team and
     its history stay; an admin removes the member with ``team remove``)."""
@@ -600,6 +611,29 @@ def team_status(config: TeamConfig) -> TeamStatus:
 # -- opening the team's history ------------------------------------------------------------------
 
 
+def _check_schema(db: TeamDb) -> None:
+    from walleo_desktop.store.postgres.schema import SCHEMA_VERSION
+
+    version = db.schema_version()
+    if version is None:
+        raise TeamError(
+            f"The database {db.label} holds no Walleo Desktop team (it was never set up with "
+            "`walleo-desktop team init`, or this is another database): check the server and "
+            "database names with your team admin."
+        )
+    if version != SCHEMA_VERSION:
+        newer = version > SCHEMA_VERSION
+        raise TeamError(
+            f"The team database {db.label} is at version {version}; this Walleo Desktop knows "
+            f"version {SCHEMA_VERSION}. "
+            + (
+                "Update Walleo Desktop."
+                if newer
+                else "Ask a team admin to run `walleo-desktop team upgrade URL`."
+            )
+        )
+
+
 @dataclass(frozen=True)
 class TeamAccess:
     """What this member's desktop may use: the history's backend, the codes' keys, and (agents
@@ -624,6 +658,7 @@ def open_team(config: TeamConfig) -> TeamAccess:
     )
     with _connect(config.url, password) as db:
         try:
+            _check_schema(db)
             keys = _my_keys(db, config.team_id, config.member, private)
             if not keys:
                 raise TeamError(

@@ -44,6 +44,7 @@ from walleo_desktop.api.client import Credentials
 from walleo_desktop.api.models import WALLEO_TIMEZONE
 from walleo_desktop.api.signing import GetSigning, sign, signing_token
 from walleo_desktop.simulator._catalog import Brand, amount_error, load_catalog
+from walleo_desktop.simulator._demo import API_PREFIX, DEMO_CREDENTIALS, IN_PROCESS_BASE_URL
 from walleo_desktop.simulator._render import CardSheet, card_pdf, logo_svg
 from walleo_desktop.simulator._state import StateFile
 
@@ -63,16 +64,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("walleo.simulator")
-
-API_PREFIX = "/partners/v1"
-IN_PROCESS_BASE_URL = "http://walleo-simulator.localhost" + API_PREFIX
-
-#: Fixed demo credentials, printed by ``walleo-desktop simulator`` and used by demo mode.
-DEMO_CREDENTIALS = Credentials(
-    api_key="demo-80chjRjjQlFU3-OKDQkRYl-DNedQBCObTRjE7aYhAjV0MBTXFWFIlpmoeP5",
-    identifier="d2514209-7369-4121-aa94-5b05c32c1d6f",
-    shared_key="9F9560465B6840A438C9BB64C4A3FFC6",
-)
 
 _WAITING_SHARE = 0.2  # share of a pull's delay spent in "waiting" before "processing"
 _MAX_ID_LENGTH = 255

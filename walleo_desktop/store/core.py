@@ -858,6 +858,9 @@ class StoreCore:
         leased, lease expired or released, or leased by a process of this machine that no
         longer runs. Oldest first; each gets this owner, a new lease and the next epoch.
 
+        Never this owner's own pulls: their leases are renewed, not claimed again (a claim bumps
+        the epoch, which would stop this owner's own workers).
+
         A GET may have been in flight when the previous owner stopped: its pulls' last check is
         moved to when its lease ended (at the latest, now), so that the new owner keeps
         Walleo's cadence from there.
@@ -884,7 +887,8 @@ class StoreCore:
                 f"lease_epoch = lease_epoch + 1, change_seq = :seq, "
                 f"last_check_at = NULLIF({last_check}, '') "
                 f"WHERE id IN (SELECT id FROM pulls WHERE {UNFINISHED_WHERE} "
-                "AND profile = :profile AND (lease_until IS NULL OR lease_until <= :now "
+                "AND profile = :profile AND lease_owner != :owner "
+                "AND (lease_until IS NULL OR lease_until <= :now "
                 f"OR lease_owner IN ({d.in_list('dead', 'text')})) "
                 f"ORDER BY created_at, id LIMIT :limit{d.skip_locked}) RETURNING id"
             )
@@ -982,10 +986,13 @@ class StoreCore:
         """Pulls not in a final state, oldest first."""
         return self._select_pulls(f"WHERE {UNFINISHED_WHERE} ORDER BY created_at, id")
 
-    def recent_pulls(self, limit: int = 500) -> list[PullRecord]:
-        """The ``limit`` newest pulls, newest first."""
+    def recent_pulls(self, limit: int = 500, *, agent: str | None = None) -> list[PullRecord]:
+        """The ``limit`` newest pulls (of ``agent`` only, when given), newest first."""
+        where = "" if agent is None else "WHERE agent = :agent "
         return self._select_pulls(
-            "ORDER BY created_at DESC, id DESC LIMIT :limit", {"limit": limit}, light=True
+            f"{where}ORDER BY created_at DESC, id DESC LIMIT :limit",
+            {"limit": limit, "agent": agent},
+            light=True,
         )
 
     def retries_of(self, pull_id: int) -> list[PullRecord]:

@@ -249,8 +249,8 @@ class Store:
     async def unfinished_pulls(self) -> list[PullRecord]:
         return await self._writer.call(StoreCore.unfinished_pulls)
 
-    async def recent_pulls(self, limit: int = 500) -> list[PullRecord]:
-        return await self._readers.call(StoreCore.recent_pulls, limit)
+    async def recent_pulls(self, limit: int = 500, *, agent: str | None = None) -> list[PullRecord]:
+        return await self._readers.call(StoreCore.recent_pulls, limit, agent=agent)
 
     async def retries_of(self, pull_id: int) -> list[PullRecord]:
         return await self._writer.call(StoreCore.retries_of, pull_id)

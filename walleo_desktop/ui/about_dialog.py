@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import platform
 import sys
-from importlib import resources
 from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QLocale, QSize, Qt, qVersion
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -26,28 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from walleo_desktop import APP_ID, APP_NAME, __version__
+from walleo_desktop import APP_NAME, __version__
 from walleo_desktop.engine.profiles import default_config_dir
 from walleo_desktop.logs import default_log_dir
 from walleo_desktop.store import default_data_dir
+from walleo_desktop.ui.icons import app_icon  # here for the callers that knew it here
 
 __all__ = ["AboutDialog", "app_icon"]
-
-_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
-
-
-def app_icon() -> QIcon:
-    """The application icon: the SVG (sharp at any size) plus PNGs for systems without QtSvg."""
-    folder = resources.files("walleo_desktop.resources") / "icons"
-    icon = QIcon()
-    svg = folder / f"{APP_ID}.svg"
-    if svg.is_file():
-        icon.addFile(str(svg))
-    for size in _ICON_SIZES:
-        png = folder / f"{APP_ID}-{size}.png"
-        if png.is_file():
-            icon.addFile(str(png), QSize(size, size))
-    return icon
 
 
 class AboutDialog(QDialog):

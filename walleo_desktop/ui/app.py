@@ -33,11 +33,11 @@ from walleo_desktop.api.errors import ConfigurationError
 from walleo_desktop.engine import Connection, Profiles, Session, history_path, resolve_connection
 from walleo_desktop.engine.datakey import DataKey, keyring_timeout, load_data_key
 from walleo_desktop.store import StoreError, default_data_dir
-from walleo_desktop.ui.about_dialog import app_icon
 from walleo_desktop.ui.async_ops import call_in_thread
 from walleo_desktop.ui.i18n import install_translator
+from walleo_desktop.ui.icons import app_icon
 from walleo_desktop.ui.main_window import RECENT_PULLS, MainWindow
-from walleo_desktop.ui.settings_dialog import session_credentials
+from walleo_desktop.ui.session_credentials import session_credentials
 
 __all__ = [
     "EXIT_CONFIG",
@@ -142,7 +142,9 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
                 await show_fatal(_tr("Walleo Desktop cannot start"), str(again))
                 return EXIT_CONFIG
         try:
-            recent = await session.store.recent_pulls(RECENT_PULLS)
+            # A team's live table is this member's pulls (the team's are in History).
+            mine = session.engine.agent if session.connection.team is not None else None
+            recent = await session.store.recent_pulls(RECENT_PULLS, agent=mine)
         except StoreError as exc:
             await session.close()
             log.error("cannot read the history: %s", exc)
@@ -155,8 +157,9 @@ async def main(args: argparse.Namespace, **session_options: object) -> int:
         window.reconnect_requested.connect(functools.partial(_settle, outcome, "reconnect"))
         try:
             window.show()
-            if os.environ.get("WALLEO_SMOKE_TEST") == "1":
-                _smoke_test(window)
+            smoke = os.environ.get("WALLEO_SMOKE_TEST")
+            if smoke in ("1", "first-paint"):
+                _smoke_test(window, close_after_ms=1000 if smoke == "1" else 0)
             if problem:  # the fallback to demo mode: say why, until something else is said
                 window.show_error(problem, sticky=True)
                 window.status.environment.setToolTip(problem)
@@ -255,17 +258,23 @@ def _settle[T](future: asyncio.Future[T], value: T = None) -> None:  # type: ign
         future.set_result(value)
 
 
-def _smoke_test(window: MainWindow) -> None:
+def _smoke_test(window: MainWindow, *, close_after_ms: int = 1000) -> None:
     """``WALLEO_SMOKE_TEST=1`` (packaging tests, not for users): print "window shown: <title>" on
-    stderr at the first paint, then close the window a second later (the run ends with 0)."""
+    stderr at the first paint, then close the window a second later (the run ends with 0).
+    ``WALLEO_SMOKE_TEST=first-paint`` (bench/bench_startup.py) closes it at once. Both also print
+    "first paint at <seconds since the epoch>", taken when the window's first paint begins."""
+    import time
+
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     class FirstPaint(QObject):
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
             if event.type() == QEvent.Type.Paint:
+                at = time.time()
                 window.removeEventFilter(self)
                 print(f"window shown: {window.windowTitle()}", file=sys.stderr, flush=True)
-                QTimer.singleShot(1000, window.close)
+                print(f"first paint at {at:.6f}", file=sys.stderr, flush=True)
+                QTimer.singleShot(close_after_ms, window.close)
             return False
 
     window.installEventFilter(FirstPaint(window))

@@ -2,8 +2,11 @@
 the batch, pause and resume it, open the results file.
 
 The file is read and checked off the GUI thread (``engine.bulk.preview_file``: a thread, then
-the database threads); the table is a ``QAbstractTableModel`` over the preview's rows, painted
-on demand, so 50,000 rows cost nothing to show. Progress is read from the run every 100 ms
+the database threads), and counted there too (``Preview.summary``: problems, duplicates,
+totals with or without them): nothing here walks the rows. The table is a
+``QAbstractTableModel`` over the preview's rows that maps a row to its cells only in
+``data()``, for the rows painted (``engine.bulk.OrderRows`` builds a row when first asked), so
+50,000 rows cost nothing to show. Progress is read from the run every 100 ms
 (``BulkRun.progress``, a snapshot), never per engine event. Dialogs are opened, never exec'd
 (no nested event loop under qasync).
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -166,12 +170,12 @@ class BulkPreviewModel(QAbstractTableModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[bulk.OrderRow] = []
+        self._rows: Sequence[bulk.OrderRow] = ()
         self._currency = "EUR"
 
     def set_preview(self, preview: bulk.Preview | None, currency: str) -> None:
         self.beginResetModel()
-        self._rows = list(preview.rows) if preview is not None else []
+        self._rows = preview.rows if preview is not None else ()  # not copied: built lazily
         self._currency = currency
         self.endResetModel()
 
@@ -392,22 +396,23 @@ class BulkDialog(QDialog):
         )
 
     def _show_preview(self, preview: bulk.Preview) -> None:
+        summary = preview.summary
         lines = [problem_text(n) for n in preview.notes]
         lines += [problem_text(b) for b in preview.blocking]
-        bad = len(preview.error_rows)
+        bad = summary.error_rows
         lines.append(
             self.tr(
                 "{rows} row(s): {ok} ready, {bad} with problems, {empty} empty skipped."
             ).format(
-                rows=len(preview.rows),
-                ok=len(preview.rows) - bad,
+                rows=summary.rows,
+                ok=summary.rows - bad,
                 bad=bad,
                 empty=preview.skipped_empty,
             )
         )
         others = [e for e in preview.earlier if e is not preview.continuing]
         if preview.continuing is not None:
-            done = sum(len(r.journaled) for r in preview.rows)
+            done = summary.journaled_cards
             lines.append(
                 self.tr(
                     "This file's import of {when} was interrupted: {done} card(s) were journaled "
@@ -421,7 +426,7 @@ class BulkDialog(QDialog):
                 )
             )
         self.message.setText("\n".join(lines))
-        duplicates = len(preview.duplicate_rows)
+        duplicates = summary.duplicate_rows
         self.include_duplicates.setText(
             self.tr("Also issue the {count} row(s) already issued in the last 24 hours").format(
                 count=duplicates
@@ -439,29 +444,22 @@ class BulkDialog(QDialog):
         preview = self.preview
         if preview is None:
             return
-        rows = preview.to_issue(include_duplicates=self.include_duplicates.isChecked())
-        cards = sum(r.count or 0 for r in rows)
-        value = sum((r.count or 0) * (r.amount or 0) for r in rows)
-        per_brand: dict[str, list[int]] = {}
-        for r in rows:
-            assert r.gift_card is not None
-            entry = per_brand.setdefault(r.gift_card.name, [0, 0])
-            entry[0] += r.count or 0
-            entry[1] += (r.count or 0) * (r.amount or 0)
+        totals = preview.summary.to_issue(include_duplicates=self.include_duplicates.isChecked())
         brands = "  ·  ".join(
             self.tr("{brand}: {cards} × = {value}").format(
-                brand=name, cards=n, value=format_amount(v, self._currency)
+                brand=t.name, cards=t.cards, value=format_amount(t.value, self._currency)
             )
-            for name, (n, v) in sorted(per_brand.items())
+            for t in totals.brands
         )
         self.totals.setText(
             (brands + "\n" if brands else "")
             + self.tr("Total: {cards} card(s), {value}").format(
-                cards=cards, value=format_amount(value, self._currency)
+                cards=totals.cards, value=format_amount(totals.value, self._currency)
             )
         )
-        self.confirm_button.setEnabled(bool(rows) and not preview.blocking and not self.running)
-        self.confirm_button.setText(self.tr("&Issue {cards} card(s)…").format(cards=cards))
+        ready = bool(totals.rows) and not preview.blocking and not self.running
+        self.confirm_button.setEnabled(ready)
+        self.confirm_button.setText(self.tr("&Issue {cards} card(s)…").format(cards=totals.cards))
 
     # ------------------------------------------------------------------ issuing
 
@@ -475,11 +473,10 @@ class BulkDialog(QDialog):
         if preview is None or self.running:
             return None
         include = self.include_duplicates.isChecked()
-        rows = preview.to_issue(include_duplicates=include)
-        if not rows:
+        totals = preview.summary.to_issue(include_duplicates=include)
+        if not totals.rows:
             return None
-        cards = sum(r.count or 0 for r in rows)
-        value = sum((r.count or 0) * (r.amount or 0) for r in rows)
+        cards, value = totals.cards, totals.value
         box = QMessageBox(
             QMessageBox.Icon.Question,
             self.tr("Issue this order?"),
@@ -491,11 +488,11 @@ class BulkDialog(QDialog):
         )
         box.setObjectName("bulkConfirmQuestion")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        if include and preview.duplicate_rows:
+        if include and preview.summary.duplicate_rows:
             box.setInformativeText(
                 self.tr(
                     "{count} row(s) were already issued in the last 24 hours: issued again."
-                ).format(count=len(preview.duplicate_rows))
+                ).format(count=preview.summary.duplicate_rows)
             )
 
         def answered(result: int) -> None:
@@ -602,14 +599,26 @@ class BulkDialog(QDialog):
         if since is None:
             return
 
-        def written(result: tuple[Path, list[bulk.RowResult]]) -> None:
-            path, results = result
+        async def write() -> tuple[Path, int, int]:
+            path, results = await bulk.write_results(
+                self._session.store,
+                preview,
+                run.batch_id,
+                since=since,
+                skipped=run.skipped,
+                include_duplicates=run.include_duplicates,
+            )
+            # counted in a thread too: a row per line of the file, 50,000 of them
+            issued = await asyncio.to_thread(sum, (r.status == "issued" for r in results))
+            return path, issued, len(results)
+
+        def written(result: tuple[Path, int, int]) -> None:
+            path, issued, rows = result
             self.results_path = path
             self.open_results_button.show()
-            issued = sum(1 for r in results if r.status == "issued")
             self.message.setText(
                 self.tr("{issued} of {rows} row(s) issued. Results: {path}").format(
-                    issued=issued, rows=len(results), path=str(path)
+                    issued=issued, rows=rows, path=str(path)
                 )
             )
             self.results_written.emit(str(path))
@@ -622,14 +631,7 @@ class BulkDialog(QDialog):
 
         self._ops.run(
             "bulk:results",
-            lambda: bulk.write_results(
-                self._session.store,
-                preview,
-                run.batch_id,
-                since=since,
-                skipped=run.skipped,
-                include_duplicates=run.include_duplicates,
-            ),
+            write,
             on_success=written,
             on_error=failed,
         )

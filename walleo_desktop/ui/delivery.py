@@ -26,10 +26,9 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, QObject, Qt, Signal
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -62,7 +61,13 @@ from walleo_desktop.store import StoreError
 from walleo_desktop.store.records import CardRecord, PullRecord
 from walleo_desktop.ui.async_ops import AsyncOps, call_in_thread
 from walleo_desktop.ui.card_pane import PIN_MASK, CardPane, mask_code
-from walleo_desktop.ui.card_print import PdfUnreadable, PrintError, print_card_page, print_pdf
+
+if TYPE_CHECKING:
+    # Imported when a card is first printed: printing (QtPrintSupport, QtPdf) is not on the
+    # window's first paint's path.
+    from PySide6.QtPrintSupport import QPrinter
+
+    from walleo_desktop.ui.card_print import PrintError
 
 __all__ = [
     "KEYRING_TIMEOUT",
@@ -566,10 +571,13 @@ class DeliveryController(QObject):
 
     def open_print_dialog(self) -> QDialog | None:
         """Qt's print dialog for the shown card; printing starts when it is accepted."""
+        from PySide6.QtPrintSupport import QPrinter
+
         current = self._current()
         if current is None:
             return None
         pull, card = current
+
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(self.tr("Gift card {request_id}").format(request_id=pull.request_id))
         return self._choose_printer(
@@ -578,6 +586,8 @@ class DeliveryController(QObject):
 
     def _choose_printer(self, printer: QPrinter, accepted: Any, rejected: Any) -> QDialog:
         """Show the print dialog without a nested event loop (tests replace this)."""
+        from PySide6.QtPrintSupport import QPrintDialog
+
         dialog = QPrintDialog(printer, self._window)
         dialog.setObjectName("printDialog")
         dialog.setWindowTitle(self.tr("Print the card"))
@@ -595,6 +605,8 @@ class DeliveryController(QObject):
         self.print_finished.emit(False, text)
 
     def _print(self, pull: PullRecord, card: CardRecord, printer: QPrinter) -> None:
+        from walleo_desktop.ui.card_print import PrintError
+
         async def pdf_path() -> Path | None:
             shown = self._pane.card
             loaded = self._pane.pdf.pdf_path
@@ -617,6 +629,13 @@ class DeliveryController(QObject):
     def _paint(
         self, pull: PullRecord, card: CardRecord, printer: QPrinter, path: Path | None
     ) -> None:
+        from walleo_desktop.ui.card_print import (
+            PdfUnreadable,
+            PrintError,
+            print_card_page,
+            print_pdf,
+        )
+
         source = "pdf" if path is not None else "page"
         try:
             try:
@@ -661,6 +680,8 @@ class DeliveryController(QObject):
         source: str,
         reason: str = "",
     ) -> None:
+        from PySide6.QtPrintSupport import QPrinter
+
         to_file = printer.outputFormat() == QPrinter.OutputFormat.PdfFormat
         detail = {
             "card_id": card.card_id,

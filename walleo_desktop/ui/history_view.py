@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from PySide6.QtCore import QItemSelectionModel, QLocale, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -45,11 +46,16 @@ from walleo_desktop.ui.history_filters import HistoryFilters
 from walleo_desktop.ui.history_model import SORT_KEYS, Columns, HistoryModel
 from walleo_desktop.ui.pull_table_model import format_amount
 
-__all__ = ["REFRESH_DELAY_MS", "HistoryView"]
+__all__ = ["REFRESH_DELAY_MS", "REFRESH_MIN_GAP_MS", "HistoryView"]
 
 log = logging.getLogger("walleo.ui.history")
 
-REFRESH_DELAY_MS = 2000
+# A pull changed (here, another window, a teammate): the view reads again this soon after,
+# and during a burst no more often than every REFRESH_MIN_GAP_MS, so a teammate's new card is
+# on finance's screen within about a second and a half, and a 500-pull batch costs a few
+# refreshes, not 500.
+REFRESH_DELAY_MS = 250
+REFRESH_MIN_GAP_MS = 1500
 
 # Column widths from sample texts in the table's font (never by measuring rows: style.md §5).
 _SAMPLES = {
@@ -102,6 +108,7 @@ class HistoryView(QWidget):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_DELAY_MS)
         self._refresh_timer.timeout.connect(self.refresh)
+        self._last_refresh = float("-inf")
 
         self.filters = HistoryFilters(self)
         self.model = HistoryModel(store, self)
@@ -239,14 +246,18 @@ class HistoryView(QWidget):
         for engine events, use ``schedule_refresh()``, which coalesces them.
         """
         self._refresh_timer.stop()
+        self._last_refresh = time.monotonic()
         self.model.refresh()
         self.model.refresh_choices()
 
     def schedule_refresh(self) -> None:
-        """Refresh once, ``REFRESH_DELAY_MS`` after the first of a burst of calls (connect the
-        engine's pull events here: a batch of 500 pulls costs one refresh, not 500)."""
-        if not self._refresh_timer.isActive():
-            self._refresh_timer.start()
+        """Refresh once, ``REFRESH_DELAY_MS`` after the first of a burst of calls and at least
+        ``REFRESH_MIN_GAP_MS`` after the previous refresh (connect the engine's pull events
+        here: a batch of 500 pulls costs a few refreshes, not 500)."""
+        if self._refresh_timer.isActive():
+            return
+        since = (time.monotonic() - self._last_refresh) * 1000
+        self._refresh_timer.start(int(max(REFRESH_DELAY_MS, REFRESH_MIN_GAP_MS - since)))
 
     def shutdown(self) -> None:
         """Stop the background threads (the window calls this when it closes)."""

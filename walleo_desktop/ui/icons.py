@@ -7,13 +7,15 @@ state's name too), so nothing depends on telling red from green.
 from __future__ import annotations
 
 from functools import cache
+from importlib import resources
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
+from walleo_desktop import APP_ID
 from walleo_desktop.store.records import PullState
 
-__all__ = ["STATE_COLORS", "state_color", "status_icon"]
+__all__ = ["STATE_COLORS", "app_icon", "state_color", "status_icon"]
 
 STATE_COLORS: dict[PullState, str] = {
     PullState.QUEUED: "#80868b",
@@ -27,6 +29,21 @@ STATE_COLORS: dict[PullState, str] = {
 }
 OVERDUE_COLOR = "#e37400"
 _SIZES = (16, 24, 32, 48)
+_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+def app_icon() -> QIcon:
+    """The application icon: the SVG (sharp at any size) plus PNGs for systems without QtSvg."""
+    folder = resources.files("walleo_desktop.resources") / "icons"
+    icon = QIcon()
+    svg = folder / f"{APP_ID}.svg"
+    if svg.is_file():
+        icon.addFile(str(svg))
+    for size in _ICON_SIZES:
+        png = folder / f"{APP_ID}-{size}.png"
+        if png.is_file():
+            icon.addFile(str(png), QSize(size, size))
+    return icon
 
 
 def state_color(state: PullState) -> QColor:

@@ -166,7 +166,7 @@ class MainWindow(QMainWindow):
         self.form = PullForm(session.catalog, session.engine, connection.currency, self.ops, self)
         # ``recent``: the journal's newest pulls, read before the window was built (app.main).
         self.model = PullTableModel(recent or [], self)
-        self._unsubscribe = session.engine.subscribe(self.model.enqueue)
+        self._unsubscribe = session.engine.subscribe(self._on_pull_event)
         self.table = PullTableView(self)
         self.table.setModel(self.model)
         self.explanation = QLabel(self)
@@ -427,6 +427,12 @@ class MainWindow(QMainWindow):
                 self.tr("Resuming %n unfinished pull(s) from the last session.", "", len(resumed))
             )
         self.status.set_in_flight(self._session.engine.in_flight)
+        if not self._session.can_issue:  # finance: no form, no catalog, nothing to ask Walleo
+            self.status.set_connection(
+                self.tr("Team history: review and export; no card is issued here"),
+                ConnectionState.OK,
+            )
+            return
         self.refresh_catalog()
 
     def check_history_if_needed(self) -> None:
@@ -692,6 +698,19 @@ class MainWindow(QMainWindow):
         self.explanation.setText(text)
         self.explanation.show()
 
+    def _on_pull_event(self, event: PullEvent) -> None:
+        """The live table: in a team, this member's pulls and those this desktop drives (a
+        teammate's it took over); the whole team's are in History."""
+        pull, engine = event.pull, self._session.engine
+        if (
+            self._session.connection.team is not None
+            and pull.agent != engine.agent
+            and pull.lease_owner != str(engine.owner)
+            and not self.model.shows(pull.id)
+        ):
+            return
+        self.model.enqueue(event)
+
     def _on_health(self, problem: str | None) -> None:
         if problem is None:
             self.health_banner.hide()
@@ -729,9 +748,14 @@ class MainWindow(QMainWindow):
             self.show_message(self.tr("This pull is not being checked right now."))
 
     def retry_selected(self) -> QMessageBox | None:
-        """Ask, then send a new pull for the selected failed one. Returns the question box."""
+        """Ask, then send a new pull for the selected failed one. Returns the question box;
+        None when there is nothing to ask (a pull already retried: its retry is shown)."""
         pull = self.table.current_pull()
         if pull is None or pull.state not in _RETRYABLE:
+            return None
+        known = self.model.retry_of(pull.id)
+        if known is not None:  # one failure, one retry: never offer a second card
+            self._show_retry_of(known)
             return None
         box = QMessageBox(
             QMessageBox.Icon.Question,

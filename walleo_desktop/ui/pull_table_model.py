@@ -231,6 +231,14 @@ class PullTableModel(QAbstractTableModel):
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
+    def retry_of(self, pull_id: int) -> PullRecord | None:
+        """The retry of the failed pull ``pull_id``, when the table holds it."""
+        return next((p for p in self._pulls if p.retry_of == pull_id), None)
+
+    def shows(self, pull_id: int) -> bool:
+        """Whether the pull is in the table (or about to be, at the next batch)."""
+        return pull_id in self._position or pull_id in self._pending
+
     @property
     def pending(self) -> int:
         return len(self._pending)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -55,6 +54,7 @@ from walleo_desktop.engine.delivery import SmtpSettingsStore
 from walleo_desktop.engine.profiles import KeyringUnavailable, Profile, Profiles, keyring_available
 from walleo_desktop.ui.async_ops import call_in_thread
 from walleo_desktop.ui.clipboard import CLEAR_AFTER_RANGE, save_clear_after, saved_clear_after
+from walleo_desktop.ui.session_credentials import SessionCredentials, session_credentials
 from walleo_desktop.ui.smtp_settings import SmtpSettingsPanel
 
 __all__ = ["KEYRING_TIMEOUT", "SessionCredentials", "SettingsDialog", "session_credentials"]
@@ -68,55 +68,6 @@ _DEMO_ROLE = Qt.ItemDataRole.UserRole + 1
 _NAME_ROLE = Qt.ItemDataRole.UserRole
 
 T = TypeVar("T")
-
-
-class SessionCredentials:
-    """Credentials kept in memory for this run only, when no keyring can hold them.
-
-    Nothing here ever touches the disk. An unencrypted "remember on this computer" file is
-    deliberately not offered: the rest of the app (``resolve_connection``) reads only the
-    keyring, and a plain-text file of keys that can issue cards would need its own reviewed
-    storage, permissions and warnings first.
-    """
-
-    def __init__(self) -> None:
-        self._items: dict[str, Credentials] = {}
-        self._lock = threading.Lock()
-
-    def get(self, name: str) -> Credentials | None:
-        with self._lock:
-            return self._items.get(name)
-
-    def set(self, name: str, credentials: Credentials) -> None:
-        with self._lock:
-            self._items[name] = credentials
-
-    def discard(self, name: str) -> None:
-        with self._lock:
-            self._items.pop(name, None)
-
-    def rename(self, old: str, new: str) -> None:
-        with self._lock:
-            if old in self._items:
-                self._items[new] = self._items.pop(old)
-
-    def names(self) -> list[str]:
-        with self._lock:
-            return sorted(self._items)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __contains__(self, name: object) -> bool:
-        with self._lock:
-            return name in self._items
-
-    def __repr__(self) -> str:  # names only, never the secrets
-        return f"SessionCredentials(names={self.names()!r})"
-
-
-session_credentials = SessionCredentials()
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,10 +162,13 @@ class TeamDialog(QDialog):
         self.members.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.members.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.members.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.members.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.members.horizontalHeader().setStretchLastSection(True)
+        self.members.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.members.itemSelectionChanged.connect(self._update_enabled)
         self.refresh_button = QPushButton(self.tr("Re&fresh"), self)
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(lambda: self.refresh())
         self.approve_button = QPushButton(self.tr("&Approve…"), self)
         self.approve_button.setToolTip(
             self.tr("Give the selected member the team's keys, after checking their fingerprint")
@@ -359,7 +362,7 @@ class TeamDialog(QDialog):
         self.finished_step.emit(text)
         if self._refresh_after and not error:
             self._refresh_after = False
-            self.refresh()
+            self.refresh(keep_message=True)  # what the step said stays said
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -448,11 +451,17 @@ class TeamDialog(QDialog):
 
     # ------------------------------------------------------------------ members
 
-    def refresh(self) -> None:
+    def refresh(self, *, keep_message: bool = False) -> None:
         config = self._config
         if config is None:
             return
-        self._run(lambda: team.team_status(config), self._show_status)
+        said = self.message_label.text()
+
+        def done(status: team.TeamStatus) -> str:
+            summary = self._show_status(status)
+            return said if keep_message and said else summary
+
+        self._run(lambda: team.team_status(config), done)
 
     def _show_status(self, status: team.TeamStatus) -> str:
         self.members.setRowCount(0)
@@ -475,7 +484,6 @@ class TeamDialog(QDialog):
                 if column == 0:
                     item.setData(Qt.ItemDataRole.UserRole, m)
                 self.members.setItem(row, column, item)
-        self.members.resizeColumnsToContents()
         waiting = [m.name for m in status.members if m.joined and not m.approved and not m.removed]
         if waiting and status.role == "admin":
             return self.tr("Waiting for your approval: {names}.").format(names=", ".join(waiting))
@@ -517,24 +525,8 @@ class TeamDialog(QDialog):
         config, row = self._config, self._selected()
         if config is None or row is None:
             return
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle(self.tr("Approve {member}?").format(member=row.name))
-        box.setText(
-            self.tr(
-                "Ask {member} to read the fingerprint their desktop showed. Approve only if it "
-                "is exactly:\n\n{fingerprint}"
-            ).format(member=row.name, fingerprint=row.fingerprint)
-        )
-        approve = box.addButton(self.tr("They match: approve"), QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        self.approve_question = box
 
-        def answered(_result: int) -> None:
-            if box.clickedButton() is not approve:
-                return
-
+        def approve() -> None:
             def done(_fp: str) -> str:
                 self.refresh_later()
                 return self.tr("{member} is approved.").format(member=row.name)
@@ -544,31 +536,49 @@ class TeamDialog(QDialog):
                 done,
             )
 
+        self.approve_question = self._ask(
+            QMessageBox.Icon.Question,
+            self.tr("Approve {member}?").format(member=row.name),
+            self.tr(
+                "Ask {member} to read the fingerprint their desktop showed. Approve only if it "
+                "is exactly:\n\n{fingerprint}"
+            ).format(member=row.name, fingerprint=row.fingerprint),
+            (self.tr("They match: approve"), QMessageBox.ButtonRole.AcceptRole),
+            approve,
+        )
+
+    def _ask(
+        self,
+        icon: QMessageBox.Icon,
+        title: str,
+        text: str,
+        yes: tuple[str, QMessageBox.ButtonRole],
+        on_yes: Callable[[], None],
+    ) -> QMessageBox:
+        """A question without a nested event loop; ``on_yes`` when its first button is chosen
+        (Cancel is the default)."""
+        box = QMessageBox(self)
+        box.setIcon(icon)
+        box.setWindowTitle(title)
+        box.setText(text)
+        chosen = box.addButton(*yes)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is chosen:
+                on_yes()
+
         box.finished.connect(answered)
         box.open()
+        return box
 
     def _on_remove(self) -> None:
         config, row = self._config, self._selected()
         if config is None or row is None:
             return
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle(self.tr("Remove {member}?").format(member=row.name))
-        box.setText(
-            self.tr(
-                "{member} will no longer be able to log in, and the team gets new keys they "
-                "never have. Their pulls stay in the history, in their name."
-            ).format(member=row.name)
-        )
-        remove = box.addButton(self.tr("Remove"), QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        self.remove_question = box
 
-        def answered(_result: int) -> None:
-            if box.clickedButton() is not remove:
-                return
-
+        def remove() -> None:
             def done(key_id: str) -> str:
                 self.refresh_later()
                 return self.tr("{member} is removed; new cards use the key {key}.").format(
@@ -577,8 +587,16 @@ class TeamDialog(QDialog):
 
             self._run(lambda: team.remove_member(config, row.name), done)
 
-        box.finished.connect(answered)
-        box.open()
+        self.remove_question = self._ask(
+            QMessageBox.Icon.Warning,
+            self.tr("Remove {member}?").format(member=row.name),
+            self.tr(
+                "{member} will no longer be able to log in, and the team gets new keys they "
+                "never have. Their pulls stay in the history, in their name."
+            ).format(member=row.name),
+            (self.tr("Remove"), QMessageBox.ButtonRole.DestructiveRole),
+            remove,
+        )
 
     def _on_use(self) -> None:
         def step() -> None:
@@ -591,25 +609,9 @@ class TeamDialog(QDialog):
         config = self._config
         if config is None:
             return
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle(self.tr("Leave the team on this desktop?"))
-        box.setText(
-            self.tr(
-                "This desktop forgets its team login and key. The team keeps its history; "
-                "to work in it again you need a new invite."
-            )
-        )
-        leave = box.addButton(self.tr("Leave"), QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        self.leave_question = box
         config_dir = self._profiles.config_dir
 
-        def answered(_result: int) -> None:
-            if box.clickedButton() is not leave:
-                return
-
+        def leave() -> None:
             def step() -> None:
                 team.leave_team(config, config_dir)
                 if self._profiles.active is None:
@@ -617,5 +619,13 @@ class TeamDialog(QDialog):
 
             self._run(step, lambda _r: self.tr("This desktop left the team."), changes_team=True)
 
-        box.finished.connect(answered)
-        box.open()
+        self.leave_question = self._ask(
+            QMessageBox.Icon.Warning,
+            self.tr("Leave the team on this desktop?"),
+            self.tr(
+                "This desktop forgets its team login and key. The team keeps its history; "
+                "to work in it again you need a new invite."
+            ),
+            (self.tr("Leave"), QMessageBox.ButtonRole.DestructiveRole),
+            leave,
+        )

@@ -11,6 +11,7 @@ keyring: ``engine.team`` does those), run by ``walleo-desktop team ...``.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from psycopg import sql as pgsql
 
 from walleo_desktop.store import records
 from walleo_desktop.store.errors import StoreError
-from walleo_desktop.store.postgres.schema import SCHEMA, SCHEMA_VERSION, migrations, team_roles
+from walleo_desktop.store.postgres.schema import SCHEMA, migrations, team_roles
 
 __all__ = [
     "GROUPS",
@@ -32,7 +33,10 @@ __all__ = [
     "new_password",
     "remove_member",
     "schema_version",
+    "upgrade_team",
 ]
+
+log = logging.getLogger("walleo_desktop.store.postgres.admin")
 
 MemberRole = Literal["agent", "finance", "admin"]
 # The groups a member is put in. An admin issues cards too (and manages members).
@@ -79,6 +83,15 @@ def _now() -> str:
     return text
 
 
+def _record_version(cur: psycopg.Cursor[Any], version: int) -> None:
+    cur.execute(
+        pgsql.SQL("INSERT INTO {}.schema_version (version, applied_at) VALUES (%s, %s)").format(
+            pgsql.Identifier(SCHEMA)
+        ),
+        [version, _now()],
+    )
+
+
 def create_team(conn: psycopg.Connection[Any]) -> None:
     """Create the team's roles and schema in the database ``conn`` is connected to (one
     transaction). Refuses a database that already has it (``StoreError``)."""
@@ -113,14 +126,80 @@ def create_team(conn: psycopg.Connection[Any]) -> None:
             )
         for version, script in enumerate(migrations(roles), start=1):
             cur.execute(script)
-            cur.execute(
-                pgsql.SQL(
-                    "INSERT INTO {}.schema_version (version, applied_at) VALUES (%s, %s)"
-                ).format(pgsql.Identifier(SCHEMA)),
-                [version, _now()],
-            )
+            _record_version(cur, version)
             cur.execute("RESET ROLE")
-    assert schema_version(conn) == SCHEMA_VERSION
+        # Removing a member ends their open sessions too (NOLOGIN only refuses new ones). Owned
+        # by who runs init (a superuser may end any session), callable by team admins, and only
+        # for members already marked removed, in this database.
+        cur.execute(
+            pgsql.SQL(
+                # plpgsql, not one SELECT: a WHERE clause has no evaluation order, and
+                # pg_terminate_backend must run only for the rows that passed every test.
+                """CREATE FUNCTION {schema}.end_sessions_of(member text) RETURNS integer
+                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+                DECLARE
+                    ended integer := 0;
+                    session record;
+                BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM {schema}.members
+                                   WHERE name = member AND removed_at IS NOT NULL) THEN
+                        RETURN 0;
+                    END IF;
+                    FOR session IN SELECT pid FROM pg_stat_activity
+                            WHERE usename = member AND datname = current_database()
+                            AND pid <> pg_backend_pid() LOOP
+                        IF pg_terminate_backend(session.pid) THEN
+                            ended := ended + 1;
+                        END IF;
+                    END LOOP;
+                    RETURN ended;
+                END $$"""
+            ).format(schema=pgsql.Identifier(SCHEMA))
+        )
+        cur.execute(
+            pgsql.SQL("REVOKE ALL ON FUNCTION {}.end_sessions_of(text) FROM PUBLIC").format(
+                pgsql.Identifier(SCHEMA)
+            )
+        )
+        cur.execute(
+            pgsql.SQL("GRANT EXECUTE ON FUNCTION {}.end_sessions_of(text) TO {}").format(
+                pgsql.Identifier(SCHEMA), pgsql.Identifier(roles.admin)
+            )
+        )
+
+
+def upgrade_team(conn: psycopg.Connection[Any]) -> list[int]:
+    """Apply the migrations this version knows and the database does not have yet, each in its
+    own transaction as the team's owner (run by a superuser, like ``create_team``). The
+    versions applied; [] when it was up to date. ``StoreError`` for a database without a team
+    or one newer than this version."""
+    from walleo_desktop.store.postgres import schema
+
+    current = schema_version(conn)
+    if current is None:
+        raise StoreError(
+            "This database holds no Walleo Desktop team: create one with `walleo-desktop team "
+            "init`."
+        )
+    if current > schema.SCHEMA_VERSION:
+        raise StoreError(
+            f"The team database is at version {current}, newer than this Walleo Desktop "
+            f"({schema.SCHEMA_VERSION}): update Walleo Desktop."
+        )
+    roles = team_roles(conn.info.dbname)
+    applied = []
+    for version, script in enumerate(migrations(roles), start=1):
+        if version <= current:
+            continue
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(roles.owner)))
+            cur.execute(
+                pgsql.SQL("SET LOCAL search_path = {}, public").format(pgsql.Identifier(SCHEMA))
+            )
+            cur.execute(script)
+            _record_version(cur, version)
+        applied.append(version)
+    return applied
 
 
 def add_member(
@@ -203,10 +282,6 @@ def remove_member(conn: psycopg.Connection[Any], name: str) -> None:
         cur.execute(pgsql.SQL("ALTER ROLE {} NOLOGIN").format(pgsql.Identifier(name)))
 
 
-class AuthenticationError(StoreError):
-    """The server refused this login's password (or the login is disabled)."""
-
-
 class TeamDb:
     """One plain connection for setting a team up and managing its members (``engine.team``
     holds the keys; this holds the SQL). Autocommit; each method is one transaction."""
@@ -220,8 +295,10 @@ class TeamDb:
         from walleo_desktop.store.postgres.backend import (
             CONNECT_TIMEOUT,
             ConnectionLostError,
+            conn_user,
             describe_server,
             is_local,
+            login_problem,
         )
 
         label = describe_server(url)
@@ -234,10 +311,9 @@ class TeamDb:
             conn = psycopg.connect(url, **options)
         except psycopg.OperationalError as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            if "password authentication failed" in text or "is not permitted to log in" in text:
-                raise AuthenticationError(
-                    f"The server {label} refused this login ({text})."
-                ) from exc
+            refused = login_problem(text, label, conn_user(url))
+            if refused is not None:
+                raise refused from exc
             raise ConnectionLostError(
                 f"The team database {label} cannot be reached: {text}"
             ) from exc
@@ -287,6 +363,14 @@ class TeamDb:
     def schema_version(self) -> int | None:
         return schema_version(self._conn)
 
+    def upgrade_team(self) -> list[int]:
+        from walleo_desktop.store.postgres.backend import translate
+
+        try:
+            return upgrade_team(self._conn)
+        except psycopg.Error as exc:
+            raise translate(exc, self.label) from exc
+
     def add_member(
         self,
         name: str,
@@ -304,13 +388,20 @@ class TeamDb:
         except psycopg.Error as exc:
             raise translate(exc, self.label) from exc
 
-    def remove_member(self, name: str) -> None:
+    def remove_member(self, name: str) -> int:
+        """Close ``name``'s login and end their open sessions; how many were ended."""
         from walleo_desktop.store.postgres.backend import translate
 
         try:
             remove_member(self._conn, name)
         except psycopg.Error as exc:
             raise translate(exc, self.label) from exc
+        try:
+            rows = self._rows("SELECT end_sessions_of(%s)", [name])
+        except StoreError as exc:  # init was run by a role that may not end sessions
+            log.warning("the open sessions of %s could not be ended: %s", name, exc)
+            return 0
+        return int(rows[0][0]) if rows else 0
 
     # -- settings and secrets --------------------------------------------------------------------
 

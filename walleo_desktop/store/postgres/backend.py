@@ -39,11 +39,13 @@ from walleo_desktop.store import records
 from walleo_desktop.store.crypto import Cipher
 from walleo_desktop.store.dialect import POSTGRES, Dialect
 from walleo_desktop.store.errors import ConstraintError, StoreError
-from walleo_desktop.store.postgres.schema import SCHEMA, SCHEMA_VERSION
+from walleo_desktop.store.postgres import schema as pg_schema
+from walleo_desktop.store.postgres.schema import SCHEMA
 from walleo_desktop.store.seam import Params
 
 __all__ = [
     "CONNECT_TIMEOUT",
+    "AuthenticationError",
     "ConnectionLostError",
     "PermissionRefusedError",
     "PostgresBackend",
@@ -61,6 +63,32 @@ _RETRIES = 5  # serialisation failures / deadlocks run a transaction again at mo
 class ConnectionLostError(StoreError):
     """The team database cannot be reached (down, network, timeout). Nothing is lost: what was
     committed stays, and the pulls resume when it is back."""
+
+
+class AuthenticationError(StoreError):
+    """The server refused this login's password, or the login is closed (a removed member)."""
+
+
+def login_problem(text: str, label: str, user: str) -> AuthenticationError | None:
+    """The sentence for a refused login, from libpq's message (None: not a refused login)."""
+    if "is not permitted to log in" in text:
+        return AuthenticationError(
+            f"The server {label} refused this login: {user} was closed by a team admin "
+            "(removed from the team). Ask an admin for a new invite if you should still be in it."
+        )
+    if "password authentication failed" in text:
+        return AuthenticationError(
+            f"The server {label} refused this login ({user}): a wrong password, or an invite "
+            "used already or older than 48 hours."
+        )
+    return None
+
+
+def conn_user(url: str) -> str:
+    """The login a connection URL names (``postgres`` when it names none)."""
+    from urllib.parse import unquote
+
+    return unquote(urlsplit(url).username or "") or "postgres"
 
 
 class PermissionRefusedError(StoreError):
@@ -84,7 +112,7 @@ def is_local(url: str) -> bool:
     return host in ("", "localhost", "127.0.0.1", "::1") or host.startswith("/")
 
 
-def translate(exc: psycopg.Error, label: str) -> StoreError:
+def translate(exc: psycopg.Error, label: str, user: str = "this login") -> StoreError:
     if isinstance(exc, psycopg.IntegrityError):
         return ConstraintError(
             f"The team database refused the change ({exc.diag.message_primary}). Nothing was "
@@ -101,6 +129,9 @@ def translate(exc: psycopg.Error, label: str) -> StoreError:
     if isinstance(exc, psycopg.errors.QueryCanceled):
         return StoreError("The query was stopped.")
     if isinstance(exc, psycopg.OperationalError):
+        refused = login_problem(_first_line(exc), label, user)
+        if refused is not None:
+            return refused
         return ConnectionLostError(
             f"The team database {label} cannot be reached ({_first_line(exc)}). Nothing is "
             "lost: pulls already sent keep their state and resume when it is back."
@@ -116,8 +147,11 @@ def _first_line(exc: BaseException) -> str:
 class PostgresConn:
     """``seam.Conn`` over one psycopg connection (reopened after it was lost)."""
 
-    def __init__(self, connect: Callable[[], psycopg.Connection[Any]], label: str) -> None:
+    def __init__(
+        self, connect: Callable[[], psycopg.Connection[Any]], label: str, user: str = "this login"
+    ) -> None:
         self._connect = connect
+        self._user = user
         self._label = label
         self._raw: psycopg.Connection[Any] | None = None
         self._offset = timedelta(0)
@@ -153,7 +187,7 @@ class PostgresConn:
                 server = float(cur.fetchone()[0])  # type: ignore[index]
                 after = time.time()
         except psycopg.Error as exc:
-            raise translate(exc, self._label) from exc
+            raise translate(exc, self._label, self._user) from exc
         offset = server - (before + after) / 2
         # Clocks within a second of the server's are taken as agreeing: the measurement itself
         # is that noisy, and a lease is 60 s.
@@ -172,7 +206,7 @@ class PostgresConn:
             cur.execute(POSTGRES.sql(sql), dict(params) if params else None)
         except psycopg.Error as exc:
             cur.close()
-            raise translate(exc, self._label) from exc
+            raise translate(exc, self._label, self._user) from exc
         return cur
 
     def query(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
@@ -213,7 +247,7 @@ class PostgresConn:
                 if own:
                     raw.execute("COMMIT")
             except psycopg.Error as exc:
-                raise translate(exc, self._label) from exc
+                raise translate(exc, self._label, self._user) from exc
             finally:
                 if (
                     own
@@ -245,10 +279,10 @@ class PostgresConn:
                 psycopg.errors.DeadlockDetected,
             ) as exc:
                 if attempt == _RETRIES:
-                    raise translate(exc, self._label) from exc
+                    raise translate(exc, self._label, self._user) from exc
                 time.sleep(0.01 * attempt)
             except psycopg.Error as exc:
-                raise translate(exc, self._label) from exc
+                raise translate(exc, self._label, self._user) from exc
             except StoreError as exc:
                 cause = exc.__cause__
                 if (
@@ -281,7 +315,7 @@ class PostgresConn:
                     with contextlib.suppress(psycopg.Error):
                         raw.execute("ROLLBACK")
         except psycopg.Error as exc:
-            raise translate(exc, self._label) from exc
+            raise translate(exc, self._label, self._user) from exc
 
     def interrupt(self) -> None:
         with self._lock:
@@ -306,6 +340,7 @@ class PostgresBackend:
         self._password = password
         self._cipher = cipher
         self._label = describe_server(url)
+        self._user = conn_user(url)
         self.main = self.connect()
         try:
             self._check_schema()
@@ -344,7 +379,7 @@ class PostgresBackend:
         return psycopg.connect(self.url, **options)
 
     def connect(self) -> PostgresConn:
-        return PostgresConn(self._raw_connect, self._label)
+        return PostgresConn(self._raw_connect, self._label, self._user)
 
     def _check_schema(self) -> None:
         try:
@@ -354,14 +389,15 @@ class PostgresBackend:
                 f"The database {self._label} is not a Walleo Desktop team history (or your role "
                 f"cannot read it): {exc}. Create it with `walleo-desktop team init`."
             ) from exc
-        if version != SCHEMA_VERSION:
+        known = pg_schema.SCHEMA_VERSION  # read now: a test may add a migration
+        if version != known:
             raise SchemaMismatchError(
                 f"The team database {self._label} is at schema version {version}, this Walleo "
-                f"Desktop knows version {SCHEMA_VERSION}. "
+                f"Desktop knows version {known}. "
                 + (
                     "Update Walleo Desktop."
-                    if (version or 0) > SCHEMA_VERSION
-                    else "Ask a team admin to run `walleo-desktop team upgrade`."
+                    if (version or 0) > known
+                    else "Ask a team admin to run `walleo-desktop team upgrade URL`."
                 )
             )
 
@@ -387,7 +423,7 @@ class PostgresBackend:
                 with contextlib.suppress(psycopg.Error):
                     self._listener.close()
             self._listener = None
-            raise translate(exc, self._label) from exc
+            raise translate(exc, self._label, self._user) from exc
 
     def close(self) -> None:
         self.main.close()

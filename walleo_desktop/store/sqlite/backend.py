@@ -3,10 +3,12 @@
 Opening (``SqliteBackend.open``) checks the file without writing to it (a newer schema, a
 foreign or damaged file, an empty one are refused and left exactly as they are), creates a new
 history whole under a temporary name and links it into place, brings the schema up to date
-(``schema.MIGRATIONS``, each in one ``BEGIN IMMEDIATE`` transaction with its ``user_version``)
-and binds the history's key. The integrity check (``PRAGMA quick_check``, over a second at a
-million pulls) is not part of opening: it runs when the last use ended in a crash
-(``needs_check``), in the background, after the window has painted.
+(``schema.MIGRATIONS``, with sqlite-utils, each in one ``BEGIN IMMEDIATE`` transaction with its
+``user_version``) and binds the history's key. sqlite-utils is imported only when the schema
+changes: a history already up to date opens with ``sqlite3`` alone. The integrity check
+(``PRAGMA quick_check``, over a second at a million pulls) is not part of opening: it runs when
+the last use ended in a crash (``needs_check``), in the background, after the window has
+painted.
 
 Every write is one ``BEGIN IMMEDIATE`` transaction (``SqliteConn.write``): the write lock is
 taken up front, where the busy timeout applies, so writers of several processes queue instead
@@ -27,9 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from walleo_desktop.store import records
 from walleo_desktop.store.core import HISTORY_ID_SETTING, KEY_CHECK_SETTING, StoreCore
@@ -50,6 +50,9 @@ from walleo_desktop.store.sqlite.schema import (
     SCHEMA_VERSION,
     SHARED_SNAPSHOTS_SINCE,
 )
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -253,6 +256,9 @@ def _configure(conn: sqlite3.Connection, *, wal: bool = True) -> None:
     # After a checkpoint, the WAL file is cut back to this size instead of keeping its largest
     # size forever (SQLite's default): the space goes back to the disk.
     conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT:d}")
+    # What sqlite-utils sets on every connection it wraps, set here for every connection:
+    # sqlite-utils itself is imported only when the schema changes (``SqliteConn.db``).
+    conn.execute("PRAGMA recursive_triggers=ON")
     conn.create_function("wd_casefold", 1, _casefold, deterministic=True)
 
 
@@ -260,13 +266,26 @@ def _configure(conn: sqlite3.Connection, *, wal: bool = True) -> None:
 
 
 class SqliteConn:
-    """``seam.Conn`` over one ``sqlite3`` connection wrapped by sqlite-utils (plugins off)."""
+    """``seam.Conn`` over one ``sqlite3`` connection; sqlite-utils (plugins off) over it for
+    the schema and its migrations (``db``)."""
 
     def __init__(self, raw: sqlite3.Connection, path: Path) -> None:
         self._raw = raw
-        self.db = sqlite_utils.Database(raw, execute_plugins=False)
+        self._db: sqlite_utils.Database | None = None
         self.path = path
         self._depth = 0
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over this connection, made (and imported) when first asked: opening a
+        history whose schema is up to date never needs it, and importing it costs the first
+        paint a fifth of a second (it imports numpy when numpy is installed, as it is for the
+        history's chart)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self._raw, execute_plugins=False)
+        return self._db
 
     @property
     def dialect(self) -> Dialect:

@@ -14,8 +14,7 @@ Timestamps are fixed-width UTC text (``records.to_db_time``), so text order is t
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from walleo_desktop.store import cardcodes
 from walleo_desktop.store.core import HISTORY_ID_SETTING, KEY_CHECK_SETTING, UNFINISHED_WHERE
@@ -23,6 +22,9 @@ from walleo_desktop.store.crypto import Cipher, KeyUnavailableError, new_history
 from walleo_desktop.store.records import from_db_time
 from walleo_desktop.store.rows import snapshot_hash
 from walleo_desktop.timezones import expiry_day
+
+if TYPE_CHECKING:  # imported when a migration runs (backend.SqliteConn.db), not to open a file
+    import sqlite_utils
 
 __all__ = [
     "ENCRYPTED_SINCE",
@@ -460,7 +462,7 @@ def _v9_sort_indexes(db: sqlite_utils.Database, cipher: Cipher | None) -> None:
 
 # A migration gets the connection (inside its transaction) and the history's cipher (None when
 # the store was opened without the key: a migration that needs it raises KeyUnavailableError).
-Migration = Callable[[sqlite_utils.Database, Cipher | None], None]
+Migration = Callable[["sqlite_utils.Database", Cipher | None], None]
 
 MIGRATIONS: list[Migration] = [
     _v1_initial,
