@@ -177,7 +177,7 @@ def test_the_cards_expiry_day_is_copied_to_their_pulls(tmp_path: Path) -> None:
             CIPHER,
         )
         conn.execute(
-            f"INSERT INTO cards ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            f"INSERT INTO cards ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",  # noqa: S608
             list(row.values()),
         )
         conn.execute(

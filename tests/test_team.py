@@ -647,18 +647,19 @@ def test_a_desktop_older_than_its_team_database_is_told_and_team_upgrade_brings_
     from walleo_desktop.store.postgres import schema
 
     t = team_setup
+    known = schema.SCHEMA_VERSION
     v2 = "CREATE TABLE {SCHEMA}.v2_marker (x integer);\nGRANT SELECT ON v2_marker TO {ROLE_AGENT};"
     monkeypatch.setattr(schema, "_MIGRATIONS", [*schema._MIGRATIONS, v2])
     monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
     with pytest.raises(team.TeamError, match="team upgrade URL"):
         team.open_team(t.configs["sam"])
-    assert team.upgrade_team(t.db.url, admin_password=None) == [2]
+    assert team.upgrade_team(t.db.url, admin_password=None) == [known + 1]
     assert team.upgrade_team(t.db.url, admin_password=None) == []
     access = team.open_team(t.configs["sam"])
     access.backend.close()
     with t.connect("sam") as conn:
         assert conn.execute("SELECT count(*) FROM v2_marker").fetchone() == (0,)
-    monkeypatch.setattr(schema, "_MIGRATIONS", schema._MIGRATIONS[:1])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(schema, "_MIGRATIONS", schema._MIGRATIONS[:known])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", known)
     with pytest.raises(team.TeamError, match="Update Walleo Desktop"):
         team.open_team(t.configs["sam"])
