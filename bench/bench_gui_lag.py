@@ -301,6 +301,7 @@ async def _drive(data: Path, pulls: int, profile: bool) -> dict[str, Any]:
     from walleo_desktop.engine import Profiles, Session, history_path, resolve_connection
     from walleo_desktop.engine.datakey import load_data_key
     from walleo_desktop.store.records import PullState
+    from walleo_desktop.ui.app import settle_garbage_collector
     from walleo_desktop.ui.main_window import RECENT_PULLS, MainWindow
     from walleo_desktop.ui.pull_form import MAX_QUANTITY
 
@@ -316,6 +317,7 @@ async def _drive(data: Path, pulls: int, profile: bool) -> dict[str, Any]:
     result: dict[str, Any] = {}
     try:
         window.show()
+        settle_garbage_collector()
         await window.start()
         form = window.form
         await _until(lambda: form.brand.findData(BRAND) >= 0, 30, "the catalog")
@@ -390,6 +392,7 @@ async def _drive(data: Path, pulls: int, profile: bool) -> dict[str, Any]:
                 + profiler.report(stalls)
             )
         result.update(
+            p0=p0,
             t0=t0,
             shown_at=shown["at"],
             busy=_summary(busy),
@@ -418,6 +421,28 @@ async def _drive(data: Path, pulls: int, profile: bool) -> dict[str, Any]:
     return result
 
 
+def _gc_pauses() -> dict[str, list[float]]:
+    """Every collection of Python's cyclic garbage collector from now on, its milliseconds by
+    generation: a collection stops every thread, the GUI's included."""
+    import gc
+
+    pauses: dict[str, list[float]] = {"0": [], "1": [], "2": []}
+    started: list[float] = []
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            now = time.perf_counter()
+            ms = (now - started[0]) * 1000
+            pauses[str(info["generation"])].append(ms)
+            if ms > 10:
+                pauses.setdefault("long", []).append((now, ms, info["generation"]))  # type: ignore[arg-type]
+
+    gc.callbacks.append(timed)
+    return pauses
+
+
 def child(args: argparse.Namespace) -> int:
     """One run on one platform, in this process."""
     with tempfile.TemporaryDirectory(prefix="walleo-gui-lag-") as name:
@@ -444,6 +469,7 @@ def child(args: argparse.Namespace) -> int:
         from walleo_desktop.ui.app import configure_application
 
         setup_logging(verbose=False, console=True)  # as cli.main does
+        pauses = _gc_pauses()
         app = timed_application([sys.argv[0]]) if args.profile else QApplication([sys.argv[0]])
         configure_application(app, "en")
         app.setQuitOnLastWindowClosed(False)
@@ -455,6 +481,7 @@ def child(args: argparse.Namespace) -> int:
         stats = parent.recv()
         proc.join(10)
     result["sim"] = stats
+    result["gc"] = pauses
     result["platform"] = os.environ.get("QT_QPA_PLATFORM", "")
     print("RESULT " + json.dumps(result), flush=True)
     return 0
@@ -477,6 +504,18 @@ def _report(r: dict[str, Any], pulls: int) -> bool:
     print(f"  {'samples over 16.7 ms':32} {busy['over']:>18.2f} % {idle['over']:>12.2f} %")
     worst = ", ".join(f"{ms:.0f} ms at {at:.1f} s" for ms, at in r["worst"])
     print(f"  longest: {worst}")
+    gcs = ", ".join(
+        f"gen {g}: {len(ms)} (longest {max(ms, default=0):.1f} ms)"
+        for g, ms in r["gc"].items()
+        if g != "long"
+    )
+    print(f"  garbage collections (the whole run, every thread stopped): {gcs}")
+    long = [(at - r["p0"], ms, g) for at, ms, g in r["gc"].get("long", [])]
+    if long:
+        print(
+            "  collections over 10 ms: "
+            + ", ".join(f"gen {g} {ms:.0f} ms at {at:.1f} s" for at, ms, g in long)
+        )
     if r.get("causes"):
         c = r["causes"]
         print(
