@@ -1363,3 +1363,31 @@ async def test_the_same_customer_card_twice_asks_before_issuing_again(window, se
     assert len(pulls) == 2 and {p.reference for p in pulls} == {"TCK-DUP"}
     journaled = (await session.store.events(pulls[0].id))[0]
     assert journaled.detail["confirmed_duplicate_of"] == [first.id]
+
+
+async def test_no_database_call_runs_on_the_gui_thread(session, qtbot, window_ini, monkeypatch):
+    """Every statement the window's work sends (open, resume, journal from the form, record
+    the card, the History tab's count, pages, totals and chart) runs on a database thread."""
+    from walleo_desktop.store.sqlite.backend import SqliteConn
+
+    threads: list[int] = []
+    original = SqliteConn._run
+
+    def recording(self, sql, params):
+        threads.append(threading.get_ident())
+        return original(self, sql, params)
+
+    monkeypatch.setattr(SqliteConn, "_run", recording)
+    window = await open_window(session, qtbot, window_ini)
+    choose(window, "SEPHORA", 50)
+    window.form.reference.setText("THREADS-1")
+    assert window.form.request_confirmation()
+    (pull,) = await confirm(window.form)
+    await wait_state(window, pull.id, PullState.SUCCESS)
+    view = window.show_history()
+    got: list = []
+    view.model.totals_ready.connect(got.append)
+    await wait_until(lambda: view.model.rowCount() >= 1 and bool(got), timeout=10)
+    await window.shutdown()
+    assert len(threads) > 20
+    assert threading.main_thread().ident not in threads
