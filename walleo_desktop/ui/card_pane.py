@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from walleo_desktop.api.models import expiry_day
 from walleo_desktop.store.records import CardRecord, PullRecord, PullState
 from walleo_desktop.ui.clipboard import SecureClipboard
+from walleo_desktop.ui.feedback import ERROR_COLOR, OK_COLOR
 from walleo_desktop.ui.flow_layout import FlowLayout
 from walleo_desktop.ui.formatting import format_amount
 from walleo_desktop.ui.pdf_view import PdfPanel
@@ -64,8 +65,6 @@ EXPIRY_WARNING_DAYS = 30
 BULLET = "•"
 PIN_MASK = BULLET * 4  # always four: the mask does not tell the PIN's length
 WARNING_COLOR = "#b45309"  # orange, readable on light and dark backgrounds
-ERROR_COLOR = "#c62828"
-OK_COLOR = "#2e7d32"
 
 _PENDING_STATES = {
     PullState.QUEUED,

@@ -61,6 +61,7 @@ from walleo_desktop.store import StoreError
 from walleo_desktop.store.records import CardRecord, PullRecord
 from walleo_desktop.ui.async_ops import AsyncOps, call_in_thread
 from walleo_desktop.ui.card_pane import PIN_MASK, CardPane, mask_code
+from walleo_desktop.ui.feedback import ERROR_COLOR
 
 if TYPE_CHECKING:
     # Imported when a card is first printed: printing (QtPrintSupport, QtPdf) is not on the
@@ -84,7 +85,6 @@ __all__ = [
 log = logging.getLogger("walleo.ui.delivery")
 
 PRINT_EVENT = "card_print"
-ERROR_COLOR = "#c62828"
 KEYRING_TIMEOUT = 5.0  # seconds, as for the Walleo credentials (settings_dialog)
 
 

@@ -54,6 +54,7 @@ from walleo_desktop.engine.delivery import SmtpSettingsStore
 from walleo_desktop.engine.profiles import KeyringUnavailable, Profile, Profiles, keyring_available
 from walleo_desktop.ui.async_ops import call_in_thread
 from walleo_desktop.ui.clipboard import CLEAR_AFTER_RANGE, save_clear_after, saved_clear_after
+from walleo_desktop.ui.feedback import ERROR_COLOR, hide_error, show_error, show_outcome
 from walleo_desktop.ui.session_credentials import SessionCredentials, session_credentials
 from walleo_desktop.ui.smtp_settings import SmtpSettingsPanel
 
@@ -62,8 +63,6 @@ __all__ = ["KEYRING_TIMEOUT", "SessionCredentials", "SettingsDialog", "session_c
 log = logging.getLogger("walleo.ui.settings")
 
 KEYRING_TIMEOUT = 5.0  # seconds
-OK_COLOR = "#2e7d32"
-ERROR_COLOR = "#c62828"
 _DEMO_ROLE = Qt.ItemDataRole.UserRole + 1
 _NAME_ROLE = Qt.ItemDataRole.UserRole
 
@@ -454,20 +453,13 @@ class SettingsDialog(QDialog):
             self.currency_edit.setCursorPosition(position)
 
     def _show_error(self, text: str, widget: QWidget | None = None) -> None:
-        self.error_label.setText(text)
-        self.error_label.show()
-        if widget is not None:
-            widget.setFocus()
+        show_error(self.error_label, text, widget)
 
     def _hide_error(self) -> None:
-        self.error_label.clear()
-        self.error_label.hide()
+        hide_error(self.error_label)
 
     def _show_test_result(self, ok: bool | None, text: str) -> None:
-        color = {True: OK_COLOR, False: ERROR_COLOR}.get(ok) if ok is not None else None
-        self.test_result_label.setStyleSheet(f"color: {color};" if color else "")
-        self.test_result_label.setProperty("ok", ok)
-        self.test_result_label.setText(text)
+        show_outcome(self.test_result_label, ok, text)
         self.test_result_label.show()
 
     # ------------------------------------------------------------------ validation

@@ -57,13 +57,12 @@ from walleo_desktop.ui.delivery import (
     session_smtp_passwords,
     window_language,
 )
+from walleo_desktop.ui.feedback import ERROR_COLOR, hide_error, show_error, show_outcome
 
 __all__ = ["SmtpSettingsPanel"]
 
 log = logging.getLogger("walleo.ui.smtp_settings")
 
-OK_COLOR = "#2e7d32"
-ERROR_COLOR = "#c62828"
 T = TypeVar("T")
 
 
@@ -318,20 +317,13 @@ class SmtpSettingsPanel(QWidget):
         dialog.open()
 
     def _show_error(self, text: str, widget: QWidget | None = None) -> None:
-        self.error_label.setText(text)
-        self.error_label.show()
-        if widget is not None:
-            widget.setFocus()
+        show_error(self.error_label, text, widget)
 
     def _hide_error(self) -> None:
-        self.error_label.clear()
-        self.error_label.hide()
+        hide_error(self.error_label)
 
     def _show_status(self, ok: bool | None, text: str) -> None:
-        color = {True: OK_COLOR, False: ERROR_COLOR}.get(ok) if ok is not None else None
-        self.status_label.setStyleSheet(f"color: {color};" if color else "")
-        self.status_label.setProperty("ok", ok)
-        self.status_label.setText(text)
+        show_outcome(self.status_label, ok, text)
 
     def read_form(self) -> tuple[SmtpSettings | None, str | None, QWidget | None]:
         """The settings typed in, or what is wrong with them and where."""

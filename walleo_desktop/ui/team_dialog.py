@@ -47,12 +47,11 @@ from walleo_desktop.engine import team
 from walleo_desktop.engine.connection_test import DEFAULT_BASE_URL, Credentials
 from walleo_desktop.engine.profiles import TEAM_PROFILE, Profiles
 from walleo_desktop.ui.async_ops import call_in_thread
+from walleo_desktop.ui.feedback import ERROR_COLOR
 
 __all__ = ["TeamDialog"]
 
 log = logging.getLogger("walleo.ui.team")
-
-ERROR_COLOR = "#c62828"
 
 
 def _password_edit(parent: QWidget) -> QLineEdit:
