@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 
@@ -52,3 +53,25 @@ def simulator_process(conn: Any, delay_scale: float) -> None:
                 "last_ready": max(ready) if ready else 0.0,
             }
         )
+
+
+def gc_pauses() -> dict[str, list[float]]:
+    """Every collection of Python's cyclic garbage collector from now on, its milliseconds by
+    generation: a collection stops every thread, the GUI's included."""
+    import gc
+
+    pauses: dict[str, list[float]] = {"0": [], "1": [], "2": []}
+    started: list[float] = []
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            now = time.perf_counter()
+            ms = (now - started[0]) * 1000
+            pauses[str(info["generation"])].append(ms)
+            if ms > 10:
+                pauses.setdefault("long", []).append((now, ms, info["generation"]))  # type: ignore[arg-type]
+
+    gc.callbacks.append(timed)
+    return pauses

@@ -112,19 +112,25 @@ def preview_figures(csv_path: Path, xlsx_path: Path, cards: list) -> None:
 
 
 async def gui_figures(csv_path: Path, issue: int, folder: Path, simulator) -> None:
+    from _common import gc_pauses
     from PySide6.QtCore import QSettings, QTimer
 
     from walleo_desktop.engine import Connection, PollPolicy, Session
     from walleo_desktop.simulator import DEMO_CREDENTIALS
+    from walleo_desktop.ui.app import settle_garbage_collector
     from walleo_desktop.ui.main_window import MainWindow
 
     base_url, pipe = simulator
     gaps: list[float] = []
+    long_at: list[float] = []  # when each gap over 50 ms ended
     last = [time.perf_counter()]
+    pauses = gc_pauses()
 
     def tick() -> None:
         now = time.perf_counter()
         gaps.append(now - last[0])
+        if now - last[0] > 0.05:
+            long_at.append(now)
         last[0] = now
 
     timer = QTimer()
@@ -137,13 +143,27 @@ async def gui_figures(csv_path: Path, issue: int, folder: Path, simulator) -> No
         p99 = statistics.quantiles(values, n=100)[98] * 1000 if len(values) > 100 else worst
         return worst, p99, sum(1 for g in values if g > 0.05)
 
-    def figures(label: str) -> None:
+    def figures(label: str, since: float) -> None:
         worst, p99, over = stats(gaps)
         line = f"{label:<40} worst gap {worst:6.1f} ms   p99 {p99:5.1f} ms   gaps > 50 ms: {over}"
         if idle:
             idle_worst, idle_p99, _ = stats(idle)
             line += f"   (idle: worst {idle_worst:.1f} ms, p99 {idle_p99:.1f} ms)"
         print(line, flush=True)
+        collections = [(at, ms, g) for at, ms, g in pauses.get("long", []) if at >= since]
+        if long_at or collections:
+            print(
+                "    gaps over 50 ms ended at "
+                + (", ".join(f"{at - since:.1f} s" for at in long_at) or "-")
+                + "; collections over 10 ms: "
+                + (
+                    ", ".join(
+                        f"gen {g} {ms:.0f} ms at {at - since:.1f} s" for at, ms, g in collections
+                    )
+                    or "-"
+                ),
+                flush=True,
+            )
 
     policy = PollPolicy(first_check=0.05, min_interval=0.1, max_interval=0.2, slow_interval=0.5)
     connection = Connection(
@@ -155,18 +175,20 @@ async def gui_figures(csv_path: Path, issue: int, folder: Path, simulator) -> No
         session, settings=QSettings(str(folder / "w.ini"), QSettings.Format.IniFormat)
     )
     window.show()
+    settle_garbage_collector()  # as the app does once its window is up
     await window.start()
 
     async def sample(label: str, work) -> None:
         started = load()
         gaps.clear()
+        long_at.clear()
         last[0] = time.perf_counter()
         timer.start()
         t = time.perf_counter()
         await work()
         elapsed = time.perf_counter() - t
         timer.stop()
-        figures(f"{label} ({elapsed:.1f} s, {started})")
+        figures(f"{label} ({elapsed:.1f} s, {started})", t)
 
     await sample("idle window (baseline)", lambda: asyncio.sleep(2.0))
     idle.extend(gaps)

@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import load_average, simulator_process
+from _common import gc_pauses, load_average, simulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAME_MS = 1000 / 60
@@ -421,28 +421,6 @@ async def _drive(data: Path, pulls: int, profile: bool) -> dict[str, Any]:
     return result
 
 
-def _gc_pauses() -> dict[str, list[float]]:
-    """Every collection of Python's cyclic garbage collector from now on, its milliseconds by
-    generation: a collection stops every thread, the GUI's included."""
-    import gc
-
-    pauses: dict[str, list[float]] = {"0": [], "1": [], "2": []}
-    started: list[float] = []
-
-    def timed(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            started[:] = [time.perf_counter()]
-        elif started:
-            now = time.perf_counter()
-            ms = (now - started[0]) * 1000
-            pauses[str(info["generation"])].append(ms)
-            if ms > 10:
-                pauses.setdefault("long", []).append((now, ms, info["generation"]))  # type: ignore[arg-type]
-
-    gc.callbacks.append(timed)
-    return pauses
-
-
 def child(args: argparse.Namespace) -> int:
     """One run on one platform, in this process."""
     with tempfile.TemporaryDirectory(prefix="walleo-gui-lag-") as name:
@@ -469,7 +447,7 @@ def child(args: argparse.Namespace) -> int:
         from walleo_desktop.ui.app import configure_application
 
         setup_logging(verbose=False, console=True)  # as cli.main does
-        pauses = _gc_pauses()
+        pauses = gc_pauses()
         app = timed_application([sys.argv[0]]) if args.profile else QApplication([sys.argv[0]])
         configure_application(app, "en")
         app.setQuitOnLastWindowClosed(False)
