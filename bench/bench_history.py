@@ -373,13 +373,14 @@ class _Watched:
         self.view.resize(1400, 860)
         self.view.show()
 
-    def first_screen(self, since: float) -> float:
+    def first_screen(self, since: float, query_since: float | None = None) -> float:
         """Seconds from ``since`` to the end of the first table paint after a reset that
-        came after ``since``."""
+        came after ``since`` (after ``query_since``: the reset of a query started then)."""
         viewport = self.view.table.viewport()
+        after = since if query_since is None else query_since
 
         def painted() -> float | None:
-            reset = next((t for t in self.resets if t >= since), None)
+            reset = next((t for t in self.resets if t >= after), None)
             return None if reset is None else self.qt.paint_after(viewport, reset)
 
         self.qt.wait(lambda: painted() is not None)
@@ -541,8 +542,11 @@ def child_typing(kind: str, where: str, repeats: int) -> dict[str, Any]:
     qt.wait(lambda: len(keys) == len(SEARCH))
     last_key = keys[-1][1]
     assert box.text() == SEARCH, box.text()
-    after_key = watched.first_screen(last_key)
-    started = next((t for t in watched.starts if t >= last_key), last_key)
+    # The final query starts when the debounce fires; a reset before it is the previous
+    # prefix's (its query started before the last key).
+    qt.wait(lambda: any(t >= last_key for t in watched.starts))
+    started = next(t for t in watched.starts if t >= last_key)
+    after_key = watched.first_screen(last_key, query_since=started)
     watched.idle(last_key)
     lags = sampler.stop()
     assert view.model.query.flt == HistoryFilter(search=SEARCH), view.model.query
