@@ -126,6 +126,31 @@ def test_model_passes_the_model_tester(qtbot, tmp_path: Path) -> None:
             model.shutdown()
 
 
+def test_totals_and_chart_follow_the_first_screen(qtbot, tmp_path: Path) -> None:
+    """The totals and the chart are asked for once the first page is shown, never alongside
+    it: they would compete with its query, formatting and paint (bench_history)."""
+    with big_store(tmp_path / "h.sqlite3", 450) as store:
+        model = HistoryModel(store)
+        order: list[str] = []
+        model.modelReset.connect(lambda: order.append("reset"))
+        model.totals_ready.connect(lambda _totals: order.append("totals"))
+        model.daily_ready.connect(lambda _daily: order.append("daily"))
+        try:
+            qtbot.waitUntil(lambda: "daily" in order, timeout=WAIT)
+            assert order == ["reset", "totals", "daily"]
+            for flt in (
+                HistoryFilter(gift_card_codes=("IKEA",)),
+                HistoryFilter(search="TCK-0001"),
+                HistoryFilter(),
+            ):
+                order.clear()
+                model.set_filter(flt)
+                qtbot.waitUntil(lambda: "daily" in order, timeout=WAIT)
+                assert order == ["reset", "totals", "daily"], flt
+        finally:
+            model.shutdown()
+
+
 def test_rows_show_what_the_store_has(view: HistoryView, store: Store) -> None:
     model = view.model
     assert model.rowCount() == len(FIXTURE)

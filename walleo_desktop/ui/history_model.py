@@ -53,6 +53,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QThread,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor
@@ -544,7 +545,7 @@ class HistoryModel(QAbstractTableModel):
         self._loading = self._counting = True
         self.query_started.emit()
         self._rows.submit(_Job(self._generation, "reset", query))
-        self._summary.submit(_Job(self._generation, "summary", query))
+        # The totals and the chart are asked for once the first screen is in (_on_reset_ready).
 
     def _request_page(self, page_no: int) -> None:
         if page_no in self._pending or self._loading:
@@ -572,8 +573,17 @@ class HistoryModel(QAbstractTableModel):
         if rows:
             self._store_page(0, rows)
         self.endResetModel()
+        # The totals and the chart follow the first screen, after its paint: run alongside its
+        # query, formatting and paint, they competed with them for the GIL and their results
+        # for the GUI thread (bench/bench_history.py: a quarter of the first screen's time).
+        query = self._query
+        QTimer.singleShot(0, self, lambda: self._submit_summary(generation, query))
         if not self._counting:
             self.query_finished.emit(self._count)
+
+    def _submit_summary(self, generation: int, query: Query) -> None:
+        if generation == self._generation:
+            self._summary.submit(_Job(generation, "summary", query))
 
     def _on_count_ready(self, generation: int, total: int) -> None:
         if generation != self._generation or self._loading:
