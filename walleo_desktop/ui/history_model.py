@@ -116,6 +116,15 @@ _RIGHT = frozenset({Columns.AMOUNT, Columns.COST})
 _FAILED = frozenset({PullState.ERROR, PullState.REJECTED, PullState.IN_DOUBT})
 _RIGHT_ALIGN = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT_ALIGN = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_COLUMN_COUNT = len(Columns)
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_PULL = int(PULL_ROLE)
+_ROLES = frozenset({_DISPLAY, _DECORATION, _TOOLTIP, _FOREGROUND, _ALIGNMENT, _PULL, int(ROW_ROLE)})
 
 
 def _tr(text: str) -> str:
@@ -182,9 +191,9 @@ class HistoryQueries(QThread):
 
     Signals (delivered in the GUI thread):
         reset_ready(int, int, object): generation, total (-1: still counting, count_ready
-            follows), first page (list of HistoryRow).
+            follows), first page (its rows and their texts, formatted on the query thread).
         count_ready(int, int): generation, total.
-        page_ready(int, int, object): generation, page number, rows.
+        page_ready(int, int, object): generation, page number, its rows and texts.
         totals_ready(int, object), daily_ready(int, object): generation, result.
         choices_ready(object): distinct brands and agents.
         failed(int, str): generation, message.
@@ -199,11 +208,19 @@ class HistoryQueries(QThread):
     failed = Signal(int, str)
 
     def __init__(
-        self, opener: Callable[[], StoreCore], name: str, parent: QObject | None = None
+        self,
+        opener: Callable[[], StoreCore],
+        name: str,
+        parent: QObject | None = None,
+        *,
+        formatter: Callable[[HistoryRow], tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
         self._opener = opener
+        # Rows are formatted here, on the query thread: 200 rows x 11 cells took the GUI
+        # thread 10 ms, 35-40 ms while other threads held the GIL (bench/bench_history.py).
+        self._format = formatter or (lambda _row: ())
         self._cond = threading.Condition()
         self._jobs: list[_Job] = []
         self._generation = 0
@@ -303,13 +320,19 @@ class HistoryQueries(QThread):
             full = len(page.rows) == PAGE_SIZE
             if self._stale(job):
                 return
-            self.reset_ready.emit(job.generation, -1 if full else len(page.rows), page.rows)
+            shown = _Page(page.rows, [self._format(r) for r in page.rows])
+            if self._stale(job):
+                return
+            self.reset_ready.emit(job.generation, -1 if full else len(page.rows), shown)
             if full:
                 total = store.count_history(q.flt)
                 if not self._stale(job):
                     self.count_ready.emit(job.generation, total)
         elif job.kind == "page":
-            self.page_ready.emit(job.generation, job.page, _read_page(store, q, job))
+            rows = _read_page(store, q, job)
+            texts = [self._format(r) for r in rows]
+            if not self._stale(job):
+                self.page_ready.emit(job.generation, job.page, _Page(rows, texts))
         elif job.kind == "summary":
             totals = store.totals(q.flt)
             if self._stale(job):
@@ -400,7 +423,9 @@ class HistoryModel(QAbstractTableModel):
             self._datetime_format = f"{self._date_format} HH:mm"
         # Two threads, two connections: the table's pages never wait behind the totals and
         # the chart (a second or so at 1M pulls with a search).
-        self._rows = HistoryQueries(store.open_reader, "historyRowQueries", self)
+        self._rows = HistoryQueries(
+            store.open_reader, "historyRowQueries", self, formatter=self._texts
+        )
         self._summary = HistoryQueries(store.open_reader, "historySummaryQueries", self)
         self._rows.reset_ready.connect(self._on_reset_ready)
         self._rows.count_ready.connect(self._on_count_ready)
@@ -497,43 +522,51 @@ class HistoryModel(QAbstractTableModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Asked for every role of every visible cell at each paint (~2,000 calls): roles
+        # compared as ints, the roles the model never gives answered first.
+        role = int(role)
+        if role not in _ROLES:
             return None
         row, column = index.row(), index.column()
-        if not 0 <= row < self._count or not 0 <= column < len(Columns):
+        if not 0 <= row < self._count or not 0 <= column < _COLUMN_COUNT:
             return None
         page_no = row // PAGE_SIZE
         page = self._pages.get(page_no)
         if page is None:
             self._request_page(page_no)
-            if role == Qt.ItemDataRole.DisplayRole:
+            if role == _DISPLAY:
                 return "…" if column == Columns.DATE else ""
-            if role == Qt.ItemDataRole.ForegroundRole:
+            if role == _FOREGROUND:
                 return self._placeholder
             return None
-        self._pages.move_to_end(page_no)
+        if page_no:  # the first page is the one shown most: no LRU bookkeeping for it
+            self._pages.move_to_end(page_no)
         offset = row % PAGE_SIZE
         if offset >= len(page.rows):  # the history shrank under us: refresh() will fix it
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return page.texts[offset][column]
-        record = page.rows[offset]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == _ALIGNMENT:
             return _RIGHT_ALIGN if column in _RIGHT else _LEFT_ALIGN
-        if role == Qt.ItemDataRole.DecorationRole and column == Columns.STATUS:
-            return status_icon(record.pull.state, record.pull.overdue)
-        if role == Qt.ItemDataRole.ForegroundRole and column == Columns.STATUS:
-            return state_color(record.pull.state) if record.pull.state in _FAILED else None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        record = page.rows[offset]
+        if role == _DECORATION:
+            return (
+                status_icon(record.pull.state, record.pull.overdue)
+                if column == Columns.STATUS
+                else None
+            )
+        if role == _FOREGROUND:
+            if column == Columns.STATUS and record.pull.state in _FAILED:
+                return state_color(record.pull.state)
+            return None
+        if role == _TOOLTIP:
             return self._tooltip(record, Columns(column))
-        if role == PULL_ROLE:
+        if role == _PULL:
             return record.pull
-        if role == ROW_ROLE:
-            return record
-        return None
+        return record  # ROW_ROLE
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -554,16 +587,17 @@ class HistoryModel(QAbstractTableModel):
         total = 0 if self._counting else self._count  # 0: no reverse read while counting
         self._rows.submit(_Job(self._generation, "page", self._query, page_no, total))
 
-    def _store_page(self, page_no: int, rows: list[HistoryRow]) -> None:
+    def _store_page(self, page_no: int, page: _Page) -> None:
         self.pages_fetched += 1
-        self._pages[page_no] = _Page(rows, [self._texts(r) for r in rows])
+        self._pages[page_no] = page
         self._pages.move_to_end(page_no)
         while len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)
 
-    def _on_reset_ready(self, generation: int, total: int, rows: list[HistoryRow]) -> None:
+    def _on_reset_ready(self, generation: int, total: int, page: _Page) -> None:
         if generation != self._generation:
             return
+        rows = page.rows
         self.beginResetModel()
         self._pages.clear()
         self._pending.clear()
@@ -571,7 +605,7 @@ class HistoryModel(QAbstractTableModel):
         self._loading = False
         self._counting = total < 0
         if rows:
-            self._store_page(0, rows)
+            self._store_page(0, page)
         self.endResetModel()
         # The totals and the chart follow the first screen, after its paint: run alongside its
         # query, formatting and paint, they competed with them for the GIL and their results
@@ -595,11 +629,11 @@ class HistoryModel(QAbstractTableModel):
             self.endInsertRows()
         self.query_finished.emit(self._count)
 
-    def _on_page_ready(self, generation: int, page_no: int, rows: list[HistoryRow]) -> None:
+    def _on_page_ready(self, generation: int, page_no: int, page: _Page) -> None:
         self._pending.discard(page_no)
         if generation != self._generation or self._loading:
             return
-        self._store_page(page_no, rows)
+        self._store_page(page_no, page)
         first = page_no * PAGE_SIZE
         last = min(first + PAGE_SIZE, self._count) - 1
         if last >= first:
