@@ -191,9 +191,9 @@ class HistoryQueries(QThread):
 
     Signals (delivered in the GUI thread):
         reset_ready(int, int, object): generation, total (-1: still counting, count_ready
-            follows), first page (its rows and their texts, formatted on the query thread).
+            follows), first page (its rows; their texts are made when first shown).
         count_ready(int, int): generation, total.
-        page_ready(int, int, object): generation, page number, its rows and texts.
+        page_ready(int, int, object): generation, page number, its rows.
         totals_ready(int, object), daily_ready(int, object): generation, result.
         choices_ready(object): distinct brands and agents.
         failed(int, str): generation, message.
@@ -212,15 +212,10 @@ class HistoryQueries(QThread):
         opener: Callable[[], StoreCore],
         name: str,
         parent: QObject | None = None,
-        *,
-        formatter: Callable[[HistoryRow], tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
         self._opener = opener
-        # Rows are formatted here, on the query thread: 200 rows x 11 cells took the GUI
-        # thread 10 ms, 35-40 ms while other threads held the GIL (bench/bench_history.py).
-        self._format = formatter or (lambda _row: ())
         self._cond = threading.Condition()
         self._jobs: list[_Job] = []
         self._generation = 0
@@ -320,9 +315,7 @@ class HistoryQueries(QThread):
             full = len(page.rows) == PAGE_SIZE
             if self._stale(job):
                 return
-            shown = _Page(page.rows, [self._format(r) for r in page.rows])
-            if self._stale(job):
-                return
+            shown = _Page(page.rows, [None] * len(page.rows))
             self.reset_ready.emit(job.generation, -1 if full else len(page.rows), shown)
             if full:
                 total = store.count_history(q.flt)
@@ -330,9 +323,8 @@ class HistoryQueries(QThread):
                     self.count_ready.emit(job.generation, total)
         elif job.kind == "page":
             rows = _read_page(store, q, job)
-            texts = [self._format(r) for r in rows]
             if not self._stale(job):
-                self.page_ready.emit(job.generation, job.page, _Page(rows, texts))
+                self.page_ready.emit(job.generation, job.page, _Page(rows, [None] * len(rows)))
         elif job.kind == "summary":
             totals = store.totals(q.flt)
             if self._stale(job):
@@ -386,7 +378,7 @@ def _brand_choices(store: StoreCore) -> list[tuple[str, str]]:
 @dataclass(slots=True)
 class _Page:
     rows: list[HistoryRow]
-    texts: list[tuple[str, ...]]
+    texts: list[tuple[str, ...] | None]  # each row's cell texts, made when first shown
 
 
 class HistoryModel(QAbstractTableModel):
@@ -423,9 +415,7 @@ class HistoryModel(QAbstractTableModel):
             self._datetime_format = f"{self._date_format} HH:mm"
         # Two threads, two connections: the table's pages never wait behind the totals and
         # the chart (a second or so at 1M pulls with a search).
-        self._rows = HistoryQueries(
-            store.open_reader, "historyRowQueries", self, formatter=self._texts
-        )
+        self._rows = HistoryQueries(store.open_reader, "historyRowQueries", self)
         self._summary = HistoryQueries(store.open_reader, "historySummaryQueries", self)
         self._rows.reset_ready.connect(self._on_reset_ready)
         self._rows.count_ready.connect(self._on_count_ready)
@@ -548,7 +538,10 @@ class HistoryModel(QAbstractTableModel):
         if offset >= len(page.rows):  # the history shrank under us: refresh() will fix it
             return None
         if role == _DISPLAY:
-            return page.texts[offset][column]
+            texts = page.texts[offset]
+            if texts is None:  # formatted when first shown: a first screen formats ~25 rows
+                texts = page.texts[offset] = self._texts(page.rows[offset])
+            return texts[column]
         if role == _ALIGNMENT:
             return _RIGHT_ALIGN if column in _RIGHT else _LEFT_ALIGN
         record = page.rows[offset]
