@@ -292,6 +292,15 @@ def test_history_filters_and_searches(
     assert filled.count_history(flt) == len(expected)
 
 
+def test_a_short_ascii_search_makes_no_python_call_per_row() -> None:
+    """SQLite: a 1-2 character ASCII term is decided by LIKE in C; only a term beyond ASCII
+    calls the Python casefold, which holds the GIL (and stalls the window) for every row."""
+    from walleo_desktop.store.dialect import SQLITE
+
+    assert "wd_casefold" not in SQLITE.text_search("TC")[0]
+    assert "wd_casefold" in SQLITE.text_search("é")[0]
+
+
 @pytest.mark.parametrize(
     ("term", "expected"),
     [
@@ -311,6 +320,8 @@ def test_history_filters_and_searches(
         # 1 or 2 characters: row by row, the same rules
         ("Ph", ["REQ-4"]),
         ("é", ["REQ-1"]),
+        ("É", ["REQ-1"]),  # case folded beyond ASCII
+        ("qU", ["REQ-1"]),  # an ASCII term inside text beyond ASCII
         ("RE", ["REQ-4", "REQ-3", "REQ-2", "REQ-1"]),
         ("Q-", []),
     ],
