@@ -68,6 +68,8 @@ LATE = (
     "walleo_desktop.ui.export_dialog",
     "walleo_desktop.ui.card_print",
     "PySide6.QtPrintSupport",
+    "PySide6.QtPdf",  # the card's PDF view is made when a PDF is first opened
+    "PySide6.QtPdfWidgets",
     "walleo_desktop.engine.connection_test",
     "walleo_desktop.engine.bulk",
     "walleo_desktop.store.export",

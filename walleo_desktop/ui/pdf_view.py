@@ -21,11 +21,10 @@ import logging
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtPdf import QPdfDocument
-from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -41,6 +40,10 @@ from PySide6.QtWidgets import (
 from walleo_desktop.api.errors import WalleoError
 from walleo_desktop.store.records import CardRecord
 from walleo_desktop.ui.flow_layout import FlowLayout
+
+if TYPE_CHECKING:  # QtPdf loads when a card's PDF is first opened, not for the first paint
+    from PySide6.QtPdf import QPdfDocument
+    from PySide6.QtPdfWidgets import QPdfView
 
 __all__ = ["PdfLoader", "PdfPanel"]
 
@@ -71,20 +74,6 @@ class PdfPanel(QWidget):
         self._generation = 0
         self._suggested_name = "card.pdf"
         self.state = "empty"
-
-        self.document = QPdfDocument(self)
-        self.view = QPdfView(self)
-        self.view.setAccessibleName(self.tr("Card PDF"))
-        self.view.setObjectName("cardPdfView")
-        self.view.setDocument(self.document)
-        self.view.setPageMode(QPdfView.PageMode.MultiPage)
-        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
-        # Fit-to-width with a scroll bar "as needed" never settles when the page, fitted to
-        # the width, is about as tall as the view: the bar shows, the page narrows and fits,
-        # the bar hides, the page widens again... and the GUI thread spins at 100 % for good.
-        # A bar that is always there leaves the width, hence the zoom, fixed.
-        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
-        self.view.setMinimumHeight(220)
 
         # Header: what we have, and the actions.
         self.status_label = QLabel(self)
@@ -155,7 +144,11 @@ class PdfPanel(QWidget):
         error_layout.addStretch(1)
 
         self.stack = QStackedWidget(self)
-        for page in (cover, loading, error, self.view):
+        self._document: QPdfDocument | None = None
+        self._view: QPdfView | None = None
+        self._view_slot = QWidget(self)  # where the view goes once a PDF is first opened
+        self._view_slot.setMinimumHeight(220)  # as the view: the layout is the same before
+        for page in (cover, loading, error, self._view_slot):
             self.stack.addWidget(page)
         self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -198,12 +191,55 @@ class PdfPanel(QWidget):
         self._set_covered()
         self.retry()
 
+    @property
+    def document(self) -> QPdfDocument:
+        """The PDF document (QtPdf loaded and the view made at the first use)."""
+        if self._document is None:
+            self._make_view()
+        assert self._document is not None
+        return self._document
+
+    @property
+    def view(self) -> QPdfView:
+        if self._view is None:
+            self._make_view()
+        assert self._view is not None
+        return self._view
+
+    def _make_view(self) -> None:
+        from PySide6.QtPdf import QPdfDocument
+        from PySide6.QtPdfWidgets import QPdfView
+
+        self._document = QPdfDocument(self)
+        view = QPdfView(self)
+        view.setAccessibleName(self.tr("Card PDF"))
+        view.setObjectName("cardPdfView")
+        view.setDocument(self._document)
+        view.setPageMode(QPdfView.PageMode.MultiPage)
+        view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        # Fit-to-width with a scroll bar "as needed" never settles when the page, fitted to
+        # the width, is about as tall as the view: the bar shows, the page narrows and fits,
+        # the bar hides, the page widens again... and the GUI thread spins at 100 % for good.
+        # A bar that is always there leaves the width, hence the zoom, fixed.
+        view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        view.setMinimumHeight(220)
+        current = self.stack.currentIndex()
+        self.stack.removeWidget(self._view_slot)
+        self._view_slot.deleteLater()
+        self.stack.insertWidget(self._VIEW, view)
+        self.stack.setCurrentIndex(current)
+        self._view = view
+
+    def _close_document(self) -> None:
+        if self._document is not None:
+            self._document.close()
+
     def clear(self) -> None:
         """Forget the card: stop loading, close the document, cover the area."""
         self._cancel()
         self._card = None
         self._path = None
-        self.document.close()
+        self._close_document()
         self.state = "empty"
         self.status_label.setText("")
         self._hide_notice()
@@ -219,7 +255,7 @@ class PdfPanel(QWidget):
             return
         self._cancel()
         self._path = None
-        self.document.close()
+        self._close_document()
         self._hide_notice()
         if self._loader is None and not card.pdf_path:
             self._set_error(self.tr("No PDF is available for this card."), retry=False)
@@ -276,6 +312,8 @@ class PdfPanel(QWidget):
             self._set_error(message, retry=True)
 
     def _open_file(self, path: Path) -> None:
+        from PySide6.QtPdf import QPdfDocument
+
         self.document.close()
         error = self.document.load(str(path))
         if error != QPdfDocument.Error.None_:
