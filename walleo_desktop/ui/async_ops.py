@@ -27,7 +27,7 @@ from shiboken6 import isValid
 
 from walleo_desktop.api.errors import WalleoError
 
-__all__ = ["AsyncOps"]
+__all__ = ["AsyncOps", "call_in_thread", "keyring_call"]
 
 log = logging.getLogger("walleo.ui.ops")
 
@@ -170,3 +170,16 @@ async def call_in_thread[T](fn: Callable[..., T], *args: object) -> T:
     name = f"walleo-{getattr(fn, '__name__', 'call')}"
     threading.Thread(target=work, name=name, daemon=True).start()
     return await future
+
+
+async def keyring_call[T](fn: Callable[[], T], timeout: float) -> T:
+    """A blocking keyring call off the GUI thread; ``KeyringUnavailable`` when the keyring has
+    not answered within ``timeout`` seconds (a locked keyring's prompt may never come)."""
+    from walleo_desktop.engine.profiles import KeyringUnavailable
+
+    try:
+        return await asyncio.wait_for(call_in_thread(fn), timeout)
+    except TimeoutError:
+        raise KeyringUnavailable(
+            f"The system keyring did not answer within {timeout:.0f} s."
+        ) from None

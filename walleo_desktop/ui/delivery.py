@@ -59,7 +59,7 @@ from walleo_desktop.engine.delivery import (
 from walleo_desktop.engine.profiles import KeyringUnavailable
 from walleo_desktop.store import StoreError
 from walleo_desktop.store.records import CardRecord, PullRecord
-from walleo_desktop.ui.async_ops import AsyncOps, call_in_thread
+from walleo_desktop.ui.async_ops import AsyncOps, keyring_call
 from walleo_desktop.ui.card_pane import PIN_MASK, CardPane, mask_code
 from walleo_desktop.ui.feedback import ERROR_COLOR
 
@@ -540,14 +540,7 @@ class DeliveryController(QObject):
         kept = session_smtp_passwords.get(self.delivery.profile)
         if kept:
             return kept
-        try:
-            return await asyncio.wait_for(
-                call_in_thread(self.delivery.load_password), KEYRING_TIMEOUT
-            )
-        except TimeoutError:
-            raise KeyringUnavailable(
-                f"The system keyring did not answer within {KEYRING_TIMEOUT:.0f} s."
-            ) from None
+        return await keyring_call(self.delivery.load_password, KEYRING_TIMEOUT)
 
     def _sent(self, pull_id: int, status: DeliveryStatus) -> None:
         self._show_status(pull_id, status)

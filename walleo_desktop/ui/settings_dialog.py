@@ -52,7 +52,7 @@ from walleo_desktop.engine import connection_test
 from walleo_desktop.engine.connection_test import DEFAULT_BASE_URL, Credentials, base_url_problem
 from walleo_desktop.engine.delivery import SmtpSettingsStore
 from walleo_desktop.engine.profiles import KeyringUnavailable, Profile, Profiles, keyring_available
-from walleo_desktop.ui.async_ops import call_in_thread
+from walleo_desktop.ui.async_ops import keyring_call
 from walleo_desktop.ui.clipboard import CLEAR_AFTER_RANGE, save_clear_after, saved_clear_after
 from walleo_desktop.ui.feedback import ERROR_COLOR, hide_error, show_error, show_outcome
 from walleo_desktop.ui.session_credentials import SessionCredentials, session_credentials
@@ -547,13 +547,7 @@ class SettingsDialog(QDialog):
         log.error("settings task failed", exc_info=task.exception())
 
     async def _keyring_call(self, fn: Callable[[], T]) -> T:
-        """Run a blocking keyring call off the GUI thread, giving up after KEYRING_TIMEOUT."""
-        try:
-            return await asyncio.wait_for(call_in_thread(fn), KEYRING_TIMEOUT)
-        except TimeoutError:
-            raise KeyringUnavailable(
-                f"The system keyring did not answer within {KEYRING_TIMEOUT:.0f} s."
-            ) from None
+        return await keyring_call(fn, KEYRING_TIMEOUT)
 
     def _set_keyring_unavailable(self, reason: str = "") -> None:
         if reason:

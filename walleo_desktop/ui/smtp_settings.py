@@ -50,7 +50,7 @@ from walleo_desktop.engine.delivery import (
     validate_address,
 )
 from walleo_desktop.engine.profiles import KeyringUnavailable, keyring_available
-from walleo_desktop.ui.async_ops import call_in_thread
+from walleo_desktop.ui.async_ops import keyring_call
 from walleo_desktop.ui.delivery import (
     KEYRING_TIMEOUT,
     describe_error,
@@ -400,12 +400,7 @@ class SmtpSettingsPanel(QWidget):
             log.error("e-mail settings task failed", exc_info=task.exception())
 
     async def _keyring_call(self, fn: Callable[[], T]) -> T:
-        try:
-            return await asyncio.wait_for(call_in_thread(fn), KEYRING_TIMEOUT)
-        except TimeoutError:
-            raise KeyringUnavailable(
-                f"The system keyring did not answer within {KEYRING_TIMEOUT:.0f} s."
-            ) from None
+        return await keyring_call(fn, KEYRING_TIMEOUT)
 
     def _set_keyring_unavailable(self, reason: str = "") -> None:
         if reason:
