@@ -27,7 +27,7 @@ from shiboken6 import isValid
 
 from walleo_desktop.api.errors import WalleoError
 
-__all__ = ["AsyncOps", "call_in_thread", "keyring_call"]
+__all__ = ["AsyncOps", "BackgroundTasks", "call_in_thread", "keyring_call"]
 
 log = logging.getLogger("walleo.ui.ops")
 
@@ -139,6 +139,39 @@ class AsyncOps(QObject):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class BackgroundTasks:
+    """A widget's background coroutines (no trigger, no presenter: a refresh, a keyring read):
+    kept referenced until they end, each failure logged once with ``what``; a failure after
+    ``owner`` was deleted (its dialog closed mid-call) is only a debug line."""
+
+    def __init__(self, owner: QObject, what: str) -> None:
+        self._owner = owner
+        self._what = what
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        """Run ``coro`` on the running loop; None (and ``coro`` closed) when there is none."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            coro.close()
+            log.debug("no running event loop; %s skipped", self._what)
+            return None
+        task = loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled() or task.exception() is None:
+            return
+        if not isValid(self._owner):
+            log.debug("%s ended after its window closed: %r", self._what, task.exception())
+            return
+        log.error("%s failed", self._what, exc_info=task.exception())
 
 
 async def call_in_thread[T](fn: Callable[..., T], *args: object) -> T:

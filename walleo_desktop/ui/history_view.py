@@ -15,7 +15,6 @@ Signals:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -39,6 +38,7 @@ from shiboken6 import isValid
 
 from walleo_desktop.store import NotFoundError, Store, StoreError, Totals
 from walleo_desktop.store.records import PullRecord
+from walleo_desktop.ui.async_ops import BackgroundTasks
 from walleo_desktop.ui.chart_view import ChartView
 from walleo_desktop.ui.export_dialog import ExportDialog
 from walleo_desktop.ui.flow_layout import FlowLayout
@@ -96,7 +96,7 @@ class HistoryView(QWidget):
         self.setObjectName("historyView")
         self._store = store
         self._agent = agent
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks(self, "reading the selected pull")
         self._currency = currency
         self._brand_names: dict[str, str] = {}
         self._daily: list[tuple[str, str, int]] = []
@@ -407,9 +407,7 @@ class HistoryView(QWidget):
 
     def _emit_pull(self, pull_id: int) -> None:
         self._selected_id = pull_id
-        task = asyncio.get_running_loop().create_task(self._load_pull(pull_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._load_pull(pull_id))
 
     async def _load_pull(self, pull_id: int) -> None:
         """The selected pull and its card, read on the database thread, then shown (unless

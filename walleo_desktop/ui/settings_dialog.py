@@ -45,14 +45,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from walleo_desktop.api.errors import ConfigurationError
 from walleo_desktop.engine import connection_test
 from walleo_desktop.engine.connection_test import DEFAULT_BASE_URL, Credentials, base_url_problem
 from walleo_desktop.engine.delivery import SmtpSettingsStore
 from walleo_desktop.engine.profiles import KeyringUnavailable, Profile, Profiles, keyring_available
-from walleo_desktop.ui.async_ops import keyring_call
+from walleo_desktop.ui.async_ops import BackgroundTasks, keyring_call
 from walleo_desktop.ui.clipboard import CLEAR_AFTER_RANGE, save_clear_after, saved_clear_after
 from walleo_desktop.ui.feedback import ERROR_COLOR, hide_error, show_error, show_outcome
 from walleo_desktop.ui.session_credentials import SessionCredentials, session_credentials
@@ -91,7 +90,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle(self.tr("Settings — Connection profiles"))
         self.setMinimumSize(780, 480)
         self._profiles = profiles
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks(self, "settings task")
         self._test_task: asyncio.Task[Any] | None = None
         self._current: str | None = None  # saved profile in the editor; None: new or demo
         self._demo = False
@@ -526,25 +525,7 @@ class SettingsDialog(QDialog):
     # ------------------------------------------------------------------ tasks
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            coro.close()
-            log.debug("no running event loop; background step skipped")
-            return None
-        task = loop.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled() or task.exception() is None:
-            return
-        if not isValid(self):  # the dialog was deleted while a keyring call was running
-            log.debug("settings task ended after the dialog was closed: %r", task.exception())
-            return
-        log.error("settings task failed", exc_info=task.exception())
+        return self._tasks.spawn(coro)
 
     async def _keyring_call(self, fn: Callable[[], T]) -> T:
         return await keyring_call(fn, KEYRING_TIMEOUT)

@@ -50,7 +50,7 @@ from walleo_desktop.engine.delivery import (
     validate_address,
 )
 from walleo_desktop.engine.profiles import KeyringUnavailable, keyring_available
-from walleo_desktop.ui.async_ops import keyring_call
+from walleo_desktop.ui.async_ops import BackgroundTasks, keyring_call
 from walleo_desktop.ui.delivery import (
     KEYRING_TIMEOUT,
     describe_error,
@@ -80,7 +80,7 @@ class SmtpSettingsPanel(QWidget):
         self._store = store
         self._profile: str | None = None
         self._generation = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks(self, "e-mail settings task")
         self._busy = False
         self._testing = False
         self._keyring_ok: bool | None = None
@@ -382,22 +382,7 @@ class SmtpSettingsPanel(QWidget):
     # ------------------------------------------------------------------ tasks
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            coro.close()
-            return None
-        task = loop.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled() or task.exception() is None:
-            return
-        if isValid(self):
-            log.error("e-mail settings task failed", exc_info=task.exception())
+        return self._tasks.spawn(coro)
 
     async def _keyring_call(self, fn: Callable[[], T]) -> T:
         return await keyring_call(fn, KEYRING_TIMEOUT)

@@ -12,7 +12,6 @@ Signals:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -46,7 +45,7 @@ from walleo_desktop.api.errors import ConfigurationError
 from walleo_desktop.engine import team
 from walleo_desktop.engine.connection_test import DEFAULT_BASE_URL, Credentials
 from walleo_desktop.engine.profiles import TEAM_PROFILE, Profiles
-from walleo_desktop.ui.async_ops import call_in_thread
+from walleo_desktop.ui.async_ops import BackgroundTasks, call_in_thread
 from walleo_desktop.ui.feedback import ERROR_COLOR
 
 __all__ = ["TeamDialog"]
@@ -74,7 +73,7 @@ class TeamDialog(QDialog):
         self.setWindowTitle(self.tr("Settings — Team"))
         self.setMinimumSize(640, 460)
         self._profiles = profiles
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks(self, "team dialog task")
         self._busy = False
         self._config: team.TeamConfig | None = None
         self._refresh_after = False
@@ -364,9 +363,7 @@ class TeamDialog(QDialog):
             self.refresh(keep_message=True)  # what the step said stays said
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(coro)
 
     # ------------------------------------------------------------------ joining and creating
 
