@@ -130,11 +130,7 @@ class SmtpSettingsPanel(QWidget):
         self.show_password_button.setCheckable(True)
         self.show_password_button.setAccessibleName(self.tr("Show the SMTP password"))
         self.show_password_button.toggled.connect(self._on_show_password)
-        password_row = QWidget(self)
-        password_layout = QHBoxLayout(password_row)
-        password_layout.setContentsMargins(0, 0, 0, 0)
-        password_layout.addWidget(self.password_edit, 1)
-        password_layout.addWidget(self.show_password_button)
+        password_row = self._field_with_button(self.password_edit, self.show_password_button)
         self.ca_file_edit = QLineEdit(self)
         self.ca_file_edit.setPlaceholderText(self.tr("Only for a company's own certificates"))
         self.ca_file_edit.setToolTip(
@@ -145,11 +141,7 @@ class SmtpSettingsPanel(QWidget):
         )
         self.browse_button = QPushButton(self.tr("Browse…"), self)
         self.browse_button.clicked.connect(self._on_browse_clicked)
-        ca_row = QWidget(self)
-        ca_layout = QHBoxLayout(ca_row)
-        ca_layout.setContentsMargins(0, 0, 0, 0)
-        ca_layout.addWidget(self.ca_file_edit, 1)
-        ca_layout.addWidget(self.browse_button)
+        ca_row = self._field_with_button(self.ca_file_edit, self.browse_button)
         self.test_address_edit = QLineEdit(self)
         self.test_address_edit.setPlaceholderText(self.tr("The sender's address"))
 
@@ -378,6 +370,15 @@ class SmtpSettingsPanel(QWidget):
         if problem is not None:  # the engine's last word (English), should the above miss one
             return None, problem, None
         return settings, None, None
+
+    def _field_with_button(self, field: QWidget, button: QWidget) -> QWidget:
+        """One form row: ``field`` taking the width, ``button`` beside it."""
+        row = QWidget(self)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(field, 1)
+        layout.addWidget(button)
+        return row
 
     # ------------------------------------------------------------------ tasks
 
