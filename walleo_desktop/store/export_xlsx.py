@@ -160,7 +160,7 @@ def _rows(
     where, params = core.filtered(flt)
     cells = [_cell_sql(c) for c in EXPORT_COLUMNS]
     if with_codes:
-        cells += ["c.card_id", "c.code", "c.pin_code"]
+        cells += ["c.card_id", "c.code", "c.pin_code", "c.key_id"]
     sql = (
         f"SELECT {', '.join(cells)} FROM pulls p LEFT JOIN cards c ON c.pull_id = p.id "  # noqa: S608
         f"{where} {order}"
@@ -317,10 +317,10 @@ def _write_rows(
                 number(r, i, value / 100, money(currency, True))
         add(row[i_code], row[i_name], currency, row[i_state], row[i_amount], row[i_cost])
         if cipher is not None:
-            card_id, code, pin = row[n], row[n + 1], row[n + 2]
+            card_id, code, pin, key_id = row[n], row[n + 1], row[n + 2], row[n + 3] or ""
             if card_id is not None:
                 for offset, (field, blob) in enumerate((("code", code), ("pin_code", pin))):
-                    text = cipher.decrypt(card_id, field, bytes(blob))
+                    text = cipher.decrypt(card_id, field, bytes(blob), key_id=key_id)
                     if text:
                         _text(ws, r, n + offset, text)
         done += 1
