@@ -660,3 +660,35 @@ def test_a_kept_catalog_snapshot_never_changes(core: StoreCore) -> None:
     for sql in ("UPDATE catalog_snapshots SET body = '{}'", "DELETE FROM catalog_snapshots"):
         with pytest.raises(StoreError, match="catalog snapshots never change"):
             core.conn.write(lambda sql=sql: core.conn.execute(sql))
+
+
+def test_exports_with_codes_open_each_card_with_its_key_version(tmp_path: Path) -> None:
+    """A team's cards are sealed with the key version they name (k1, then k2 after a member
+    left): both exports with codes open each with its own version."""
+    import csv as csv_module
+
+    import openpyxl
+
+    from walleo_desktop.store.crypto import CipherSet
+    from walleo_desktop.store.export import export_csv
+    from walleo_desktop.store.export_xlsx import export_xlsx
+
+    key1, key2 = bytes(range(32)), bytes(range(1, 33))
+    first = CipherSet(CardCipher(key1, key_id="k1"))
+    core = open_core(tmp_path / "history.sqlite3", cipher=first)
+    try:
+        [a] = core.add_pulls([new("REQ-K1")])
+        core.record_card(a.id, card(a.id, "card-k1", "GIFT-1111-0000-0001"))
+        core.cipher = CipherSet(CardCipher(key2, key_id="k2"), [CardCipher(key1, key_id="k1")])
+        [b] = core.add_pulls([new("REQ-K2")])
+        core.record_card(b.id, card(b.id, "card-k2", "GIFT-2222-0000-0002"))
+        export_xlsx(core, HistoryFilter(), tmp_path / "codes.xlsx", with_codes=True)
+        export_csv(core, HistoryFilter(), tmp_path / "codes.csv", with_codes=True)
+    finally:
+        core.close()
+    sheet = openpyxl.load_workbook(tmp_path / "codes.xlsx", read_only=True)["History"]
+    cells = {str(v) for row in sheet.iter_rows(values_only=True) for v in row if v}
+    assert {"GIFT-1111-0000-0001", "GIFT-2222-0000-0002"} <= cells
+    with (tmp_path / "codes.csv").open(encoding="utf-8", newline="") as fh:
+        text = {v for row in csv_module.reader(fh) for v in row}
+    assert {"GIFT-1111-0000-0001", "GIFT-2222-0000-0002"} <= text
