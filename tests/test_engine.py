@@ -576,3 +576,48 @@ async def test_a_failure_gets_one_retry_even_from_two_engines_at_once(store, tmp
         await other.close()
     assert [p.id for p in await store.retries_of(failed.id)] == [made[0].id]
     assert sim.pull_request_creates == 2  # the failed one, and its one retry
+
+
+async def test_leases_that_cannot_be_renewed_stop_the_pulls_then_they_resume(store, monkeypatch):
+    """The history stops taking writes (a database away, a disk gone read-only) while pulls
+    wait for their cards: once their lease has run out with renewals failing, the pulls stop
+    and wait() hands them back with the reason (no hang, no GET on a lease that may be
+    someone else's); when renewals work again, they are driven to their cards, one create each."""
+    from walleo_desktop.engine import pulls as pulls_module
+    from walleo_desktop.store import StoreError
+
+    monkeypatch.setattr(pulls_module, "LEASE_SECONDS", 3.0)
+    monkeypatch.setattr(pulls_module, "LEASE_MARGIN", 0.75)
+    monkeypatch.setattr(pulls_module, "RENEW_EVERY", 0.5)
+    sim = make_sim(async_error_rate=0.0, delay_scale=1.0)
+    h = Harness(sim, store)
+    renew = store.renew
+    failing = asyncio.Event()
+
+    async def flaky_renew(owner):
+        if failing.is_set():
+            raise StoreError("The history cannot be written: the disk is read-only.")
+        return await renew(owner)
+
+    monkeypatch.setattr(store, "renew", flaky_renew)
+    try:
+        await h.engine.start()
+        g, amount = await first_gift_card(h, "fixed")
+        pulls = await h.engine.submit(g, amount, count=2, reference="T-LEASE")
+        failing.set()
+        got = await asyncio.wait_for(h.engine.wait([p.id for p in pulls]), 15)
+        stopped_at = len(sim.records)
+        assert [p.final for p in got] == [False, False]
+        assert all("lease could not be renewed" in h.engine.stopped_reason(p.id) for p in got)
+        assert h.engine.problem is not None
+        await asyncio.sleep(1.0)
+        assert len(sim.records) == stopped_at  # stopped: nothing asked of Walleo meanwhile
+        failing.clear()
+        async with asyncio.timeout(30):
+            while not all(p.final for p in await store.pulls([p.id for p in pulls])):
+                await asyncio.sleep(0.1)
+    finally:
+        await h.close()
+    done = await store.pulls([p.id for p in pulls])
+    assert [p.state for p in done] == [PullState.SUCCESS] * 2
+    assert sim.pull_request_creates == 2

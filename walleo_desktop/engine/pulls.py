@@ -49,8 +49,10 @@ from walleo_desktop.logs import register_secret
 from walleo_desktop.store import (
     AlreadyRetriedError,
     CardConflictError,
+    ConstraintError,
     DuplicateIntentError,
     LeaseLostError,
+    NotFoundError,
     Owner,
     StaleWriteError,
     Store,
@@ -170,14 +172,13 @@ class PullEvent:
 
 
 class _Worker:
-    __slots__ = ("check_failures", "create_failures", "last_get", "task", "wake")
+    __slots__ = ("check_failures", "create_failures", "task", "wake")
 
     def __init__(self) -> None:
         self.task: asyncio.Task[None] | None = None
         self.wake = asyncio.Event()
         self.create_failures = 0
         self.check_failures = 0
-        self.last_get = 0.0  # monotonic time of the last GET for this pull
 
 
 class PullEngine:
@@ -217,6 +218,10 @@ class PullEngine:
         self._done: dict[int, list[asyncio.Future[PullRecord]]] = {}
         self._observers: list[Callable[[PullEvent], None]] = []
         self._stopped: dict[int, str] = {}
+        # Stopped because the history could not be written: driven again once a renewal writes
+        # (not those another process took, nor those a bug stopped: they wait for a restart).
+        self._resumable: set[int] = set()
+        self._renewals_failing = False  # the last renewal of the leases could not be written
         self._failures_logged: set[str] = set()
         self._closed = False
         self.owner = owner or Owner.new()
@@ -356,10 +361,11 @@ class PullEngine:
         while not self._closed:
             # Sooner while pulls wait for the history to be writable again (a full disk, a
             # database that went away): they resume as soon as it is.
-            await asyncio.sleep(RENEW_EVERY / 4 if self._stopped else RENEW_EVERY)
+            await asyncio.sleep(RENEW_EVERY / 4 if self._resumable else RENEW_EVERY)
             try:
                 started = time.monotonic()
                 held = await self.store.renew(self.owner)
+                self._renewals_failing = False
                 self._sure_until = started + LEASE_SECONDS - LEASE_MARGIN
                 self._renewed.set()
                 self._renewed = asyncio.Event()
@@ -382,19 +388,24 @@ class PullEngine:
                 raise
             except StoreError as exc:  # the next round tries again
                 log.warning("renewing the pulls' leases failed: %s", exc)
+                self._renewals_failing = True
                 self._set_problem(str(exc))
+            except Exception:  # a bug: said, and the next round tries again (workers wait on it)
+                log.exception("renewing the pulls' leases failed")
+                self._renewals_failing = True
             else:
                 self._set_problem(None)
 
     async def _resume_stopped(self, held: set[int]) -> None:
         """Drive again the pulls this engine still holds but stopped driving because the
         history could not be written: the renewal just wrote, so it can again."""
-        again = sorted(pid for pid in held if pid not in self._workers and pid in self._stopped)
+        again = sorted(pid for pid in held if pid not in self._workers and pid in self._resumable)
         if not again:
             return
         for pull in await self.store.pulls(again):
+            self._resumable.discard(pull.id)
             if not pull.final and pull.lease_owner == str(self.owner):
-                del self._stopped[pull.id]
+                self._stopped.pop(pull.id, None)
                 self._spawn(pull)
         log.info("driving %d pull(s) again: the history can be written", len(again))
 
@@ -584,19 +595,26 @@ class PullEngine:
         for a pull nobody drives.
         """
         ids = list(pull_ids)
-        futures: list[asyncio.Future[PullRecord]] = []
         loop = asyncio.get_running_loop()
-        for pid in ids:
+        futures: list[asyncio.Future[PullRecord]] = []
+        unattended: dict[int, list[asyncio.Future[PullRecord]]] = {}
+        for pid in ids:  # no await in this loop: a worker cannot end between look and listen
             fut: asyncio.Future[PullRecord] = loop.create_future()
-            pull = await self.store.get_pull(pid)
-            if pull.final:
-                fut.set_result(pull)
-            elif pid not in self._workers:
-                self._stopped.setdefault(pid, "it is not being driven by this session")
-                fut.set_result(pull)
-            else:
+            if pid in self._workers:  # its worker hands it over when it ends
                 self._done.setdefault(pid, []).append(fut)
+            else:
+                unattended.setdefault(pid, []).append(fut)
             futures.append(fut)
+        if unattended:  # one read for all of them (a bulk order waits for 500 at a time)
+            found = {p.id: p for p in await self.store.pulls(list(unattended))}
+            for pid, waiting in unattended.items():
+                pull = found.get(pid)
+                if pull is None:
+                    raise NotFoundError(f"no pull #{pid} in the history")
+                if not pull.final:
+                    self._stopped.setdefault(pid, "it is not being driven by this session")
+                for fut in waiting:
+                    fut.set_result(pull)
         return list(await asyncio.gather(*futures))
 
     def stopped_reason(self, pull_id: int) -> str | None:
@@ -640,8 +658,8 @@ class PullEngine:
             pulls = await self.store.add_pulls(  # committed: then send
                 intents, owner=self.owner, check_duplicates=check_duplicates, confirmed=confirmed
             )
-        except DuplicateIntentError:
-            raise
+        except (DuplicateIntentError, AlreadyRetriedError, ConstraintError):
+            raise  # a refusal of these intents, not a history that cannot be written
         except StoreError as exc:
             self._set_problem(str(exc))
             raise
@@ -721,6 +739,7 @@ class PullEngine:
         reason = str(exc) if isinstance(exc, StoreError) else f"an internal error ({exc!r})"
         self._stopped[pull.id] = reason
         if isinstance(exc, StoreError):
+            self._resumable.add(pull.id)
             self._set_problem(reason)
         kind = f"{type(exc).__name__}: {exc}"
         if kind in self._failures_logged:  # the same failure for a thousand pulls: said once
@@ -741,8 +760,17 @@ class PullEngine:
                 fut.set_result(pull)
 
     async def _lease_sure(self) -> None:
-        """Return once this engine's leases are surely its own (see ``_sure_until``)."""
+        """Return once this engine's leases are surely its own (see ``_sure_until``).
+        ``StoreError`` once the lease ran out while renewals fail (the history cannot be
+        written, or the database is away): the pull stops, whoever waits for it gets it back,
+        and it is driven again when a renewal shows its lease is still this engine's. (A
+        process that merely slept past its leases waits for the next renewal instead: it may
+        find the pull taken over.)"""
         while time.monotonic() > self._sure_until and not self._closed:
+            if self._renewals_failing and time.monotonic() > self._sure_until + LEASE_MARGIN:
+                raise StoreError(
+                    "its lease could not be renewed: the history cannot be written just now"
+                )
             await _wait(self._renewed, 1.0)
 
     async def _sleep_until_check(self, pull: PullRecord, worker: _Worker) -> None:
@@ -855,17 +883,14 @@ class PullEngine:
                 next_check_at=self._schedule(self.policy.first_check),
             )
         worker.create_failures = 0
-        worker.last_get = 0.0
         return await self._apply(pull, answer, worker, after_create=True)
 
     async def _check(self, pull: PullRecord, worker: _Worker) -> PullRecord:
-        checked_at = utcnow()
         try:
             async with self._slots:
                 await self._lease_sure()
                 # When this GET leaves, not when it started waiting for a slot: journaled with
                 # whatever it leads to, it is what the next GET keeps Walleo's 5 s from.
-                worker.last_get = time.monotonic()
                 checked_at = utcnow()
                 answer = await self.client.get_pull_request(pull.request_id)
         except E.PullRequestNotFound:
