@@ -517,7 +517,8 @@ class StoreCore:
             overridden: list[int] = []
             if check_duplicates:
                 matches = self._duplicates(pulls, now - DUPLICATE_WINDOW)
-                unconfirmed = [m for m in matches if m.id not in set(confirmed)]
+                allowed = set(confirmed)
+                unconfirmed = [m for m in matches if m.id not in allowed]
                 if unconfirmed:
                     raise DuplicateIntentError(unconfirmed)
                 overridden = [m.id for m in matches]
@@ -954,7 +955,8 @@ class StoreCore:
         where = "change_seq > :seq"
         params: dict[str, Any] = {"seq": seq, "limit": limit}
         if gaps:
-            where = f"({where} OR change_seq IN ({self.dialect.in_list('gaps')}))"
+            # = ANY(array) on PostgreSQL: two index scans, not a walk of every change number
+            where = f"({where} OR {self.dialect.in_values('change_seq', 'gaps', 'bigint')})"
             params["gaps"] = self.conn.list_param(list(gaps)[:1000])
         return self._select_pulls(
             f"WHERE {where} ORDER BY change_seq, id LIMIT :limit", params, light=True
