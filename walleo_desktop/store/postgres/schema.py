@@ -375,6 +375,12 @@ GRANT INSERT (request_id, gift_card_code, gift_card_name, snapshot_id, discount,
               batch_id, retry_of, lease_owner, lease_user, lease_until, lease_epoch,
               change_seq, dup_override_of) ON pulls TO {ROLE_AGENT};
 GRANT UPDATE (card_expire_day) ON pulls TO {ROLE_AGENT};
+
+-- The doorbell rings for writes that change what followers read (change_seq moves): not for
+-- lease renewals and releases, nor statements that changed nothing.
+DROP TRIGGER pulls_notify ON pulls;
+CREATE TRIGGER pulls_notify AFTER INSERT OR UPDATE OF change_seq ON pulls
+    FOR EACH STATEMENT EXECUTE FUNCTION pulls_notify();
 """
 
 _MIGRATIONS = [_V1, _V2]
