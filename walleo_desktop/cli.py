@@ -361,14 +361,19 @@ async def _run(args: argparse.Namespace) -> int:
         await session.close()
 
 
-async def _pull(session: Any, args: argparse.Namespace) -> int:
-    from walleo_desktop.api.errors import WalleoError
-
+def require_issuing(session: Any) -> None:
+    """``UsageError`` for a desktop that issues no cards (finance), before anything is done."""
     if not session.can_issue:
         raise UsageError(
             f"{_profile_label(session)} reviews the team's history and issues no cards "
             "(finance); an agent's desktop issues them."
         )
+
+
+async def _pull(session: Any, args: argparse.Namespace) -> int:
+    from walleo_desktop.api.errors import WalleoError
+
+    require_issuing(session)
     if session.connection.team is not None and args.agent not in (None, session.engine.agent):
         raise UsageError(
             f"in a team, pulls are issued in your own name ({session.engine.agent}); "
@@ -816,8 +821,10 @@ def _shift_command(args: argparse.Namespace) -> int:
         if not out.parent.is_dir():
             raise UsageError(f"the folder {out.parent} does not exist")
     since, _until = _local_day_range(args.since, None)
+    team = _active_team(args)
     with _open_history_to_read(args, need_codes=False) as store:
-        me = store.get_setting("agent") or default_agent()
+        # In a team, who closes is the member's login (the database checks it), not the OS user.
+        me = team.member if team is not None else store.get_setting("agent") or default_agent()
         agent = args.agent or me
         try:
             start, end = shift.default_period(store, agent, since=since)

@@ -22,7 +22,14 @@ import json
 import sys
 from typing import Any
 
-from walleo_desktop.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError, _printable
+from walleo_desktop.cli import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    _printable,
+    require_issuing,
+)
 
 __all__ = ["bulk_command"]
 
@@ -68,6 +75,9 @@ async def bulk_command(session: Any, args: argparse.Namespace) -> int:
         raise UsageError(f"{preview.blocking[0].text} Nothing was sent.")
     if args.dry_run:
         return EXIT_FAILED if preview.error_rows else EXIT_OK
+    require_issuing(
+        session
+    )  # finance may preview; nothing is recorded for an order it cannot issue
 
     include_duplicates = bool(args.allow_duplicates)
     again = [e for e in preview.earlier if e is not preview.continuing]
