@@ -615,7 +615,7 @@ async def test_leases_that_cannot_be_renewed_stop_the_pulls_then_they_resume(sto
         failing.clear()
         async with asyncio.timeout(30):
             while not all(p.final for p in await store.pulls([p.id for p in pulls])):
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # noqa: ASYNC110 - the journal is what is watched
     finally:
         await h.close()
     done = await store.pulls([p.id for p in pulls])
