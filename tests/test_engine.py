@@ -614,8 +614,9 @@ async def test_leases_that_cannot_be_renewed_stop_the_pulls_then_they_resume(sto
         assert len(sim.records) == stopped_at  # stopped: nothing asked of Walleo meanwhile
         failing.clear()
         async with asyncio.timeout(30):
-            while not all(p.final for p in await store.pulls([p.id for p in pulls])):
-                await asyncio.sleep(0.1)  # noqa: ASYNC110 - the journal is what is watched
+            # The journal is what is watched (no event tells a test the pulls were resumed).
+            while not all(p.final for p in await store.pulls([p.id for p in pulls])):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
     finally:
         await h.close()
     done = await store.pulls([p.id for p in pulls])
