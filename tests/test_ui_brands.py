@@ -34,6 +34,15 @@ async def test_recent_brand_first_and_its_last_amount_suggested(window, qtbot): 
     assert "suggestion" in form.amount_suggestion.text()
     form._choice_line.setText("50")  # typing replaces it, and it is no longer a suggestion
     assert form.amount_value() == 50 and not form.amount_suggestion.isVisible()
+    # The same brand again (a call centre's usual): the picker is not rebuilt for it.
+    rebuilt: list[int] = []
+    original = form.set_catalog
+    form.set_catalog = lambda cards: (rebuilt.append(1), original(cards))[-1]
+    form.reference.setText("R-2")
+    assert form.request_confirmation()
+    await confirm(form)
+    assert rebuilt == [] and form.brand.itemData(0) == "SEPHORA"
+    form.set_catalog = original
     # this desktop remembers them, in its window settings
     settings: QSettings = window._settings
     assert "SEPHORA" in str(settings.value("brands/demo/recent"))

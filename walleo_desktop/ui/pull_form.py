@@ -374,10 +374,13 @@ class PullForm(QWidget):
     ) -> None:
         """Favourite and recent brands' codes and the last amount per brand code; the picker
         is reordered (the selection and any text being typed survive)."""
-        self._favourites = list(dict.fromkeys(favourites))
-        self._recents = list(dict.fromkeys(recents))
+        favourites, recents = list(dict.fromkeys(favourites)), list(dict.fromkeys(recents))
+        reordered = (favourites, recents) != (self._favourites, self._recents)
+        self._favourites, self._recents = favourites, recents
         self._last_amounts = dict(last_amounts)
-        if self._cards:
+        # Rebuilt (every item, every logo) only when the order moved: the same brand again,
+        # the call centre's usual, changes nothing in the picker.
+        if self._cards and reordered:
             self.set_catalog(sorted(self._cards.values(), key=lambda g: g.name.casefold()))
         self._show_star()
 
@@ -389,13 +392,12 @@ class PullForm(QWidget):
         card = self.gift_card()
         if card is None:
             return
-        if checked and card.code not in self._favourites:
-            self._favourites.append(card.code)
-        elif not checked and card.code in self._favourites:
-            self._favourites.remove(card.code)
-        else:
+        favourites = [c for c in self._favourites if c != card.code]
+        if checked:
+            favourites.append(card.code)
+        if favourites == self._favourites:
             return
-        self._show_star()
+        self.set_brand_preferences(favourites, self._recents, self._last_amounts)  # reorders
         self.favourites_changed.emit(list(self._favourites))
 
     def _show_star(self) -> None:
