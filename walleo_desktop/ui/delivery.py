@@ -433,10 +433,6 @@ class DeliveryController(QObject):
 
     # ------------------------------------------------------------------ status
 
-    def status_of(self, pull_id: int) -> DeliveryStatus | None:
-        """The delivery status last read for ``pull_id`` (None: not read yet)."""
-        return self._statuses.get(pull_id)
-
     def refresh_status(self) -> None:
         """Read the shown card's delivery status back from the audit log."""
         current = self._current()

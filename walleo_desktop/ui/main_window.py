@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self._dialogs: list[QWidget] = []
         self._closing = False
         self._audits = 0
+        self._favourite_saves = 0  # each star toggle is its own write (its own op key)
         self._quit_question: QMessageBox | None = None
         self._quit_confirmed = False
         self.bulk_dialog: QWidget | None = None
@@ -908,7 +909,7 @@ class MainWindow(QMainWindow):
     def _save_favourites(self, favourites: list[str]) -> None:
         key = f"favourite_brands:{self._session.connection.profile}"
         self.form.set_brand_preferences(favourites, self._recent_brands, self._last_amounts)
-        self._favourite_saves = getattr(self, "_favourite_saves", 0) + 1  # each toggle written
+        self._favourite_saves += 1
         self.ops.run(
             f"favourites:save:{self._favourite_saves}",
             lambda: self._session.store.set_setting(key, favourites),

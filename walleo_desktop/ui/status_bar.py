@@ -56,9 +56,6 @@ class ElidedLabel(QLabel):
         hint.setWidth(min(hint.width(), least + margins.left() + margins.right()))
         return hint
 
-    def is_elided(self) -> bool:
-        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
-
     def paintEvent(self, event: QPaintEvent) -> None:
         rect = self.contentsRect()
         text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
