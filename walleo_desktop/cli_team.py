@@ -23,13 +23,14 @@ from typing import Any
 
 __all__ = ["add_team_parser", "team_command"]
 
+from walleo_desktop.cli import TEAM_HELP
 from walleo_desktop.engine.team import SIMULATOR_URL
 
 
 def add_team_parser(sub: Any) -> None:
     t = sub.add_parser(
         "team",
-        help="share one history with a team on PostgreSQL (init, invite, join, approve, ...)",
+        help=TEAM_HELP,
         description="Team mode: many desktops share one history on a PostgreSQL server, each "
         "member with their own login and key. An admin creates the team (init), invites "
         "members (invite), each member joins with their code (join), and the admin approves "
