@@ -49,18 +49,17 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import load_average, rss_mib
+from _common import FILL_NOW, FILL_SEED, cache_dir, filled_history, load_average, rss_mib
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # the fill's "now": the 90 days end here
-SEED = 1
+NOW, SEED = FILL_NOW, FILL_SEED  # the fill's present (the 90 days end here) and seed
 OLD_MIB_PER_MILLION = 2025  # issue 14: before catalog snapshots were deduplicated
 SEARCH = "TCK-12"
 KEY_GAP_MS = 400
@@ -88,13 +87,6 @@ def _case_query(name: str) -> tuple[Any, str]:
 # -- the histories ------------------------------------------------------------------------
 
 
-def _cache_dir(arg: Path | None) -> Path:
-    if arg is not None:
-        return arg
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "walleo-desktop-bench"
-
-
 def _fill_module() -> Any:
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
@@ -102,31 +94,6 @@ def _fill_module() -> Any:
     finally:
         sys.path.pop(0)
     return fill_history
-
-
-def _sqlite_filled(cache: Path, rows: int) -> Path:
-    from walleo_desktop.store.sqlite.schema import SCHEMA_VERSION
-
-    data = cache / f"history-{rows}"
-    path = data / "history.sqlite3"
-    if path.exists():
-        conn = sqlite3.connect(path)
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            count = conn.execute("SELECT count(*) FROM pulls").fetchone()[0]
-        finally:
-            conn.close()
-        if version == SCHEMA_VERSION and count == rows:
-            print(f"reusing {path} ({rows:,} pulls, schema v{version})", flush=True)
-            return path
-        print(f"{path}: schema v{version}, {count:,} pulls: filling it again", flush=True)
-        for name in ("history.sqlite3", "history.sqlite3-wal", "history.sqlite3-shm"):
-            (data / name).unlink(missing_ok=True)  # its key (history.key) stays, and fits
-    data.mkdir(parents=True, exist_ok=True)
-    print(f"filling {path} with {rows:,} pulls (once; kept for later runs)…", flush=True)
-    seconds = _fill_module().fill(path, rows, seed=SEED, now=NOW)
-    print(f"  filled in {seconds:.1f} s ({path.stat().st_size / 2**20:,.0f} MiB)", flush=True)
-    return path
 
 
 def _sqlite_empty(tmp: Path) -> Path:
@@ -796,7 +763,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="walleo-bench-history-") as tmp_dir:
         tmp = Path(tmp_dir)
         if args.backend in ("sqlite", "both"):
-            path = _sqlite_filled(_cache_dir(args.cache), rows)
+            path = filled_history(cache_dir(args.cache), rows)
             empty = _sqlite_empty(tmp)
             _report_backend("SQLite", "sqlite", str(path), str(empty), rows, args.repeats, tmp)
             with _section("SQLite: history file size"):

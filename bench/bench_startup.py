@@ -35,41 +35,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import load_average
+from _common import cache_dir, filled_history, load_average
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
-
-
-def _cache_dir(arg: Path | None) -> Path:
-    if arg is not None:
-        return arg
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "walleo-desktop-bench"
-
-
-def _filled(cache: Path, rows: int) -> Path:
-    """The data dir of the filled history, filled once (``scripts/fill_history.py``)."""
-    data = cache / f"history-{rows}"
-    path = data / "history.sqlite3"
-    if path.exists() and (data / "history.key").exists():
-        print(f"reusing {path}")
-        return data
-    print(f"filling {path} with {rows:,} pulls (once; kept for later runs)…", flush=True)
-    data.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "fill_history.py"),
-            "--rows",
-            str(rows),
-            "--data-dir",
-            str(data),
-        ],
-        check=True,
-        env=dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring"),
-    )
-    return data
 
 
 def _env(home: Path, base_url: str) -> dict[str, str]:
@@ -117,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    big = _filled(_cache_dir(args.cache), args.rows)
+    big = filled_history(cache_dir(args.cache), args.rows).parent
     # A loopback address nobody listens on: bound, never listening (connections refused).
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -29,42 +27,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _common import rss_mib
+from _common import cache_dir, filled_history, rss_mib
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-
-def _cache_dir(arg: Path | None) -> Path:
-    if arg is not None:
-        return arg
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "walleo-desktop-bench"
-
-
-def _filled(cache: Path, rows: int) -> Path:
-    data = cache / f"history-{rows}"
-    path = data / "history.sqlite3"
-    if path.exists():
-        conn = sqlite3.connect(path)
-        try:
-            count = conn.execute("SELECT count(*) FROM pulls").fetchone()[0]
-        finally:
-            conn.close()
-        if count == rows:  # an older schema is brought up to date when the export opens it
-            print(f"reusing {path} ({rows:,} pulls)")
-            return path
-        for name in ("history.sqlite3", "history.sqlite3-wal", "history.sqlite3-shm"):
-            (data / name).unlink(missing_ok=True)
-    print(f"filling {path} with {rows:,} pulls (once; kept for later runs)…", flush=True)
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from fill_history import fill
-
-    data.mkdir(parents=True, exist_ok=True)
-    seconds = fill(path, rows)
-    print(f"  filled in {seconds:.1f} s ({path.stat().st_size / 2**20:,.0f} MiB)", flush=True)
-    return path
 
 
 def _peak_mib() -> float:
@@ -197,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(child_baseline(int(rest[0]), Path(rest[1]))))
         return 0
 
-    history = _filled(_cache_dir(args.cache), args.rows)
+    history = filled_history(cache_dir(args.cache), args.rows)
     with tempfile.TemporaryDirectory(prefix="walleo-bench-xlsx-") as tmp:
         export = _run_child("export", str(history), str(Path(tmp) / "export.xlsx"))
         baseline = _run_child("baseline", str(int(export["rows"])), str(Path(tmp) / "plain.xlsx"))

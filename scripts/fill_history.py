@@ -454,9 +454,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--append", action="store_true", help="add to a history that has pulls")
+    parser.add_argument(
+        "--now", type=datetime.fromisoformat, help="the fill's present (ISO 8601; default: now)"
+    )
     args = parser.parse_args(argv)
     path = args.data_dir / "history.sqlite3"
-    seconds = fill(path, args.rows, seed=args.seed, append=args.append)
+    seconds = fill(path, args.rows, seed=args.seed, append=args.append, now=args.now)
     size = path.stat().st_size / 2**20
     print(f"{args.rows:,} pulls written to {path} in {seconds:.1f} s ({size:,.0f} MiB)")
     return 0
